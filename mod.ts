@@ -1,0 +1,114 @@
+/**
+ * Make a local LM Studio ready for coding agents and scripts, on Deno, Bun and Node.
+ *
+ * - {@linkcode LMStudioClient}: check, list (with loaded state), download, load, unload, wait.
+ * - {@linkcode ensureReady}: the strict main job, with progress events, a deadline and an AbortSignal.
+ * - {@linkcode ensureOssReady}: the Rust seed's forgiving `ensure_oss_ready`.
+ * - Every failure is an {@linkcode LMStudioError} with a stable `code` and a `hint`.
+ *
+ * The testing kit (an LM Studio simulator and a fake `lms`) is at `@vtcode/lmstudio/testing`; the
+ * CLI at `@vtcode/lmstudio/cli`.
+ *
+ * @example
+ * ```ts
+ * import { ensureReady } from "@vtcode/lmstudio";
+ *
+ * const ready = await ensureReady({
+ *   model: "openai/gpt-oss-20b",
+ *   timeoutMs: 30 * 60_000,
+ *   onEvent: (event) => {
+ *     if (event.type === "download-progress") console.error(event.progress.percent?.toFixed(1));
+ *   },
+ * });
+ * console.log(`use ${ready.instanceId} at ${ready.baseUrl}/v1`);
+ * ```
+ *
+ * @module
+ */
+export {
+  DEFAULT_BASE_URL,
+  type DownloadOptions,
+  type DownloadResult,
+  LMStudioClient,
+  type LMStudioClientOptions,
+  type LoadOptions,
+  type LoadResult,
+  type ServerStatus,
+  type UnloadResult,
+  type WaitOptions,
+} from "./src/client.ts";
+export {
+  DEFAULT_OSS_MODEL,
+  type EnsureAction,
+  type EnsureEvent,
+  ensureOssReady,
+  type EnsureOssReadyOptions,
+  ensureReady,
+  type EnsureReadyOptions,
+  type EnsureResult,
+  type OssConfig,
+  type OssReadyHandle,
+} from "./src/ensure.ts";
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  exitCodeFor,
+  isLMStudioError,
+  LMStudioError,
+  type LMStudioErrorOptions,
+  redactSecrets,
+  registerSecret,
+  toLMStudioError,
+} from "./src/errors.ts";
+export { type CallOptions, DEFAULT_TIMEOUTS, formatMs, parseDuration, sleep, withDeadline } from "./src/deadline.ts";
+export {
+  classifyFetchError,
+  type FetchLike,
+  type HttpAnswer,
+  type HttpTarget,
+  isUnknownRouteAnswer,
+  request,
+  type RequestOptions,
+  type ServerErrorBody,
+  serverErrorOf,
+  type TransportFailure,
+} from "./src/http.ts";
+export {
+  type ApiFamily,
+  looksLikeModelList,
+  type ModelInfo,
+  type ModelInstance,
+  MODELS_PATH,
+  parseModelList,
+} from "./src/models.ts";
+export { type MatchKind, matchModel, type ModelMatchResult, suggestModels } from "./src/model_match.ts";
+export { validateModelName } from "./src/model_name.ts";
+export type { DownloadProgress, LoadProgress } from "./src/progress.ts";
+export {
+  detectRuntime,
+  type EnvReader,
+  getEnv,
+  homeDir,
+  noColorRequested,
+  platform,
+  type RuntimeInfo,
+  type RuntimeName,
+  stderrIsTTY,
+} from "./src/runtime.ts";
+export { isLocalServer, normalizeBaseUrl } from "./src/url.ts";
+export {
+  DEFAULT_MODEL,
+  loadConfig,
+  type LMStudioConfig,
+  type LoadConfigOptions,
+  type ResolvedConfig,
+  readVtcodeToml,
+} from "./src/config.ts";
+export { findLms, type FindLmsOptions, type FileSystemProbe, type LmsLocation, type LmsSource } from "./src/lms_find.ts";
+export { Lms } from "./src/lms.ts";
+export { runLms, type LmsRunOptions, type LmsRunResult } from "./src/lms_run.ts";
+export { createLmsOutputSplitter, parseLmsDownloadProgress, parseLmsLoadProgress } from "./src/lms_progress.ts";
+export { type CliArgs, type CliCommand, CLI_COMMANDS, parseCliArgs } from "./src/cli_args.ts";
+export { type CliIO, HELP, runCli } from "./src/cli_main.ts";
+export { createReporter, formatBytes, type Reporter, type ReporterOptions } from "./src/cli_reporter.ts";
+export { VERSION } from "./src/version.ts";

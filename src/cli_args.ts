@@ -1,0 +1,176 @@
+/**
+ * Command-line parsing for `vtcode-lmstudio` (the contract in `spec/cli.md`): `node:util`
+ * `parseArgs` in strict mode, then validation of every value into a typed {@linkcode CliArgs}.
+ * Every problem is a `USAGE` error with a one-line reason.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseDuration } from "./deadline.ts";
+import { LMStudioError } from "./errors.ts";
+import { validateModelName } from "./model_name.ts";
+
+/** The CLI's commands. */
+export type CliCommand = "check" | "models" | "ensure" | "download" | "load" | "unload" | "wait" | "which-lms";
+
+/** Every command, in help order. */
+export const CLI_COMMANDS: readonly CliCommand[] = [
+  "check",
+  "models",
+  "ensure",
+  "download",
+  "load",
+  "unload",
+  "wait",
+  "which-lms",
+];
+
+/** Parsed and validated arguments. */
+export interface CliArgs {
+  /** The command (default `check`). */
+  command: CliCommand;
+  /** The model argument or `--model`, if any. */
+  model?: string;
+  /** `unload --all`. */
+  all: boolean;
+  /** `--url`. */
+  url?: string;
+  /** `--token`. */
+  token?: string;
+  /** `--lms`. */
+  lms?: string;
+  /** `--timeout` in ms. */
+  timeoutMs?: number;
+  /** `--context-length`. */
+  contextLength?: number;
+  /** `--json`. */
+  json: boolean;
+  /** `--no-download`. */
+  noDownload: boolean;
+  /** `--no-load`. */
+  noLoad: boolean;
+  /** `--start-server`. */
+  startServer: boolean;
+  /** `-q`, `--quiet`. */
+  quiet: boolean;
+  /** `--no-color`. */
+  noColor: boolean;
+  /** `-h`, `--help`. */
+  help: boolean;
+  /** `-V`, `--version`. */
+  version: boolean;
+}
+
+const OPTIONS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  lms: { type: "string" },
+  timeout: { type: "string" },
+  model: { type: "string", short: "m" },
+  "context-length": { type: "string" },
+  json: { type: "boolean" },
+  "no-download": { type: "boolean" },
+  "no-load": { type: "boolean" },
+  "start-server": { type: "boolean" },
+  all: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  "no-color": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+function usage(message: string): LMStudioError {
+  return new LMStudioError("USAGE", message, { hint: "Run `vtcode-lmstudio --help` for usage." });
+}
+
+/**
+ * Parses the CLI's arguments (without the program name).
+ *
+ * @example
+ * ```ts
+ * import { parseCliArgs } from "@vtcode/lmstudio";
+ * const args = parseCliArgs(["ensure", "openai/gpt-oss-20b", "--json", "--timeout", "5m"]);
+ * args.timeoutMs; // 300000
+ * ```
+ */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw usage(message.replace(/\. To specify a positional argument.*$/, ""));
+  }
+  const { values, positionals } = parsed;
+  const args: CliArgs = {
+    command: "check",
+    all: values.all === true,
+    json: values.json === true,
+    noDownload: values["no-download"] === true,
+    noLoad: values["no-load"] === true,
+    startServer: values["start-server"] === true,
+    quiet: values.quiet === true,
+    noColor: values["no-color"] === true,
+    help: values.help === true,
+    version: values.version === true,
+  };
+  if (args.help || args.version) return args;
+
+  const [first, ...rest] = positionals;
+  if (first !== undefined) {
+    if (!(CLI_COMMANDS as readonly string[]).includes(first)) {
+      throw usage(`Unknown command ${JSON.stringify(first)}; expected one of: ${CLI_COMMANDS.join(", ")}`);
+    }
+    args.command = first as CliCommand;
+  }
+  const takesModel = ["ensure", "download", "load", "unload"].includes(args.command);
+  if (rest.length > (takesModel ? 1 : 0)) {
+    throw usage(`Too many arguments for ${args.command}: ${rest.join(" ")}`);
+  }
+  const positionalModel = rest[0];
+  if (positionalModel !== undefined && values.model !== undefined && positionalModel !== values.model) {
+    throw usage(`Two different models given: ${positionalModel} and --model ${values.model}`);
+  }
+  const model = positionalModel ?? values.model;
+  if (model !== undefined) {
+    if (!takesModel && positionalModel === undefined && args.command !== "check") {
+      throw usage(`--model does not apply to ${args.command}`);
+    }
+    validateModelName(model);
+    args.model = model;
+  }
+  if ((args.command === "download" || args.command === "load") && args.model === undefined) {
+    throw usage(`${args.command} needs a model, e.g. vtcode-lmstudio ${args.command} openai/gpt-oss-20b`);
+  }
+  if (args.command === "unload") {
+    if (args.all && args.model !== undefined) throw usage("unload takes a model or --all, not both");
+    if (!args.all && args.model === undefined) throw usage("unload needs a model or --all");
+  } else if (args.all) {
+    throw usage("--all applies to unload only");
+  }
+  if ((args.noDownload || args.noLoad) && args.command !== "ensure") {
+    throw usage(`${args.noDownload ? "--no-download" : "--no-load"} applies to ensure only`);
+  }
+  if (args.startServer && !["check", "ensure", "wait"].includes(args.command)) {
+    throw usage("--start-server applies to check, ensure and wait only");
+  }
+  if (values.url !== undefined) args.url = values.url;
+  if (values.token !== undefined) {
+    if (values.token.trim() === "") throw usage("--token is empty");
+    args.token = values.token;
+  }
+  if (values.lms !== undefined) {
+    if (values.lms.trim() === "") throw usage("--lms is empty");
+    args.lms = values.lms;
+  }
+  if (values.timeout !== undefined) args.timeoutMs = parseDuration(values.timeout);
+  if (values["context-length"] !== undefined) {
+    const text = values["context-length"];
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+      throw usage(`Invalid --context-length ${JSON.stringify(text)}: expected a whole number ≥ 1`);
+    }
+    args.contextLength = n;
+  }
+  return args;
+}

@@ -1,0 +1,186 @@
+/**
+ * Deadlines and cancellation for every operation: one helper turns `{ signal, timeoutMs }` into a
+ * single AbortSignal, and makes sure the operation settles when that signal fires even if the work
+ * underneath ignores it.
+ *
+ * @module
+ */
+import { LMStudioError } from "./errors.ts";
+
+/** Options every operation takes. */
+export interface CallOptions {
+  /** Cancels the operation; it rejects with `INTERRUPTED` (or the signal's reason if that is ours). */
+  signal?: AbortSignal;
+  /** Deadline in milliseconds; the operation rejects with `TIMEOUT` when it passes. */
+  timeoutMs?: number;
+}
+
+/** Default deadlines per kind of call, in milliseconds. */
+export const DEFAULT_TIMEOUTS: {
+  readonly check: number;
+  readonly list: number;
+  readonly load: number;
+  readonly unload: number;
+  readonly download: number;
+  readonly wait: number;
+  readonly ensure: number;
+} = {
+  check: 5_000,
+  list: 10_000,
+  load: 10 * 60_000,
+  unload: 30_000,
+  download: 6 * 60 * 60_000,
+  wait: 60_000,
+  ensure: 6 * 60 * 60_000,
+};
+
+/** The error an aborted signal stands for. Our own errors pass through unchanged. */
+export function abortReason(signal: AbortSignal, what: string): LMStudioError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof LMStudioError) return reason;
+  if ((reason as { name?: string } | undefined)?.name === "TimeoutError") {
+    return new LMStudioError("TIMEOUT", `${what} timed out`, {
+      hint: "Raise the timeout (--timeout or timeoutMs) or check that the server is not stuck.",
+    });
+  }
+  return new LMStudioError("INTERRUPTED", `${what} was aborted`);
+}
+
+function validTimeout(timeoutMs: number | undefined, fallback: number): number {
+  if (timeoutMs === undefined) return fallback;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new LMStudioError("USAGE", `Invalid timeout: ${timeoutMs} (expected a positive number of ms)`, {
+      hint: "Pass timeoutMs as a positive number, e.g. 30000 for 30 seconds.",
+    });
+  }
+  return timeoutMs;
+}
+
+/**
+ * Runs `work` with a signal that aborts when the caller's signal aborts or the deadline passes.
+ * The returned promise settles no later than that, whatever `work` does; timers are cleared.
+ *
+ * @example
+ * ```ts
+ * import { withDeadline } from "@vtcode/lmstudio";
+ * const text = await withDeadline("GET /v1/models", { timeoutMs: 2000 }, 5000, (signal) =>
+ *   fetch("http://localhost:1234/v1/models", { signal }).then((r) => r.text()));
+ * ```
+ */
+export function withDeadline<T>(
+  what: string,
+  options: CallOptions,
+  defaultTimeoutMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  let timeoutMs: number;
+  try {
+    timeoutMs = validTimeout(options.timeoutMs, defaultTimeoutMs);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const outer = options.signal;
+  if (outer?.aborted) return Promise.reject(abortReason(outer, what));
+
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onOuterAbort: (() => void) | undefined;
+
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = (error: LMStudioError) => {
+      if (!controller.signal.aborted) controller.abort(error);
+      reject(error);
+    };
+    timer = setTimeout(() => {
+      fail(
+        new LMStudioError("TIMEOUT", `${what} timed out after ${formatMs(timeoutMs)}`, {
+          hint: "Raise the timeout (--timeout or timeoutMs) or check that the server is not stuck.",
+        }),
+      );
+    }, timeoutMs);
+    if (outer) {
+      onOuterAbort = () => fail(abortReason(outer, what));
+      outer.addEventListener("abort", onOuterAbort, { once: true });
+    }
+  });
+  // The race loser must never surface as an unhandled rejection.
+  aborted.catch(() => {});
+
+  let running: Promise<T>;
+  try {
+    running = work(controller.signal);
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  return Promise.race([running, aborted]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (outer && onOuterAbort) outer.removeEventListener("abort", onOuterAbort);
+    // Let the work see that we are done with it (closes sockets, kills children).
+    if (!controller.signal.aborted) controller.abort(new LMStudioError("INTERRUPTED", `${what} finished`));
+    running.catch(() => {});
+  });
+}
+
+/**
+ * Formats a duration for messages: `500ms`, `30s`, `5m`, `1m 30s`.
+ *
+ * @example
+ * ```ts
+ * import { formatMs } from "@vtcode/lmstudio";
+ * formatMs(90_000); // "1m 30s"
+ * ```
+ */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return seconds === 0 ? `${minutes}m` : `${minutes}m ${seconds}s`;
+}
+
+/**
+ * Parses a CLI duration: `30` (seconds), `30s`, `500ms`, `5m`, `1h`. Returns milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { parseDuration } from "@vtcode/lmstudio";
+ * parseDuration("500ms"); // 500
+ * parseDuration("2m"); // 120000
+ * ```
+ */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  const value = match ? Number(match[1]) : NaN;
+  if (!match || !Number.isFinite(value) || value <= 0) {
+    throw new LMStudioError("USAGE", `Invalid duration: ${JSON.stringify(text)}`, {
+      hint: "Use a positive number of seconds or a unit: 30, 30s, 500ms, 5m, 1h.",
+    });
+  }
+  const unit = (match[2] ?? "s").toLowerCase();
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
+  return Math.round(value * factor);
+}
+
+/**
+ * Sleeps for `ms`, rejecting early (and clearing the timer) when the signal aborts.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "@vtcode/lmstudio";
+ * await sleep(10);
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal, "wait"));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!, "wait"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

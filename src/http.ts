@@ -1,0 +1,307 @@
+/**
+ * The single door to the network: web-standard `fetch` with a bearer token, a body-size cap,
+ * manual redirects (a few, http(s) only, no token across origins), and transport failures turned
+ * into typed errors. Deadlines come from the caller's signal (see `withDeadline`).
+ *
+ * @module
+ */
+import { abortReason } from "./deadline.ts";
+import { LMStudioError } from "./errors.ts";
+
+/** The fetch signature this package needs; inject your own (a proxy agent, a test double). */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Where and how to talk to the server. */
+export interface HttpTarget {
+  /** Normalised base URL, no trailing slash, no `/v1`. */
+  baseUrl: string;
+  /** Bearer token; sent only to the server's own origin. */
+  token?: string;
+  /** Name of the variable the token came from, for hints (never the value). */
+  tokenSource?: string;
+  /** The fetch to use. */
+  fetch: FetchLike;
+}
+
+/** One answer, read in full (up to the cap). */
+export interface HttpAnswer {
+  /** HTTP status. */
+  status: number;
+  /** `METHOD /path`, for messages. */
+  endpoint: string;
+  /** The body as text. */
+  text: string;
+  /** The body parsed as JSON, or `undefined` if it is not JSON. */
+  json: unknown;
+  /** The Content-Type header. */
+  contentType: string;
+}
+
+/** Options of {@linkcode request}. */
+export interface RequestOptions {
+  /** JSON body to send. */
+  body?: unknown;
+  /** Aborts the request; its reason becomes the error. */
+  signal: AbortSignal;
+  /** Stop reading past this many bytes (default 8 MiB). */
+  maxBytes?: number;
+}
+
+const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+const MAX_REDIRECTS = 3;
+
+/** Kinds of transport failure, told apart portably across Deno, Bun and Node. */
+export type TransportFailure = "timeout" | "aborted" | "refused" | "dns" | "reset" | "tls" | "other";
+
+/**
+ * Classifies a rejected `fetch`: Bun puts `code` on the error, Node on `cause`, Deno only in text.
+ *
+ * @example
+ * ```ts
+ * import { classifyFetchError } from "@vtcode/lmstudio";
+ * classifyFetchError(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })); // "refused"
+ * ```
+ */
+export function classifyFetchError(error: unknown): TransportFailure {
+  const err = error as
+    | { name?: string; code?: unknown; message?: string; cause?: { code?: unknown; message?: string } }
+    | null;
+  if (err?.name === "TimeoutError") return "timeout";
+  if (err?.name === "AbortError") return "aborted";
+  const codes = [err?.code, err?.cause?.code];
+  const text = `${err?.message ?? ""} ${err?.cause?.message ?? ""}`;
+  if (codes.includes("ECONNREFUSED") || /connection refused|ECONNREFUSED/i.test(text)) return "refused";
+  if (
+    codes.includes("ENOTFOUND") || codes.includes("EAI_AGAIN") ||
+    /dns error|ENOTFOUND|EAI_AGAIN|failed to lookup address/i.test(text)
+  ) return "dns";
+  if (
+    codes.includes("ECONNRESET") || codes.includes("UND_ERR_SOCKET") || codes.includes("EPIPE") ||
+    /ECONNRESET|socket hang up|connection reset|other side closed|connection closed/i.test(text)
+  ) return "reset";
+  if (/certificate|tls|ssl/i.test(text)) return "tls";
+  return "other";
+}
+
+function transportError(error: unknown, target: HttpTarget, endpoint: string): LMStudioError {
+  const kind = classifyFetchError(error);
+  const where = target.baseUrl;
+  const startHint = "Start the server with `lms server start` (or in LM Studio: Developer → Start server), " +
+    "or point --url / LMSTUDIO_URL at the right address.";
+  switch (kind) {
+    case "refused":
+      return new LMStudioError("SERVER_UNREACHABLE", `LM Studio is not responding at ${where}: connection refused`, {
+        hint: startHint,
+        endpoint,
+        cause: error,
+      });
+    case "dns":
+      return new LMStudioError("SERVER_UNREACHABLE", `Cannot resolve the host of ${where}`, {
+        hint: "Check the host name in --url / LMSTUDIO_URL.",
+        endpoint,
+        cause: error,
+      });
+    case "reset":
+      return new LMStudioError("SERVER_UNREACHABLE", `The connection to ${where} was closed during ${endpoint}`, {
+        hint: "The server closed the connection: check that what listens there is LM Studio and that it is healthy.",
+        endpoint,
+        cause: error,
+      });
+    case "tls":
+      return new LMStudioError("SERVER_UNREACHABLE", `TLS failure talking to ${where}`, {
+        hint: "Check the https certificate, or use http:// for a local server.",
+        endpoint,
+        cause: error,
+      });
+    default:
+      return new LMStudioError("SERVER_UNREACHABLE", `Cannot reach LM Studio at ${where} (${endpoint})`, {
+        hint: startHint,
+        endpoint,
+        cause: error,
+      });
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number, endpoint: string): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new LMStudioError("INVALID_RESPONSE", `The answer to ${endpoint} is larger than ${maxBytes} bytes`, {
+        hint: "This does not look like LM Studio: check --url.",
+        status: response.status,
+        endpoint,
+      });
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/**
+ * Sends one request and reads the whole answer. Transport failures become `SERVER_UNREACHABLE`,
+ * an abort becomes the signal's reason, 401/403 become `AUTH_REQUIRED`. Everything else, including
+ * 200 answers with an `error` body, is returned for the caller to judge.
+ *
+ * @example
+ * ```ts
+ * import { request } from "@vtcode/lmstudio";
+ * const answer = await request({ baseUrl: "http://localhost:1234", fetch }, "GET", "/api/v1/models", {
+ *   signal: AbortSignal.timeout(5000),
+ * });
+ * console.log(answer.status, answer.json);
+ * ```
+ */
+export async function request(
+  target: HttpTarget,
+  method: "GET" | "POST",
+  path: string,
+  options: RequestOptions,
+): Promise<HttpAnswer> {
+  const endpoint = `${method} ${path}`;
+  const { signal } = options;
+  if (signal.aborted) throw abortReason(signal, endpoint);
+  const origin = new URL(target.baseUrl).origin;
+  let url = `${target.baseUrl}${path}`;
+  let response: Response | undefined;
+  for (let hop = 0;; hop++) {
+    const headers: Record<string, string> = { accept: "application/json" };
+    // The token goes only to the configured server, never to a redirect target elsewhere.
+    if (target.token && new URL(url).origin === origin) headers.authorization = `Bearer ${target.token}`;
+    if (options.body !== undefined) headers["content-type"] = "application/json";
+    try {
+      response = await target.fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal,
+        redirect: "manual",
+      });
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal, endpoint);
+      throw transportError(error, target, endpoint);
+    }
+    if (response.status < 300 || response.status >= 400 || response.status === 304) break;
+    const location = response.headers.get("location");
+    await response.body?.cancel().catch(() => {});
+    if (!location || hop >= MAX_REDIRECTS) {
+      throw new LMStudioError("INVALID_RESPONSE", `Too many redirects (or a redirect without a target) at ${endpoint}`, {
+        hint: "LM Studio does not redirect: point --url at the server itself.",
+        status: response.status,
+        endpoint,
+      });
+    }
+    const next = new URL(location, url);
+    if (next.protocol !== "http:" && next.protocol !== "https:") {
+      throw new LMStudioError("INVALID_RESPONSE", `Refusing a redirect to a ${next.protocol} URL at ${endpoint}`, {
+        hint: "LM Studio does not redirect: point --url at the server itself.",
+        status: response.status,
+        endpoint,
+      });
+    }
+    if (method === "POST" && (response.status === 301 || response.status === 302 || response.status === 303)) {
+      throw new LMStudioError("INVALID_RESPONSE", `The server redirected ${endpoint}`, {
+        hint: "LM Studio does not redirect: point --url at the server itself.",
+        status: response.status,
+        endpoint,
+      });
+    }
+    url = next.href;
+  }
+
+  let text: string;
+  try {
+    text = await readCapped(response, options.maxBytes ?? DEFAULT_MAX_BYTES, endpoint);
+  } catch (error) {
+    if (error instanceof LMStudioError) throw error;
+    if (signal.aborted) throw abortReason(signal, endpoint);
+    throw new LMStudioError("INVALID_RESPONSE", `The answer to ${endpoint} broke off before it was complete`, {
+      hint: "The server closed the connection mid-answer: check that it is healthy and retry.",
+      status: response.status,
+      endpoint,
+      cause: error,
+    });
+  }
+  let json: unknown = undefined;
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    try {
+      json = JSON.parse(trimmed);
+    } catch {
+      json = undefined;
+    }
+  }
+  const answer: HttpAnswer = {
+    status: response.status,
+    endpoint,
+    text,
+    json,
+    contentType: response.headers.get("content-type") ?? "",
+  };
+  if (response.status === 401 || response.status === 403) throw authError(answer, target);
+  return answer;
+}
+
+/** The `error` of a JSON body, in either of LM Studio's shapes (string or object). */
+export interface ServerErrorBody {
+  /** Human text. */
+  message: string;
+  /** `type` of the object form (e.g. `model_not_found`, `invalid_request`). */
+  type?: string;
+  /** `code` of the object form (e.g. `invalid_api_key`, `model_not_found`). */
+  code?: string;
+}
+
+/**
+ * Extracts LM Studio's error from a JSON body (`{"error": "..."}` or `{"error": {message, type,
+ * code}}`), or `undefined` when the body carries none. A 200 with an error body is an error.
+ *
+ * @example
+ * ```ts
+ * import { serverErrorOf } from "@vtcode/lmstudio";
+ * serverErrorOf({ error: "Unexpected endpoint or method. (GET /x)" })?.message;
+ * ```
+ */
+export function serverErrorOf(json: unknown): ServerErrorBody | undefined {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return undefined;
+  const error = (json as { error?: unknown }).error;
+  if (error === undefined || error === null) return undefined;
+  if (typeof error === "string") return { message: error };
+  if (typeof error === "object") {
+    const e = error as { message?: unknown; type?: unknown; code?: unknown };
+    const out: ServerErrorBody = { message: typeof e.message === "string" ? e.message : JSON.stringify(error) };
+    if (typeof e.type === "string") out.type = e.type;
+    if (typeof e.code === "string") out.code = e.code;
+    return out;
+  }
+  return { message: String(error) };
+}
+
+/** Whether a body is LM Studio's answer to a route it does not have. */
+export function isUnknownRouteAnswer(json: unknown): boolean {
+  const error = serverErrorOf(json);
+  return error !== undefined && /^Unexpected endpoint or method/i.test(error.message);
+}
+
+function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {
+  const server = serverErrorOf(answer.json);
+  const detail = server ? `: ${server.message}` : "";
+  const hint = target.token
+    ? `The server rejected the token from ${target.tokenSource ?? "--token"}. Create a new one in LM Studio ` +
+      "(Developer → Server Settings → Manage Tokens) and pass it with --token or LM_API_TOKEN."
+    : "This server requires authentication: set LM_API_TOKEN (or pass --token) to an LM Studio API token " +
+      "(Developer → Server Settings → Manage Tokens).";
+  const what = target.token ? "rejected the API token" : "requires an API token";
+  return new LMStudioError("AUTH_REQUIRED", `LM Studio at ${target.baseUrl} ${what} (HTTP ${answer.status})${detail}`, {
+    hint,
+    status: answer.status,
+    endpoint: answer.endpoint,
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * The one place that knows which JavaScript runtime we run on. Everything else asks this module
+ * instead of poking at `Deno`, `Bun` or `process` itself.
+ *
+ * Deno and Bun both define `process`, so they are detected before Node.
+ *
+ * @module
+ */
+import { homedir } from "node:os";
+import process from "node:process";
+
+/** The runtimes this package supports. */
+export type RuntimeName = "deno" | "bun" | "node";
+
+/** Name and version of the running runtime. */
+export interface RuntimeInfo {
+  /** `deno`, `bun` or `node`. */
+  name: RuntimeName;
+  /** The runtime's own version, e.g. `2.9.6`, `1.4.5`, `20.20.2`. */
+  version: string;
+}
+
+interface DenoGlobal {
+  version?: { deno?: string };
+  noColor?: boolean;
+  env?: { get(name: string): string | undefined };
+  stderr?: { isTerminal?: () => boolean };
+}
+
+function denoGlobal(): DenoGlobal | undefined {
+  return (globalThis as { Deno?: DenoGlobal }).Deno;
+}
+
+/**
+ * Detects the runtime: Deno first, then Bun, then Node.
+ *
+ * @example
+ * ```ts
+ * import { detectRuntime } from "@vtcode/lmstudio";
+ * const { name, version } = detectRuntime();
+ * console.log(`${name} ${version}`);
+ * ```
+ */
+export function detectRuntime(): RuntimeInfo {
+  const deno = denoGlobal();
+  if (deno?.version?.deno) return { name: "deno", version: deno.version.deno };
+  const bun = (globalThis as { Bun?: { version?: string } }).Bun;
+  if (bun?.version) return { name: "bun", version: bun.version };
+  return { name: "node", version: process.versions?.node ?? "unknown" };
+}
+
+/**
+ * Reads an environment variable. Returns `undefined` when it is unset **or** when the runtime
+ * refuses access (Deno without `--allow-env`), so callers fall back to defaults instead of crashing.
+ *
+ * @example
+ * ```ts
+ * import { getEnv } from "@vtcode/lmstudio";
+ * const url = getEnv("LMSTUDIO_URL") ?? "http://localhost:1234";
+ * ```
+ */
+export function getEnv(name: string): string | undefined {
+  try {
+    const value = process.env[name];
+    return value === undefined ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A snapshot of the environment variables this package reads; used where env is injectable. */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * The user's home directory, or `undefined` if it cannot be known (no permission, no variable).
+ *
+ * @example
+ * ```ts
+ * import { homeDir } from "@vtcode/lmstudio";
+ * console.log(homeDir() ?? "(no home)");
+ * ```
+ */
+export function homeDir(): string | undefined {
+  try {
+    const home = homedir();
+    if (home) return home;
+  } catch {
+    // Deno without --allow-sys / --allow-env: fall through to the variables.
+  }
+  return getEnv("HOME") || getEnv("USERPROFILE") || undefined;
+}
+
+/**
+ * The operating system, as Node names it (`linux`, `darwin`, `win32`, ...).
+ *
+ * @example
+ * ```ts
+ * import { platform } from "@vtcode/lmstudio";
+ * const exe = platform() === "win32" ? "lms.exe" : "lms";
+ * ```
+ */
+export function platform(): string {
+  return process.platform;
+}
+
+/**
+ * Whether stderr is a terminal. Piped streams report `false` on Deno and `undefined` on Node and
+ * Bun, so anything but `true` means "not a TTY".
+ *
+ * @example
+ * ```ts
+ * import { stderrIsTTY } from "@vtcode/lmstudio";
+ * if (stderrIsTTY()) console.error("drawing a progress bar");
+ * ```
+ */
+export function stderrIsTTY(): boolean {
+  try {
+    const deno = denoGlobal();
+    if (deno?.stderr?.isTerminal) return deno.stderr.isTerminal();
+    return process.stderr.isTTY === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether colour must be off: `NO_COLOR` set and non-empty, `TERM=dumb`, or Deno's own `noColor`
+ * (which needs no env permission). `FORCE_COLOR` turns colour back on.
+ *
+ * @example
+ * ```ts
+ * import { noColorRequested } from "@vtcode/lmstudio";
+ * const colour = !noColorRequested();
+ * ```
+ */
+export function noColorRequested(): boolean {
+  const force = getEnv("FORCE_COLOR");
+  if (force !== undefined && force !== "" && force !== "0") return false;
+  if (denoGlobal()?.noColor === true) return true;
+  const noColor = getEnv("NO_COLOR");
+  if (noColor !== undefined && noColor !== "") return true;
+  return getEnv("TERM") === "dumb";
+}

@@ -1,0 +1,91 @@
+/**
+ * Base-URL handling: one normal form for every way a user writes the server address, and the
+ * question "is this server on this machine?" that decides whether `lms` may act for it.
+ *
+ * @module
+ */
+import { networkInterfaces } from "node:os";
+import { LMStudioError } from "./errors.ts";
+
+/**
+ * Normalises a server base URL: `http://h:1234`, `http://h:1234/`, `http://h:1234/v1` and
+ * `http://h:1234/v1/` all become `http://h:1234`. A path prefix (a reverse proxy) is kept.
+ * Rejects anything but http/https, embedded credentials, queries and fragments, with a hint.
+ *
+ * @example
+ * ```ts
+ * import { normalizeBaseUrl } from "@vtcode/lmstudio";
+ * normalizeBaseUrl("http://localhost:1234/v1/"); // "http://localhost:1234"
+ * ```
+ */
+export function normalizeBaseUrl(input: string): string {
+  const raw = typeof input === "string" ? input.trim() : "";
+  const hint = "Use a URL like http://localhost:1234 (with or without /v1).";
+  if (raw === "") throw new LMStudioError("USAGE", "The server URL is empty", { hint });
+  if (/[\u0000-\u001f\u007f\s]/.test(raw)) {
+    throw new LMStudioError("USAGE", "The server URL contains spaces or control characters", { hint });
+  }
+  if (/^[\w.-]+:\d+(\/.*)?$/.test(raw) || /^\[[0-9a-f:]+\]:\d+/i.test(raw)) {
+    throw new LMStudioError("USAGE", `The server URL has no scheme: ${raw}`, {
+      hint: `Write it as http://${raw}.`,
+    });
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new LMStudioError("USAGE", `Not a valid URL: ${raw}`, { hint });
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new LMStudioError("USAGE", "The server URL must not contain credentials (user:password@)", {
+      hint: "Remove them from the URL and pass the API token with --token or LM_API_TOKEN instead.",
+    });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new LMStudioError("USAGE", `Unsupported URL scheme ${JSON.stringify(url.protocol)}: only http and https`, {
+      hint,
+    });
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw new LMStudioError("USAGE", "The server URL must not have a query or fragment", { hint });
+  }
+  let path = url.pathname.replace(/\/+$/, "");
+  if (/\/v1$/i.test(path)) path = path.slice(0, -3);
+  path = path.replace(/\/+$/, "");
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0", "[::]"]);
+
+/**
+ * Whether the server at a (normalised) base URL runs on this machine: loopback names and
+ * addresses, or one of this machine's own interface addresses. `lms` acts on the local machine
+ * only, so a download through `lms` is allowed only when this is true.
+ *
+ * @example
+ * ```ts
+ * import { isLocalServer } from "@vtcode/lmstudio";
+ * isLocalServer("http://127.0.0.1:1234"); // true
+ * isLocalServer("http://gpu-box.example:1234"); // false
+ * ```
+ */
+export function isLocalServer(baseUrl: string, localAddresses?: readonly string[]): boolean {
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  if (LOOPBACK_NAMES.has(host) || host.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(host)) return true;
+  const bare = host.replace(/^\[|\]$/g, "");
+  return (localAddresses ?? ownAddresses()).some((address) => address.toLowerCase() === bare);
+}
+
+function ownAddresses(): string[] {
+  try {
+    return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address));
+  } catch {
+    // Deno without --allow-sys: we cannot tell, so only loopback counts as local.
+    return [];
+  }
+}
