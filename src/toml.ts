@@ -18,7 +18,15 @@
  */
 import { LMStudioError } from "./errors.ts";
 
-/** The TOML type of a value, as the file wrote it (dates and times are strings in the output). */
+/**
+ * The TOML type of a value, as the file wrote it (dates and times are strings in the output).
+ *
+ * @example
+ * ```ts
+ * import { parseTomlDocument, type TomlType } from "./toml.ts";
+ * const type: TomlType | undefined = parseTomlDocument("t = 07:32:00\n").typeOf(["t"]); // "local-time"
+ * ```
+ */
 export type TomlType =
   | "string"
   | "integer"
