@@ -1,0 +1,223 @@
+/**
+ * Finds the LM Studio CLI (`lms`) the way LM Studio itself lays it out, on macOS, Linux and
+ * Windows, and says how it was found.
+ *
+ * Order: the `path` option, then `LMSTUDIO_LMS_PATH`, then `PATH` (with `PATHEXT` on Windows),
+ * then `<lmstudioHome>/bin/lms[.exe]` for each home LM Studio may use: the one named by
+ * `~/.lmstudio-home-pointer`, the legacy `~/.cache/lm-studio`, the default `~/.lmstudio`. The
+ * current directory is never searched: a relative `PATH` entry (or an empty one, which shells read
+ * as ".") would let whatever directory the agent happens to run in supply an `lms`.
+ *
+ * Everything the search depends on (platform, environment, home, file system) is injectable so
+ * that every branch, Windows included, is tested on any machine.
+ *
+ * @module
+ */
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import nodePath from "node:path";
+import { LMStudioError } from "./errors.ts";
+import { type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
+
+/** How {@linkcode findLms} found `lms`. */
+export type LmsSource = "option" | "env" | "PATH" | "home-pointer" | "legacy-cache" | "default-home";
+
+/** Where `lms` is and how it was found. */
+export interface LmsLocation {
+  /** Absolute path of the executable. */
+  path: string;
+  /** Which rule found it. */
+  source: LmsSource;
+}
+
+/** The file-system questions {@linkcode findLms} asks; injectable for tests. */
+export interface FileSystemProbe {
+  /** Whether `path` is a regular file (symlinks followed). */
+  isFile(path: string): boolean;
+  /** Whether the current user may execute `path` (on Windows: whether it is a file). */
+  isExecutable(path: string): boolean;
+  /** The file's text, or `undefined` if it cannot be read. */
+  readText(path: string): string | undefined;
+  /** Whether `path` is a directory (symlinks followed). */
+  isDirectory(path: string): boolean;
+}
+
+/** Options for {@linkcode findLms}. */
+export interface FindLmsOptions {
+  /** An explicit path; it must exist and be executable, there is no fallback. */
+  path?: string;
+  /** Environment reader (defaults to the process environment). */
+  env?: EnvReader;
+  /** Home directory (defaults to `%USERPROFILE%` on Windows, `$HOME` elsewhere, then the OS). */
+  home?: string;
+  /** Platform as Node names it (`linux`, `darwin`, `win32`); selects path rules and file names. */
+  platform?: string;
+  /** File-system probe (defaults to the real file system). */
+  fs?: FileSystemProbe;
+}
+
+/** The install hint every `LMS_NOT_FOUND` carries. */
+export const LMS_INSTALL_HINT =
+  "Install LM Studio from https://lmstudio.ai/download, run it once, then `lms bootstrap` (or set LMSTUDIO_LMS_PATH)";
+
+/**
+ * The real file system, through `node:fs` (works on Deno with `--allow-read`, Bun and Node).
+ *
+ * @example
+ * ```ts
+ * import { nodeFileSystemProbe } from "@vtcode/lmstudio";
+ * nodeFileSystemProbe.isDirectory("/tmp"); // true on Linux
+ * ```
+ */
+export const nodeFileSystemProbe: FileSystemProbe = {
+  isFile(path: string): boolean {
+    try {
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  },
+  isExecutable(path: string): boolean {
+    try {
+      // Windows has no execute bit; Node maps X_OK to "exists" there, which is what we want.
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  readText(path: string): string | undefined {
+    try {
+      return readFileSync(path, "utf8");
+    } catch {
+      return undefined;
+    }
+  },
+  isDirectory(path: string): boolean {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+};
+
+type Check = "ok" | "missing" | "not-executable" | "directory";
+
+/**
+ * Finds `lms`. Throws `LMStudioError("LMS_NOT_FOUND")` naming every place it looked (and any
+ * `lms` it found but could not execute) with the install hint. An explicit `path` option or
+ * `LMSTUDIO_LMS_PATH` that does not point at an executable is an error of its own, never a silent
+ * fallback to another `lms`.
+ *
+ * @example
+ * ```ts
+ * import { findLms } from "@vtcode/lmstudio";
+ * const { path, source } = findLms();
+ * console.log(`using ${path} (found via ${source})`);
+ * ```
+ */
+export function findLms(options: FindLmsOptions = {}): LmsLocation {
+  const os = options.platform ?? currentPlatform();
+  const windows = os === "win32";
+  const path = windows ? nodePath.win32 : nodePath.posix;
+  const env: EnvReader = options.env ?? getEnv;
+  const fs = options.fs ?? nodeFileSystemProbe;
+
+  const check = (file: string): Check => {
+    if (fs.isDirectory(file)) return "directory";
+    if (!fs.isFile(file)) return "missing";
+    return fs.isExecutable(file) ? "ok" : "not-executable";
+  };
+
+  const explicit = (value: string, source: "option" | "env", origin: string): LmsLocation => {
+    const absolute = path.isAbsolute(value) ? path.normalize(value) : path.resolve(value);
+    const state = check(absolute);
+    if (state === "ok") return { path: absolute, source };
+    const problem = state === "missing"
+      ? "does not exist"
+      : state === "directory"
+      ? "is a directory, not the lms executable"
+      : "is not executable";
+    throw new LMStudioError("LMS_NOT_FOUND", `${origin} points at ${absolute}, which ${problem}`, {
+      hint: state === "not-executable"
+        ? `Make it executable (chmod +x ${absolute}) or fix ${origin}.`
+        : `Fix or unset ${origin}. ${LMS_INSTALL_HINT}.`,
+    });
+  };
+
+  if (options.path !== undefined && options.path !== "") {
+    return explicit(options.path, "option", "The lms path option");
+  }
+  const fromEnv = env("LMSTUDIO_LMS_PATH");
+  if (fromEnv !== undefined && fromEnv.trim() !== "") {
+    return explicit(fromEnv.trim(), "env", "LMSTUDIO_LMS_PATH");
+  }
+
+  const notExecutable: string[] = [];
+  const looked: string[] = [];
+  const probe = (file: string): boolean => {
+    const state = check(file);
+    if (state === "not-executable" && !notExecutable.includes(file)) notExecutable.push(file);
+    return state === "ok";
+  };
+
+  // PATH. Windows environment names are case-insensitive; an injected reader may not be.
+  const pathValue = env("PATH") ?? (windows ? env("Path") : undefined) ?? "";
+  const names = windows ? windowsNames(env("PATHEXT")) : ["lms"];
+  let pathDirs = 0;
+  for (const raw of pathValue.split(windows ? ";" : ":")) {
+    // Windows allows quoted entries ("C:\Program Files\x"); the quotes are not part of the name.
+    const dir = windows ? raw.trim().replace(/^"(.*)"$/, "$1") : raw;
+    if (dir === "" || !path.isAbsolute(dir)) continue;
+    // On Windows `\foo` is "absolute" but relative to the current drive: still cwd-dependent.
+    if (windows && !/^(?:[a-zA-Z]:[\\/]|[\\/]{2})/.test(dir)) continue;
+    pathDirs++;
+    for (const name of names) {
+      const file = path.join(dir, name);
+      if (probe(file)) return { path: file, source: "PATH" };
+    }
+  }
+  looked.push(`PATH (${pathDirs} absolute ${pathDirs === 1 ? "directory" : "directories"})`);
+
+  // LM Studio's own home layout (lmstudio-js findLMStudioHome): pointer file, legacy cache, default.
+  const home = options.home ?? (windows ? env("USERPROFILE") : env("HOME")) ?? homeDir();
+  if (home !== undefined && home !== "") {
+    const homeAbs = path.resolve(home);
+    const exe = windows ? "lms.exe" : "lms";
+    const homes: Array<[string, LmsSource]> = [];
+    const pointer = fs.readText(path.join(homeAbs, ".lmstudio-home-pointer"))?.trim();
+    if (pointer && path.isAbsolute(pointer)) homes.push([pointer, "home-pointer"]);
+    homes.push([path.join(homeAbs, ".cache", "lm-studio"), "legacy-cache"]);
+    homes.push([path.join(homeAbs, ".lmstudio"), "default-home"]);
+    for (const [lmstudioHome, source] of homes) {
+      const file = path.join(lmstudioHome, "bin", exe);
+      if (looked.includes(file)) continue;
+      looked.push(file);
+      if (probe(file)) return { path: file, source };
+    }
+  } else {
+    looked.push(windows ? "%USERPROFILE% (not set)" : "the home directory (unknown)");
+  }
+
+  const skipped = notExecutable.length === 0
+    ? ""
+    : ` Found but not executable (skipped): ${notExecutable.join(", ")}.`;
+  throw new LMStudioError(
+    "LMS_NOT_FOUND",
+    `Could not find the LM Studio CLI (lms). Looked in: LMSTUDIO_LMS_PATH (unset), ${
+      looked.join(", ")
+    }.${skipped}`,
+    { hint: `${LMS_INSTALL_HINT}.` },
+  );
+}
+
+const RUNNABLE_EXTENSIONS = [".com", ".exe", ".bat", ".cmd"];
+
+function windowsNames(pathext: string | undefined): string[] {
+  const exts = (pathext && pathext.trim() !== "" ? pathext : ".COM;.EXE;.BAT;.CMD")
+    .split(";")
+    .map((ext) => ext.trim().toLowerCase())
+    // Only what a process can be spawned from; `.js`, `.vbs`, `.ps1` need a host program.
+    .filter((ext) => RUNNABLE_EXTENSIONS.includes(ext));
+  return [...new Set(exts)].map((ext) => `lms${ext}`);
+}

@@ -1,0 +1,343 @@
+import { describe, it, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
+import { LMStudioError } from "../src/errors.ts";
+
+const posix = process.platform !== "win32";
+
+/** A temp dir with executable `#!/bin/sh` scripts standing in for `lms`; removed after the test. */
+function scripts(t: TestContext): { dir: string; script(name: string, body: string, mode?: number): string } {
+  const dir = mkdtempSync(join(tmpdir(), "lms-run-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return {
+    dir,
+    script(name, body, mode = 0o755) {
+      const file = join(dir, name);
+      writeFileSync(file, `#!/bin/sh\n${body}\n`);
+      chmodSync(file, mode);
+      return file;
+    },
+  };
+}
+
+/** Whether a process still runs. A zombie (dead, not yet reaped by init) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true; // no /proc (macOS): kill(pid, 0) succeeded, so it exists
+  }
+}
+
+/** Waits (bounded) until `pid` is gone; true if it went. Reaping by init is not instantaneous. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+/** Kills a pid if a failed test left it running. */
+function reap(t: TestContext, pids: () => number[]): void {
+  t.after(() => {
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<LMStudioError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+/** A script that starts a grandchild and hangs: prints `child <pid>` and `grandchild <pid>`. */
+const HANG_WITH_CHILD = 'sleep 60 &\necho "child $$"\necho "grandchild $!"\nwait';
+
+function pidsFrom(text: string): { child: number; grandchild: number } {
+  return {
+    child: Number(/child (\d+)/.exec(text)?.[1]),
+    grandchild: Number(/grandchild (\d+)/.exec(text)?.[1]),
+  };
+}
+
+describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkill /T" }, () => {
+  it("passes every argument literally: no shell, no globbing, no expansion", async (t) => {
+    const { dir, script } = scripts(t);
+    const echo = script("lms", `printf '%s\\0' "$@"`);
+    const args = [
+      "get",
+      `a;rm -rf ${dir}/victim`,
+      `$(touch ${dir}/pwned)`,
+      `\`touch ${dir}/pwned2\``,
+      `x && touch ${dir}/pwned3`,
+      "*",
+      "~",
+      "$HOME",
+      `it's "quoted"`,
+      "back\\slash",
+      "",
+      "two\nlines",
+      "ünïcödé 名前 🙂",
+    ];
+    writeFileSync(join(dir, "victim"), "still here");
+    const result = await runLms(echo, args);
+    assert.equal(result.code, 0);
+    assert.deepEqual(result.stdout.split("\0").slice(0, -1), args);
+    assert.equal(existsSync(join(dir, "pwned")), false);
+    assert.equal(existsSync(join(dir, "pwned2")), false);
+    assert.equal(existsSync(join(dir, "pwned3")), false);
+    assert.equal(readFileSync(join(dir, "victim"), "utf8"), "still here");
+  });
+
+  it("closes stdin, so an lms that reads it sees end-of-file instead of hanging", async (t) => {
+    const { script } = scripts(t);
+    const reader = script("lms", 'if read line; then echo "got $line"; else echo "eof"; fi');
+    const result = await runLms(reader, []);
+    assert.equal(result.stdout, "eof\n");
+  });
+
+  it("returns a non-zero exit with stdout and stderr kept apart", async (t) => {
+    const { script } = scripts(t);
+    const failing = script(
+      "lms",
+      'echo "Waking up LM Studio service..." >&2\necho partial\necho "Error: boom" >&2\nexit 3',
+    );
+    const result = await runLms(failing, ["load", "-y", "x"]);
+    assert.equal(result.code, 3);
+    assert.equal(result.stdout, "partial\n");
+    assert.equal(result.stderr, "Waking up LM Studio service...\nError: boom\n");
+    assert.equal(result.signal, null);
+  });
+
+  it("passes extra environment variables and keeps the inherited ones", async (t) => {
+    const { script } = scripts(t);
+    const env = script("lms", 'echo "$LMS_TEST_VALUE|${PATH:+has-path}"');
+    const result = await runLms(env, [], { env: { LMS_TEST_VALUE: "a b;c" } });
+    assert.equal(result.stdout, "a b;c|has-path\n");
+  });
+
+  it("streams output to the callbacks while lms is still running", async (t) => {
+    const { dir, script } = scripts(t);
+    const gate = join(dir, "gate");
+    // Prints, then waits for the test to open the gate: only a streaming reader can open it.
+    const streaming = script(
+      "lms",
+      `printf 'first\\r'\nwhile [ ! -f '${gate}' ]; do sleep 0.02; done\necho second\necho warn >&2`,
+    );
+    const seen: string[] = [];
+    const errors: string[] = [];
+    const result = await runLms(streaming, [], {
+      timeoutMs: 4000,
+      onStdout: (chunk) => {
+        seen.push(chunk);
+        if (chunk.includes("first")) writeFileSync(gate, "");
+      },
+      onStderr: (chunk) => errors.push(chunk),
+    });
+    assert.equal(seen.join(""), "first\rsecond\n");
+    assert.equal(errors.join(""), "warn\n");
+    assert.equal(result.code, 0);
+  });
+
+  it("on a deadline, rejects with TIMEOUT naming the command, and kills lms and its children", async (t) => {
+    const { script } = scripts(t);
+    const hang = script("lms", HANG_WITH_CHILD);
+    let output = "";
+    reap(t, () => Object.values(pidsFrom(output)));
+    const error = await rejection(
+      runLms(hang, ["get", "--yes", "qwen/qwen3-4b"], { timeoutMs: 400, onStdout: (c) => (output += c) }),
+    );
+    assert.equal(error.code, "TIMEOUT");
+    assert.match(error.message, /lms get --yes qwen\/qwen3-4b timed out after 400ms/);
+    const { child, grandchild } = pidsFrom(output);
+    assert.ok(child > 0 && grandchild > 0, `pids reported: ${output}`);
+    assert.equal(await gone(child), true, "lms itself is gone");
+    assert.equal(await gone(grandchild), true, "the process lms started is gone");
+  });
+
+  it("on abort, rejects with INTERRUPTED and leaves no process behind", async (t) => {
+    const { script } = scripts(t);
+    const hang = script("lms", HANG_WITH_CHILD);
+    const controller = new AbortController();
+    let output = "";
+    reap(t, () => Object.values(pidsFrom(output)));
+    const error = await rejection(
+      runLms(hang, ["ps"], {
+        signal: controller.signal,
+        onStdout: (chunk) => {
+          output += chunk;
+          if (/grandchild \d+/.test(output)) controller.abort();
+        },
+      }),
+    );
+    assert.equal(error.code, "INTERRUPTED");
+    const { child, grandchild } = pidsFrom(output);
+    assert.equal(await gone(child), true);
+    assert.equal(await gone(grandchild), true);
+  });
+
+  it("passes an LMStudioError abort reason through unchanged", async (t) => {
+    const { script } = scripts(t);
+    const hang = script("lms", "echo ready\nexec sleep 60");
+    const controller = new AbortController();
+    const reason = new LMStudioError("TIMEOUT", "the whole ensure timed out");
+    const error = await rejection(
+      runLms(hang, [], { signal: controller.signal, onStdout: () => controller.abort(reason) }),
+    );
+    assert.equal(error, reason);
+  });
+
+  it("escalates to SIGKILL when lms and its children ignore SIGTERM", async (t) => {
+    const { script } = scripts(t);
+    const stubborn = script("lms", `trap '' TERM\n${HANG_WITH_CHILD}`);
+    let output = "";
+    reap(t, () => Object.values(pidsFrom(output)));
+    const error = await rejection(
+      runLms(stubborn, [], { timeoutMs: 300, killGraceMs: 200, onStdout: (c) => (output += c) }),
+    );
+    assert.equal(error.code, "TIMEOUT");
+    const { child, grandchild } = pidsFrom(output);
+    assert.equal(await gone(child), true);
+    assert.equal(await gone(grandchild), true);
+  });
+
+  it("rejects at once, without starting lms, when the signal is already aborted", async (t) => {
+    const { dir, script } = scripts(t);
+    const marker = join(dir, "ran");
+    const lms = script("lms", `touch '${marker}'`);
+    const error = await rejection(runLms(lms, [], { signal: AbortSignal.abort() }));
+    assert.equal(error.code, "INTERRUPTED");
+    assert.equal(existsSync(marker), false);
+  });
+
+  it("reports an lms killed by a signal as 128 + n with the signal name", async (t) => {
+    const { script } = scripts(t);
+    const suicidal = script("lms", "echo 'Error: about to die' >&2\nkill -KILL $$");
+    const result = await runLms(suicidal, []);
+    assert.equal(result.code, 137);
+    assert.equal(result.signal, "SIGKILL");
+    assert.equal(result.stderr, "Error: about to die\n");
+  });
+
+  it("survives garbage output: binary bytes and invalid UTF-8", async (t) => {
+    const { script } = scripts(t);
+    const garbage = script("lms", "printf '\\377\\376\\000\\033[31m\\200ok'");
+    const chunks: string[] = [];
+    const result = await runLms(garbage, [], { onStdout: (c) => chunks.push(c) });
+    assert.equal(result.code, 0);
+    assert.ok(result.stdout.endsWith("ok"));
+    assert.ok(chunks.join("").endsWith("ok"));
+  });
+
+  it("caps megabytes of output, keeping the tail and saying how much was dropped", async (t) => {
+    const { script } = scripts(t);
+    const flood = script("lms", "head -c 3000000 /dev/zero | tr '\\000' 'x'\necho END");
+    let streamed = 0;
+    const result = await runLms(flood, [], {
+      maxOutputBytes: 100_000,
+      onStdout: (c) => (streamed += c.length),
+    });
+    assert.equal(result.code, 0);
+    assert.equal(streamed, 3_000_004, "callbacks still see everything");
+    assert.equal(result.stdoutDroppedBytes, 3_000_004 - 100_000);
+    assert.ok(result.stdout.endsWith("xxxxEND\n"), "the tail is kept");
+    assert.match(result.stdout, /^\[lms output truncated: 2900004 earlier bytes dropped\]\n/);
+    assert.ok(result.stdout.length < 100_100);
+  });
+
+  it("returns when lms exits even if a process it left behind still holds its output open", async (t) => {
+    const { script } = scripts(t);
+    const leaves = script("lms", 'sleep 30 &\necho "grandchild $!"\nexit 0');
+    let output = "";
+    reap(t, () => [pidsFrom(output).grandchild]);
+    const result = await runLms(leaves, [], { onStdout: (c) => (output += c) });
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /grandchild \d+/);
+  });
+
+  it("turns a missing lms into LMS_NOT_FOUND with the install hint", async (t) => {
+    const { dir } = scripts(t);
+    const error = await rejection(runLms(join(dir, "no-such-lms"), ["ps"]));
+    assert.equal(error.code, "LMS_NOT_FOUND");
+    assert.match(error.message, /no-such-lms/);
+    assert.match(error.hint ?? "", /lmstudio\.ai\/download/);
+  });
+
+  it("turns a non-executable lms into LMS_NOT_FOUND with a chmod hint", async (t) => {
+    const { script } = scripts(t);
+    const plain = script("lms", "echo hi", 0o644);
+    const error = await rejection(runLms(plain, ["ps"]));
+    assert.equal(error.code, "LMS_NOT_FOUND");
+    assert.match(error.hint ?? "", /chmod \+x/);
+  });
+
+  it("refuses an invalid timeout and a NUL in an argument as USAGE", async () => {
+    assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: 0 }))).code, "USAGE");
+    assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: Number.NaN }))).code, "USAGE");
+    assert.equal((await rejection(runLms("/bin/true", ["a\u0000b"]))).code, "USAGE");
+  });
+});
+
+describe("lmsSpawnPlan", () => {
+  it("starts lms as a process-group leader on POSIX, with the arguments untouched", () => {
+    assert.deepEqual(lmsSpawnPlan("/home/a/.lmstudio/bin/lms", ["get", "--yes", "a b"], "linux"), {
+      command: "/home/a/.lmstudio/bin/lms",
+      args: ["get", "--yes", "a b"],
+      windowsVerbatimArguments: false,
+      detached: true,
+    });
+    assert.equal(lmsSpawnPlan("/x/lms", [], "darwin").detached, true);
+  });
+
+  it("runs lms.exe directly on Windows (Node quotes the arguments)", () => {
+    assert.deepEqual(lmsSpawnPlan("C:\\Users\\a\\.lmstudio\\bin\\lms.exe", ["ps", "--json"], "win32"), {
+      command: "C:\\Users\\a\\.lmstudio\\bin\\lms.exe",
+      args: ["ps", "--json"],
+      windowsVerbatimArguments: false,
+      detached: false,
+    });
+  });
+
+  it("runs an lms.cmd shim through cmd.exe with every argument quoted", () => {
+    const plan = lmsSpawnPlan(
+      "C:\\Program Files\\lms\\lms.cmd",
+      ["get", "a&b|c<d>e^f", "dir\\"],
+      "win32",
+      "C:\\Windows\\system32\\cmd.exe",
+    );
+    assert.equal(plan.command, "C:\\Windows\\system32\\cmd.exe");
+    assert.equal(plan.windowsVerbatimArguments, true);
+    assert.deepEqual(plan.args, [
+      "/d",
+      "/s",
+      "/c",
+      '""C:\\Program Files\\lms\\lms.cmd" "get" "a&b|c<d>e^f" "dir\\\\""',
+    ]);
+  });
+
+  it("refuses what cmd.exe would expand or split even inside quotes", () => {
+    for (const arg of ["%PATH%", "!x!", 'a"b', "a\nb"]) {
+      assert.throws(() => lmsSpawnPlan("C:\\lms.bat", ["get", arg], "win32"), (error: unknown) => {
+        return error instanceof LMStudioError && error.code === "USAGE";
+      });
+    }
+    assert.doesNotThrow(() => lmsSpawnPlan("C:\\lms.exe", ["get", "%PATH%"], "win32"));
+  });
+});
