@@ -111,11 +111,11 @@ export function registerSecret(secret: string | undefined): void {
  */
 export function redactSecrets(text: string): string {
   let out = text;
+  for (const secret of secrets) out = out.split(secret).join("[redacted]");
+  // Servers echo the first characters of a bad token ("Malformed ... token provided: sk-lm-abcd...").
+  // Ten leading characters go past the shared `sk-lm-` prefix, so they identify this token.
   for (const secret of secrets) {
-    out = out.split(secret).join("[redacted]");
-    // Servers echo the first characters of a bad token ("Malformed ... token provided: sk-lm-ab...").
-    // Any run of 6+ leading characters of a secret counts as the secret.
-    const head = secret.slice(0, 6);
+    const head = secret.slice(0, Math.min(10, secret.length));
     let at = out.indexOf(head);
     while (at !== -1) {
       let end = at + head.length;

@@ -1,0 +1,64 @@
+/**
+ * Builds the npm package from the Deno sources with `tsc` (dnt is JSR-only and unreachable here,
+ * and `deno pack` writes no `bin` and embeds build-machine paths in source maps), then packs it.
+ *
+ *   node --import tsx scripts/build_npm.ts      → dist/package/ and dist/vtcode-lmstudio-<version>.tgz
+ *
+ * The published package.json is generated: name, version and exports from deno.json (the one
+ * manifest), dependencies from the root package.json. It prints the tarball path last.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const out = join(root, "dist", "package");
+const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
+const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+
+rmSync(join(root, "dist"), { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit",
+});
+
+// tsc keeps ".ts" in declaration re-exports; harmless for TS ≥ 5, but clean files are nicer.
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+for (const file of walk(out).filter((f) => f.endsWith(".d.ts"))) {
+  const text = readFileSync(file, "utf8");
+  writeFileSync(file, text.replace(/(from\s+["']\.{1,2}\/[^"']+)\.ts(["'])/g, "$1.js$2"));
+}
+
+const exportsMap: Record<string, { types: string; default: string }> = {};
+for (const [key, source] of Object.entries(deno.exports as Record<string, string>)) {
+  const base = source.replace(/\.ts$/, "");
+  exportsMap[key] = { types: `${base}.d.ts`, default: `${base}.js` };
+}
+const manifest = {
+  name: deno.name,
+  version: deno.version,
+  description: "Make a local LM Studio ready for coding agents and scripts, on Deno, Bun and Node.",
+  license: deno.license,
+  type: "module",
+  main: "./mod.js",
+  types: "./mod.d.ts",
+  exports: exportsMap,
+  bin: { "vtcode-lmstudio": "./cli.js" },
+  engines: { node: ">=20" },
+  keywords: ["lmstudio", "lms", "llm", "local", "readiness", "cli", "deno", "bun"],
+  dependencies: dev.dependencies,
+};
+writeFileSync(join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+for (const file of ["README.md", "LICENSE"]) copyFileSync(join(root, file), join(out, file));
+chmodSync(join(out, "cli.js"), 0o755);
+
+const packed = execFileSync("npm", ["pack", "--silent", "--pack-destination", join(root, "dist")], {
+  cwd: out,
+  encoding: "utf8",
+}).trim().split("\n").pop()!;
+console.log(join(root, "dist", packed));

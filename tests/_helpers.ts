@@ -1,0 +1,103 @@
+/**
+ * Test helpers shared by the suites: a bare loopback HTTP server (for "something that is not LM
+ * Studio"), running the CLI as a subprocess on the runtime the tests run on, and a closed port.
+ */
+import { spawn } from "node:child_process";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { detectRuntime } from "../src/runtime.ts";
+
+export const ROOT: string = resolve(import.meta.dirname!, "..");
+
+export interface TestServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** A plain HTTP server on 127.0.0.1 with a random port; closes hung sockets too. */
+export async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TestServer> {
+  const server = createServer(handler);
+  const sockets = new Set<import("node:net").Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => done());
+      }),
+  };
+}
+
+/** A port that was free a moment ago: connecting to it is refused. */
+export async function closedPortUrl(): Promise<string> {
+  const server = await startServer(() => {});
+  const url = server.url;
+  await server.close();
+  return url;
+}
+
+export interface CliRun {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The command line that runs `cli.ts` on the runtime these tests run on. */
+export function cliCommand(): { cmd: string; args: string[] } {
+  const runtime = detectRuntime().name;
+  const cli = join(ROOT, "cli.ts");
+  if (runtime === "deno") return { cmd: process.execPath, args: ["run", "-A", "--quiet", cli] };
+  if (runtime === "bun") return { cmd: process.execPath, args: [cli] };
+  return { cmd: process.execPath, args: ["--import", "tsx", cli] };
+}
+
+/** Runs the CLI as a subprocess and collects its output. */
+export function runCliProcess(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string; onSpawn?: (pid: number) => void } = {},
+): Promise<CliRun> {
+  const { cmd, args: prefix } = cliCommand();
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, ...options.env })) {
+    if (value !== undefined) env[key] = value;
+  }
+  // Isolate from the developer's own LM Studio settings unless a test sets them.
+  for (const key of ["LMSTUDIO_URL", "LM_API_TOKEN", "LMSTUDIO_MODEL", "LMSTUDIO_LMS_PATH"]) {
+    if (!options.env || !(key in options.env)) delete env[key];
+  }
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, [...prefix, ...args], { env, cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 20_000);
+    child.on("error", fail);
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Whether a process id is alive. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
