@@ -26,7 +26,6 @@
  * @module
  */
 export {
-  DEFAULT_BASE_URL,
   type DownloadOptions,
   type DownloadResult,
   LMStudioClient,
@@ -97,6 +96,9 @@ export {
 } from "./src/runtime.ts";
 export { isLocalServer, normalizeBaseUrl } from "./src/url.ts";
 export {
+  CONFIG_FILE_NAME,
+  DEFAULT_API_TOKEN_ENV,
+  DEFAULT_BASE_URL,
   DEFAULT_MODEL,
   loadConfig,
   type LMStudioConfig,
@@ -104,6 +106,7 @@ export {
   type ResolvedConfig,
   readVtcodeToml,
 } from "./src/config.ts";
+export { parseToml } from "./src/toml.ts";
 export { findLms, type FindLmsOptions, type FileSystemProbe, type LmsLocation, type LmsSource } from "./src/lms_find.ts";
 export { Lms } from "./src/lms.ts";
 export { runLms, type LmsRunOptions, type LmsRunResult } from "./src/lms_run.ts";

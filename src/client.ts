@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_BASE_URL } from "./config.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, sleep, withDeadline } from "./deadline.ts";
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type FetchLike, type HttpAnswer, type HttpTarget, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
@@ -16,9 +17,6 @@ import { type ApiFamily, looksLikeModelList, type ModelInfo, MODELS_PATH, parseM
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import { isLocalServer, normalizeBaseUrl } from "./url.ts";
-
-/** Default server address when neither an option nor `LMSTUDIO_URL` gives one. */
-export const DEFAULT_BASE_URL = "http://localhost:1234";
 
 /** Options of {@linkcode LMStudioClient}. Explicit options win over the environment. */
 export interface LMStudioClientOptions {
@@ -253,6 +251,12 @@ export class LMStudioClient {
     return this.#detection;
   }
 
+  /** The probe's listing is only good until the client changes something on the server. */
+  async #forgetListing(): Promise<void> {
+    const detection = await this.#detection?.catch(() => undefined);
+    if (detection) detection.listing = undefined;
+  }
+
   async #probe(signal: AbortSignal): Promise<Detection> {
     const notes: string[] = [];
     let lmStudioFingerprint = false;
@@ -419,6 +423,7 @@ export class LMStudioClient {
     return withDeadline(`Downloading ${name}`, options, DEFAULT_TIMEOUTS.download, async (signal) => {
       validateModelName(name);
       const route = await this.#downloadRoute(options.route ?? "auto", signal);
+      await this.#forgetListing();
       if (route === "lms") {
         const { alreadyDownloaded } = await this.lms().get(name, { signal, onProgress: options.onProgress });
         return { model: name, route, alreadyDownloaded };
@@ -555,13 +560,17 @@ export class LMStudioClient {
       validateModelName(name);
       const api = (await this.#detect(signal)).api;
       const route = options.route ?? "auto";
-      if (route === "jit" || (route === "auto" && api === "openai")) return await this.#warmUp(name, signal);
+      if (route === "jit" || (route === "auto" && api === "openai")) {
+        await this.#forgetListing();
+        return await this.#warmUp(name, signal);
+      }
       const match = await this.#requireModel(name, signal);
       const model = match.model!;
       const instance = model.instances?.[0];
       if (model.loaded && instance) {
         return { model: model.id, instanceId: match.instanceId ?? instance.id, alreadyLoaded: true, route: "none" };
       }
+      await this.#forgetListing();
       const canLms = this.#local && route !== "rest";
       if (route === "lms" || (api !== "v1" && canLms) || (options.ttlSeconds !== undefined && canLms)) {
         if (!this.#local) this.#requireLocal("load", api);
@@ -697,6 +706,7 @@ export class LMStudioClient {
       if (typeof target === "string") validateModelName(target);
       const api = (await this.#detect(signal)).api;
       if (api !== "v1") {
+        await this.#forgetListing();
         this.#requireLocal("unload", api);
         const lms = this.lms();
         if (typeof target !== "string") {
@@ -723,6 +733,7 @@ export class LMStudioClient {
         }
         ids = match.instanceId ? [match.instanceId] : (match.model.instances ?? []).map((i) => i.id);
       }
+      await this.#forgetListing();
       for (const id of ids) {
         const answer = await request(this.#http, "POST", "/api/v1/models/unload", { body: { instance_id: id }, signal });
         const error = serverErrorOf(answer.json);

@@ -12,6 +12,7 @@ import {
   type LoadResult,
   type ServerStatus,
 } from "./client.ts";
+import { DEFAULT_MODEL } from "./config.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { LMStudioError, toLMStudioError } from "./errors.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
@@ -20,8 +21,8 @@ import { validateModelName } from "./model_name.ts";
 import type { ModelInfo } from "./models.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 
-/** The seed's default model (`DEFAULT_OSS_MODEL`). */
-export const DEFAULT_OSS_MODEL = "openai/gpt-oss-20b";
+/** The seed's name for the default model, `openai/gpt-oss-20b` (same as `DEFAULT_MODEL`). */
+export const DEFAULT_OSS_MODEL: string = DEFAULT_MODEL;
 
 /** A step of {@linkcode ensureReady}, as listed in `actions`. */
 export type EnsureAction = "start-server" | "check" | "list" | "download" | "load";

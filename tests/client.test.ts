@@ -1,0 +1,372 @@
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import { LMStudioClient } from "../src/client.ts";
+import { LMStudioError } from "../src/errors.ts";
+import type { DownloadProgress } from "../src/progress.ts";
+import { type Simulator, startSimulator, type SimulatorState } from "../src/testing/simulator.ts";
+import { closedPortUrl, startServer } from "./_helpers.ts";
+
+const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000, maxContextLength: 131072 };
+const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
+const EMBED = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const, sizeBytes: 84_000_000 };
+
+const open: Simulator[] = [];
+after(async () => {
+  await Promise.all(open.map((s) => s.close()));
+});
+async function sim(state: SimulatorState = {}): Promise<Simulator> {
+  const simulator = await startSimulator(state);
+  open.push(simulator);
+  return simulator;
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<LMStudioError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof LMStudioError, `expected LMStudioError, got ${error}`);
+    assert.equal(error.code, code, `${error.code}: ${error.message}`);
+    if (pattern) assert.match(error.message, pattern);
+    assert.ok(error.hint === undefined || error.hint.length > 0);
+    return error;
+  }
+  assert.fail(`expected a ${code} rejection`);
+}
+
+describe("configuration", () => {
+  it("takes options over LMSTUDIO_URL over the default, normalised", () => {
+    const env = (name: string) => (name === "LMSTUDIO_URL" ? "http://env-host:1234/v1/" : undefined);
+    assert.equal(new LMStudioClient({ env }).baseUrl, "http://env-host:1234");
+    assert.equal(new LMStudioClient({ env, baseUrl: "http://opt:9/v1" }).baseUrl, "http://opt:9");
+    assert.equal(new LMStudioClient({ env: () => undefined }).baseUrl, "http://localhost:1234");
+    assert.equal(new LMStudioClient({ env: () => "   " }).baseUrl, "http://localhost:1234");
+  });
+
+  it("rejects bad URLs from the environment with USAGE", () => {
+    assert.throws(() => new LMStudioClient({ env: (n) => (n === "LMSTUDIO_URL" ? "file:///etc/passwd" : undefined) }), {
+      code: "USAGE",
+    });
+  });
+
+  it("uses an injected fetch for every request", async () => {
+    const s = await sim({ models: [GPT] });
+    const seen: string[] = [];
+    const client = new LMStudioClient({
+      baseUrl: s.url,
+      fetch: (url, init) => {
+        seen.push(url);
+        return fetch(url, init);
+      },
+    });
+    await client.check();
+    assert.deepEqual(seen, [`${s.url}/api/v1/models`]);
+  });
+});
+
+describe("check and API detection", () => {
+  it("answers with one request when REST v1 answers (LM Studio 0.4)", async () => {
+    const s = await sim({ models: [GPT] });
+    const status = await new LMStudioClient({ baseUrl: `${s.url}/v1` }).check();
+    assert.deepEqual(status, { reachable: true, api: "v1", baseUrl: s.url, authenticated: false });
+    assert.equal(s.requests.length, 1);
+  });
+
+  it("falls back to REST v0 on LM Studio 0.3, deciding from the body and not the status", async () => {
+    const s = await sim({ version: "0.3", models: [GPT] });
+    const status = await new LMStudioClient({ baseUrl: s.url }).check();
+    assert.equal(status.api, "v0");
+    assert.deepEqual(s.requests.map((r) => r.path), ["/api/v1/models", "/api/v0/models"]);
+  });
+
+  it("falls back to the OpenAI listing on LM Studio 0.2", async () => {
+    const s = await sim({ version: "0.2", models: [GPT] });
+    assert.equal((await new LMStudioClient({ baseUrl: s.url }).check()).api, "openai");
+  });
+
+  it("detects the API once per client", async () => {
+    const s = await sim({ version: "0.3", models: [GPT] });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    await client.detectApi();
+    await client.detectApi();
+    await client.listModels();
+    assert.equal(s.requestCount("/api/v1/models"), 1);
+  });
+
+  it("says SERVER_UNREACHABLE with the start hint when the port is closed", async () => {
+    const error = await rejectsWith(new LMStudioClient({ baseUrl: await closedPortUrl() }).check(), "SERVER_UNREACHABLE", /refused/);
+    assert.match(error.hint!, /lms server start/);
+  });
+
+  it("says SERVER_UNREACHABLE when the host name does not resolve", async () => {
+    await rejectsWith(new LMStudioClient({ baseUrl: "http://no-such-host.invalid:1234" }).check({ timeoutMs: 4000 }), "SERVER_UNREACHABLE");
+  });
+
+  it("says NOT_LMSTUDIO when an HTML 404 server answers", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/html" }).end("<html><body>Not Found</body></html>");
+    });
+    after(() => server.close());
+    await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO");
+  });
+
+  it("says NOT_LMSTUDIO for an OpenAI-compatible server that is not LM Studio (e.g. Ollama)", async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === "/v1/models") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [{ id: "llama3" }] }));
+      } else res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
+    });
+    after(() => server.close());
+    await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO", /not LM Studio/);
+  });
+
+  it("times out on a slow server within the deadline, naming it", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "hang" });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check({ timeoutMs: 300 }), "TIMEOUT", /timed out after 300ms/);
+  });
+
+  it("rejects at once with an already-aborted signal, without a request", async () => {
+    const s = await sim({ models: [GPT] });
+    const controller = new AbortController();
+    controller.abort();
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check({ signal: controller.signal }), "INTERRUPTED");
+    assert.equal(s.requests.length, 0);
+  });
+
+  it("treats 401 as AUTH_REQUIRED with a hint, and never prints the token", async () => {
+    const token = "sk-lm-Tst12345:abcdefghij0123456789";
+    const s = await sim({ models: [GPT], auth: { token } });
+    const missing = await rejectsWith(new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check(), "AUTH_REQUIRED");
+    assert.equal(missing.status, 401);
+    assert.match(missing.hint!, /LM_API_TOKEN/);
+    const wrong = await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url, apiToken: "sk-lm-Wrong999:zzzzzzzzzz0123456789" }).check(),
+      "AUTH_REQUIRED",
+    );
+    assert.doesNotMatch(`${wrong.message} ${wrong.hint}`, /Wrong999|zzzzzzzzzz/);
+    const ok = await new LMStudioClient({ baseUrl: s.url, apiToken: token }).check();
+    assert.equal(ok.authenticated, true);
+    assert.equal(s.requests.at(-1)!.headers.authorization, "[redacted]");
+  });
+
+  it("reads LM_API_TOKEN from the environment", async () => {
+    const token = "sk-lm-EnvTok12:abcdefghij0123456789";
+    const s = await sim({ models: [GPT], auth: { token } });
+    const client = new LMStudioClient({ baseUrl: s.url, env: (n) => (n === "LM_API_TOKEN" ? token : undefined) });
+    assert.equal((await client.check()).api, "v1");
+  });
+
+  it("tryFromProvider fails clearly when the server is not reachable", async () => {
+    await rejectsWith(LMStudioClient.tryFromProvider({ baseUrl: await closedPortUrl() }), "SERVER_UNREACHABLE");
+    const s = await sim({ models: [GPT] });
+    assert.equal((await LMStudioClient.tryFromProvider({ baseUrl: s.url })).baseUrl, s.url);
+  });
+});
+
+describe("model listing", () => {
+  it("lists rich entries with loaded instances from REST v1", async () => {
+    const s = await sim({ models: [GPT, QWEN, EMBED], loaded: ["openai/gpt-oss-20b"] });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    const models = await client.listModels();
+    const gpt = models.find((m) => m.id === GPT.key)!;
+    assert.equal(gpt.type, "llm");
+    assert.equal(gpt.publisher, "openai");
+    assert.equal(gpt.loaded, true);
+    assert.deepEqual(gpt.instances?.map((i) => i.id), ["openai/gpt-oss-20b"]);
+    assert.equal(gpt.sizeBytes, GPT.sizeBytes);
+    assert.equal(gpt.maxContextLength, 131072);
+    assert.equal(models.find((m) => m.id === EMBED.key)!.type, "embedding");
+    assert.equal(models.find((m) => m.id === QWEN.key)!.loaded, false);
+    assert.deepEqual(await client.fetchModels(), models.map((m) => m.id));
+  });
+
+  it("lists loaded state from REST v0 and normalises its types", async () => {
+    const s = await sim({ version: "0.3", models: [GPT, EMBED], loaded: ["openai/gpt-oss-20b"] });
+    const models = await new LMStudioClient({ baseUrl: s.url }).listModels();
+    assert.equal(models.find((m) => m.id === GPT.key)!.loaded, true);
+    assert.equal(models.find((m) => m.id === EMBED.key)!.type, "embedding");
+    assert.equal(models.find((m) => m.id === EMBED.key)!.loaded, false);
+  });
+
+  it("says loaded: null where the server cannot tell (OpenAI-only)", async () => {
+    const s = await sim({ version: "0.2", models: [GPT] });
+    const [model] = await new LMStudioClient({ baseUrl: s.url }).listModels();
+    assert.equal(model.loaded, null);
+    assert.equal(model.instances, null);
+  });
+
+  it("reports a malformed REST v1 payload as INVALID_RESPONSE naming the endpoint and field", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] } });
+    const error = await rejectsWith(new LMStudioClient({ baseUrl: s.url }).listModels(), "INVALID_RESPONSE");
+    assert.match(error.message, /GET \/api\/v1\/models/);
+    assert.match(error.message, /models\.0\.key/);
+  });
+
+  it("accepts unknown fields and missing optional ones", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({
+      match: "/api/v1/models",
+      kind: "respond",
+      body: { models: [{ key: "a/b", future_field: { x: 1 } }], extra: true },
+    });
+    const [model] = await new LMStudioClient({ baseUrl: s.url }).listModels();
+    assert.equal(model.id, "a/b");
+    assert.equal(model.loaded, false);
+    assert.equal(model.type, null);
+  });
+
+  it("keeps the seed's message when /v1/models has no data array", async () => {
+    const s = await sim({ version: "0.2", models: [GPT] });
+    s.inject({ match: "/v1/models", kind: "respond", body: {} });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", /No 'data' array in response/);
+  });
+});
+
+describe("download over REST v1", () => {
+  it("starts a job, polls it, reports progress and ends with the model on disk", async () => {
+    const s = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 30_000_000_000 } });
+    const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
+    const progress: DownloadProgress[] = [];
+    const result = await client.downloadModel(GPT.key, { onProgress: (p) => progress.push(p) });
+    assert.equal(result.route, "rest");
+    assert.equal(result.alreadyDownloaded, false);
+    assert.ok(result.jobId);
+    assert.ok(progress.length >= 1);
+    assert.equal(progress.at(-1)!.downloadedBytes, GPT.sizeBytes);
+    assert.equal(progress.at(-1)!.percent, 100);
+    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].downloadedBytes >= progress[i - 1].downloadedBytes);
+    assert.ok((await client.fetchModels()).includes(GPT.key));
+  });
+
+  it("reports already_downloaded without a job", async () => {
+    const s = await sim({ models: [GPT], catalog: [GPT] });
+    const result = await new LMStudioClient({ baseUrl: s.url }).downloadModel(GPT.key);
+    assert.equal(result.alreadyDownloaded, true);
+    assert.equal(s.requestCount(/download\/status/), 0);
+  });
+
+  it("fails with DOWNLOAD_FAILED when the job fails", async () => {
+    const s = await sim({ catalog: [GPT] });
+    s.failNextDownload(GPT.key, 0.3);
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 }).downloadModel(GPT.key), "DOWNLOAD_FAILED");
+  });
+
+  it("fails with DOWNLOAD_FAILED and a resume hint when the job is paused", async () => {
+    const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
+    const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
+    const running = client.downloadModel(GPT.key);
+    setTimeout(() => s.pauseDownload(), 50);
+    const error = await rejectsWith(running, "DOWNLOAD_FAILED", /paused/);
+    assert.match(error.hint!, /Resume/);
+  });
+
+  it("says MODEL_NOT_FOUND for a name the catalog does not have", async () => {
+    const s = await sim({ catalog: [GPT] });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).downloadModel("nobody/nothing-1b"), "MODEL_NOT_FOUND");
+  });
+
+  it("stops at the deadline and on abort", async () => {
+    const s = await sim({ catalog: [GPT, QWEN], download: { mode: "manual" } });
+    const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
+    await rejectsWith(client.downloadModel(GPT.key, { timeoutMs: 200 }), "TIMEOUT");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await rejectsWith(client.downloadModel(QWEN.key, { signal: controller.signal }), "INTERRUPTED");
+  });
+
+  it("refuses to download for a remote server without REST v1", async () => {
+    const s = await sim({ version: "0.3", models: [] });
+    const error = await rejectsWith(new LMStudioClient({ baseUrl: s.url, local: false }).downloadModel(GPT.key), "UNSUPPORTED");
+    assert.match(error.message, /not on this machine/);
+  });
+
+  it("refuses hostile model names before any request", async () => {
+    const s = await sim({ catalog: [GPT] });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).downloadModel("--help"), "USAGE");
+    assert.equal(s.requests.length, 0);
+  });
+});
+
+describe("load and unload", () => {
+  it("loads over REST v1 with the context length", async () => {
+    const s = await sim({ models: [GPT] });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    const result = await client.loadModel("openai/gpt-oss-20b", { contextLength: 16384 });
+    assert.equal(result.route, "rest");
+    assert.equal(result.instanceId, GPT.key);
+    assert.equal(JSON.parse(s.requests.find((r) => r.path === "/api/v1/models/load")!.body).context_length, 16384);
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
+  });
+
+  it("never loads a loaded model twice", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    const result = await new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key);
+    assert.equal(result.alreadyLoaded, true);
+    assert.equal(s.requestCount("/api/v1/models/load"), 0);
+    assert.equal(s.state.loaded().length, 1);
+  });
+
+  it("loads by a tolerant name but never a different model", async () => {
+    const s = await sim({ models: [GPT, QWEN] });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    assert.equal((await client.loadModel("GPT-OSS-20B")).model, GPT.key);
+    const error = await rejectsWith(client.loadModel("gpt-oss-120b"), "MODEL_NOT_FOUND");
+    assert.match(error.message, /Did you mean: openai\/gpt-oss-20b/);
+  });
+
+  it("reports a failed load as LOAD_FAILED with the server's message", async () => {
+    const s = await sim({ models: [GPT] });
+    s.failNextLoad(GPT.key, "Not enough memory");
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED", /Not enough memory/);
+  });
+
+  it("warms up through JIT on an OpenAI-only server", async () => {
+    const s = await sim({ version: "0.2", models: [GPT] });
+    const result = await new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key);
+    assert.equal(result.route, "jit");
+    assert.equal(s.requestCount("/v1/chat/completions", "POST"), 1);
+    assert.deepEqual(s.state.loaded().map((i) => i.key), [GPT.key]);
+  });
+
+  it("warms up with /v1/responses on a remote 0.3 server, as Codex does", async () => {
+    const s = await sim({ version: "0.3", models: [GPT] });
+    const result = await new LMStudioClient({ baseUrl: s.url, local: false }).loadModel(GPT.key);
+    assert.equal(result.route, "jit");
+    const body = JSON.parse(s.requests.find((r) => r.path === "/v1/responses")!.body);
+    assert.equal(body.max_output_tokens, 1);
+  });
+
+  it("explains a JIT warm-up that cannot load (JIT off)", async () => {
+    const s = await sim({ version: "0.2", models: [GPT], jit: false });
+    const error = await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED");
+    assert.match(error.hint!, /Just-in-Time/);
+  });
+
+  it("unloads a model's instances, one instance, or everything", async () => {
+    const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, { key: GPT.key, id: `${GPT.key}:2` }, QWEN.key] });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    assert.deepEqual((await client.unloadModel(`${GPT.key}:2`)).unloaded, [`${GPT.key}:2`]);
+    assert.deepEqual((await client.unloadModel(GPT.key)).unloaded, [GPT.key]);
+    assert.deepEqual((await client.unloadModel(GPT.key)).unloaded, []);
+    assert.deepEqual((await client.unloadModel({ all: true })).unloaded, [QWEN.key]);
+    assert.equal(s.state.loaded().length, 0);
+    await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND");
+  });
+});
+
+describe("waiting for the server", () => {
+  it("polls with backoff until the server comes up", async () => {
+    const s = await sim({ models: [GPT], serverRunning: false });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    let retries = 0;
+    setTimeout(() => void s.setServerRunning(true), 300);
+    const status = await client.waitForServer({ timeoutMs: 4000, onRetry: () => retries++ });
+    assert.equal(status.api, "v1");
+    assert.ok(retries >= 1);
+  });
+
+  it("gives up at the deadline with TIMEOUT", async () => {
+    await rejectsWith(new LMStudioClient({ baseUrl: await closedPortUrl() }).waitForServer({ timeoutMs: 300 }), "TIMEOUT");
+  });
+});
