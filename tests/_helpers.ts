@@ -7,9 +7,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { detectRuntime } from "../src/runtime.ts";
 
-export const ROOT: string = resolve(import.meta.dirname!, "..");
+export const ROOT: string = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 
 export interface TestServer {
   url: string;
