@@ -20,13 +20,29 @@ import { type LmsRunOptions, type LmsRunResult, runLms } from "./lms_run.ts";
 import { validateModelName } from "./model_name.ts";
 import type { DownloadProgress } from "./progress.ts";
 
-/** Options for {@linkcode Lms.get}. */
+/**
+ * Options for {@linkcode Lms.get}.
+ *
+ * @example
+ * ```ts
+ * import type { LmsGetOptions } from "@vtcode/lmstudio";
+ * const options: LmsGetOptions = { timeoutMs: 3_600_000, onProgress: (p) => console.error(p.percent) };
+ * ```
+ */
 export interface LmsGetOptions extends CallOptions {
   /** Called for each progress redraw `lms get` prints (duplicates dropped). */
   onProgress?: (progress: DownloadProgress) => void;
 }
 
-/** Options for {@linkcode Lms.load}. */
+/**
+ * Options for {@linkcode Lms.load}.
+ *
+ * @example
+ * ```ts
+ * import type { LmsLoadOptions } from "@vtcode/lmstudio";
+ * const options: LmsLoadOptions = { ttlSeconds: 900, contextLength: 32768, gpu: "max" };
+ * ```
+ */
 export interface LmsLoadOptions extends CallOptions {
   /** Idle TTL in seconds (`--ttl`); a positive integer. */
   ttlSeconds?: number;
@@ -40,7 +56,15 @@ export interface LmsLoadOptions extends CallOptions {
   onProgress?: (fraction: number) => void;
 }
 
-/** A loaded model instance, from `lms ps --json`. */
+/**
+ * A loaded model instance, from `lms ps --json`.
+ *
+ * @example
+ * ```ts
+ * import type { LmsLoadedInstance } from "@vtcode/lmstudio";
+ * const second: LmsLoadedInstance = { identifier: "qwen/qwen3-4b-2507:2", modelKey: "qwen/qwen3-4b-2507" };
+ * ```
+ */
 export interface LmsLoadedInstance {
   /** The instance identifier (what `/v1/*` `model` and `lms unload` take), e.g. `qwen/qwen3-4b:2`. */
   identifier: string;
@@ -52,7 +76,15 @@ export interface LmsLoadedInstance {
   contextLength?: number;
 }
 
-/** A downloaded model, from `lms ls --json`. */
+/**
+ * A downloaded model, from `lms ls --json`.
+ *
+ * @example
+ * ```ts
+ * import type { LmsDownloadedModel } from "@vtcode/lmstudio";
+ * const model: LmsDownloadedModel = { modelKey: "qwen/qwen3-4b-2507", type: "llm", quantization: "Q4_K_M" };
+ * ```
+ */
 export interface LmsDownloadedModel {
   /** The model key, e.g. `qwen/qwen3-4b-2507`. */
   modelKey: string;
@@ -76,7 +108,16 @@ export interface LmsDownloadedModel {
   displayName?: string;
 }
 
-/** Options for the {@linkcode Lms} constructor. */
+/**
+ * Options for the {@linkcode Lms} constructor.
+ *
+ * @example
+ * ```ts
+ * import { Lms, type LmsOptions } from "@vtcode/lmstudio";
+ * const options: LmsOptions = { env: { FORCE_COLOR: "0" } };
+ * const lms = new Lms("/home/me/.lmstudio/bin/lms", options);
+ * ```
+ */
 export interface LmsOptions {
   /** Extra environment variables for every `lms` command. */
   env?: Record<string, string>;

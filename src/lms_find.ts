@@ -18,10 +18,26 @@ import nodePath from "node:path";
 import { LMStudioError } from "./errors.ts";
 import { type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
 
-/** How {@linkcode findLms} found `lms`. */
+/**
+ * How {@linkcode findLms} found `lms`.
+ *
+ * @example
+ * ```ts
+ * import { findLms, type LmsSource } from "@vtcode/lmstudio";
+ * const source: LmsSource = findLms().source; // e.g. "PATH" or "default-home"
+ * ```
+ */
 export type LmsSource = "option" | "env" | "PATH" | "home-pointer" | "legacy-cache" | "default-home";
 
-/** Where `lms` is and how it was found. */
+/**
+ * Where `lms` is and how it was found.
+ *
+ * @example
+ * ```ts
+ * import type { LmsLocation } from "@vtcode/lmstudio";
+ * const location: LmsLocation = { path: "/home/me/.lmstudio/bin/lms", source: "default-home" };
+ * ```
+ */
 export interface LmsLocation {
   /** Absolute path of the executable. */
   path: string;
@@ -29,7 +45,21 @@ export interface LmsLocation {
   source: LmsSource;
 }
 
-/** The file-system questions {@linkcode findLms} asks; injectable for tests. */
+/**
+ * The file-system questions {@linkcode findLms} asks; injectable for tests.
+ *
+ * @example
+ * ```ts
+ * import { findLms, type FileSystemProbe } from "@vtcode/lmstudio";
+ * const onlyOne: FileSystemProbe = {
+ *   isFile: (p) => p === "/opt/lms",
+ *   isExecutable: (p) => p === "/opt/lms",
+ *   readText: () => undefined,
+ *   isDirectory: () => false,
+ * };
+ * findLms({ fs: onlyOne, env: () => undefined, path: "/opt/lms" }); // { path: "/opt/lms", source: "option" }
+ * ```
+ */
 export interface FileSystemProbe {
   /** Whether `path` is a regular file (symlinks followed). */
   isFile(path: string): boolean;
@@ -41,7 +71,17 @@ export interface FileSystemProbe {
   isDirectory(path: string): boolean;
 }
 
-/** Options for {@linkcode findLms}. */
+/**
+ * Options for {@linkcode findLms}.
+ *
+ * @example
+ * ```ts
+ * import { findLms, type FindLmsOptions } from "@vtcode/lmstudio";
+ * const windows: FindLmsOptions = { platform: "win32", env: (name) => (name === "USERPROFILE" ? "C:\\Users\\me" : undefined) };
+ * // Looks at PATH with PATHEXT, then C:\Users\me\.cache\lm-studio\bin\lms.exe and C:\Users\me\.lmstudio\bin\lms.exe.
+ * const found = findLms(windows);
+ * ```
+ */
 export interface FindLmsOptions {
   /** An explicit path; it must exist and be executable, there is no fallback. */
   path?: string;
@@ -55,7 +95,15 @@ export interface FindLmsOptions {
   fs?: FileSystemProbe;
 }
 
-/** The install hint every `LMS_NOT_FOUND` carries. */
+/**
+ * The install hint every `LMS_NOT_FOUND` carries.
+ *
+ * @example
+ * ```ts
+ * import { LMS_INSTALL_HINT } from "@vtcode/lmstudio";
+ * console.error(`lms is missing. ${LMS_INSTALL_HINT}.`);
+ * ```
+ */
 export const LMS_INSTALL_HINT =
   "Install LM Studio from https://lmstudio.ai/download, run it once, then `lms bootstrap` (or set LMSTUDIO_LMS_PATH)";
 

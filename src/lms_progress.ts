@@ -152,14 +152,6 @@ export function parseLmsLoadProgress(line: string): number | undefined {
   return Math.round(percent * 1000) / 100_000;
 }
 
-/** What {@linkcode createLmsOutputSplitter} returns. */
-export interface LmsOutputSplitter {
-  /** Feeds a chunk of output; complete lines are passed to `onLine` at once. */
-  push(chunk: string): void;
-  /** Flushes the last, unterminated line. */
-  end(): void;
-}
-
 // A progress line is under 200 characters; a longer run without a line break is not something we
 // parse, and holding it would let a misbehaving `lms` grow our memory without bound.
 const MAX_PENDING = 64 * 1024;
@@ -179,7 +171,9 @@ const KEEP_PENDING = 4 * 1024;
  * splitter.end(); // lines: ["10%", "20%", "done"]
  * ```
  */
-export function createLmsOutputSplitter(onLine: (line: string) => void): LmsOutputSplitter {
+export function createLmsOutputSplitter(
+  onLine: (line: string) => void,
+): { push(chunk: string): void; end(): void } {
   let pending = "";
   const emit = (line: string): void => {
     if (line !== "") onLine(line);

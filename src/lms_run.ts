@@ -25,11 +25,19 @@ import process from "node:process";
 import type { Readable } from "node:stream";
 import type { CommandContext, CommandPipeWriter, ExecuteResult } from "dax";
 import { abortReason, type CallOptions, formatMs } from "./deadline.ts";
-import { LMStudioError } from "./errors.ts";
+import { LMStudioError, toLMStudioError } from "./errors.ts";
 import { LMS_INSTALL_HINT } from "./lms_find.ts";
 import { platform as currentPlatform } from "./runtime.ts";
 
-/** Options for {@linkcode runLms}. */
+/**
+ * Options for {@linkcode runLms}.
+ *
+ * @example
+ * ```ts
+ * import type { LmsRunOptions } from "@vtcode/lmstudio";
+ * const options: LmsRunOptions = { timeoutMs: 10_000, onStderr: (chunk) => console.error(chunk) };
+ * ```
+ */
 export interface LmsRunOptions extends CallOptions {
   /** Called with each decoded chunk of stdout as it arrives (ANSI and `\r` left in). */
   onStdout?: (chunk: string) => void;
@@ -43,7 +51,16 @@ export interface LmsRunOptions extends CallOptions {
   killGraceMs?: number;
 }
 
-/** What {@linkcode runLms} returns when `lms` ran to completion (whatever its exit code). */
+/**
+ * What {@linkcode runLms} returns when `lms` ran to completion (whatever its exit code).
+ *
+ * @example
+ * ```ts
+ * import { runLms, type LmsRunResult } from "@vtcode/lmstudio";
+ * const result: LmsRunResult = await runLms("/home/me/.lmstudio/bin/lms", ["server", "status", "--json"]);
+ * if (result.signal) console.error(`lms was killed by ${result.signal}`);
+ * ```
+ */
 export interface LmsRunResult {
   /** Exit code; `128 + n` when killed by signal `n`. */
   code: number;
@@ -59,8 +76,8 @@ export interface LmsRunResult {
   stderrDroppedBytes?: number;
 }
 
-/** Default deadline of {@linkcode runLms} when none is given. */
-export const DEFAULT_LMS_RUN_TIMEOUT_MS = 30_000;
+// Default deadline of runLms when none is given.
+const DEFAULT_LMS_RUN_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2_000;
 // After lms exits on its own, how long to wait for its pipes to close. Something that outlived it
@@ -71,7 +88,16 @@ const COMMAND_NAME = "vtcode-lms";
 
 type SignalName = Exclude<Parameters<ChildProcess["kill"]>[0], number | undefined>;
 
-/** How to spawn `lms` on a platform: see {@linkcode lmsSpawnPlan}. */
+/**
+ * How to spawn `lms` on a platform: see {@linkcode lmsSpawnPlan}.
+ *
+ * @example
+ * ```ts
+ * import { lmsSpawnPlan, type LmsSpawnPlan } from "@vtcode/lmstudio";
+ * const plan: LmsSpawnPlan = lmsSpawnPlan("/usr/local/bin/lms", ["ps", "--json"], "linux");
+ * plan.detached; // true: lms leads its own process group
+ * ```
+ */
 export interface LmsSpawnPlan {
   /** The program to start. */
   command: string;
@@ -457,6 +483,13 @@ export async function runLms(
       child,
     ]);
     code = result.code;
+  } catch (error) {
+    if (state.spawnError !== undefined) throw spawnFailure(lmsPath, state.spawnError);
+    if (failure !== undefined) throw failure;
+    // Deno without --allow-env fails inside dax (reading the environment) before any spawn.
+    const kind = errorCode(error);
+    if (kind === "NotCapable" || kind === "PermissionDenied") throw spawnFailure(lmsPath, error);
+    throw toLMStudioError(error);
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);

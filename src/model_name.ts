@@ -10,7 +10,15 @@
  */
 import { LMStudioError } from "./errors.ts";
 
-/** Longest name accepted; real keys and Hugging Face URLs are far shorter. */
+/**
+ * Longest name accepted; real keys and Hugging Face URLs are far shorter.
+ *
+ * @example
+ * ```ts
+ * import { MAX_MODEL_NAME_LENGTH } from "@vtcode/lmstudio";
+ * const fits = (name: string) => name.length <= MAX_MODEL_NAME_LENGTH;
+ * ```
+ */
 export const MAX_MODEL_NAME_LENGTH = 512;
 
 // C0 and C1 control characters (NUL, newline, ESC, DEL, ...) plus the Unicode line/paragraph

@@ -218,6 +218,59 @@ describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkil
     assert.equal(await gone(grandchild), true);
   });
 
+  it("kills only its own lms: aborting one run leaves a concurrent run untouched", async (t) => {
+    const { script } = scripts(t);
+    const hang = script("lms", HANG_WITH_CHILD);
+    const controllers = [new AbortController(), new AbortController()];
+    const outputs = ["", ""];
+    reap(t, () => outputs.flatMap((text) => Object.values(pidsFrom(text))));
+    t.after(() => controllers.forEach((c) => c.abort()));
+    let bothStarted!: () => void;
+    const started = new Promise<void>((resolve) => (bothStarted = resolve));
+    const [first, second] = [0, 1].map((i) =>
+      runLms(hang, [], {
+        signal: controllers[i].signal,
+        onStdout: (chunk) => {
+          outputs[i] += chunk;
+          if (outputs.every((text) => /grandchild \d+/.test(text))) bothStarted();
+        },
+      })
+    );
+    second.catch(() => {}); // settled below; never an unhandled rejection meanwhile
+    await started;
+    controllers[0].abort();
+    assert.equal((await rejection(first)).code, "INTERRUPTED");
+    const mine = pidsFrom(outputs[0]);
+    const theirs = pidsFrom(outputs[1]);
+    assert.equal(await gone(mine.child), true);
+    assert.equal(await gone(mine.grandchild), true);
+    assert.equal(alive(theirs.child), true, "the other lms still runs");
+    assert.equal(alive(theirs.grandchild), true, "and so does its child");
+    controllers[1].abort();
+    assert.equal((await rejection(second)).code, "INTERRUPTED");
+    assert.equal(await gone(theirs.grandchild), true);
+  });
+
+  it("stops lms and rethrows when an output callback throws", async (t) => {
+    const { script } = scripts(t);
+    const hang = script("lms", HANG_WITH_CHILD);
+    let output = "";
+    reap(t, () => Object.values(pidsFrom(output)));
+    const boom = new Error("callback failed");
+    await assert.rejects(
+      runLms(hang, [], {
+        onStdout: (chunk) => {
+          output += chunk;
+          if (/grandchild \d+/.test(output)) throw boom;
+        },
+      }),
+      (error) => error === boom,
+    );
+    const { child, grandchild } = pidsFrom(output);
+    assert.equal(await gone(child), true);
+    assert.equal(await gone(grandchild), true);
+  });
+
   it("rejects at once, without starting lms, when the signal is already aborted", async (t) => {
     const { dir, script } = scripts(t);
     const marker = join(dir, "ran");
@@ -292,6 +345,17 @@ describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkil
     assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: 0 }))).code, "USAGE");
     assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: Number.NaN }))).code, "USAGE");
     assert.equal((await rejection(runLms("/bin/true", ["a\u0000b"]))).code, "USAGE");
+  });
+});
+
+describe("start-up cost", () => {
+  it("never loads dax at module load: only `import type` at the top, `await import` when a command runs", () => {
+    for (const file of ["lms_run.ts", "lms.ts", "lms_find.ts", "lms_progress.ts", "model_name.ts"]) {
+      const source = readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8");
+      const staticImports = source.match(/^import\s+(?!type\b)[^;]*from\s+["'](?:npm:)?dax["'];?$/gm) ?? [];
+      assert.deepEqual(staticImports, [], `${file} imports dax statically`);
+      assert.doesNotMatch(source, /^export\s+[^;]*from\s+["'](?:npm:)?dax["']/m, `${file} re-exports dax`);
+    }
   });
 });
 
