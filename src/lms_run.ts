@@ -260,8 +260,18 @@ function forward(stream: Readable | null, writer: CommandPipeWriter): Promise<vo
   });
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits for `promise` at most `ms`; true if it settled in time. The timer is always cleared, so a
+ * finished wait never keeps the process alive (a CLI exits as soon as its work is done).
+ */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -336,6 +346,10 @@ function processGroupCommand(
       }
     };
 
+    // Settles when a kill sequence is over, whether or not an exit was seen (a process stuck in
+    // uninterruptible sleep never exits): the caller's deadline must hold regardless.
+    let killSequenceOver!: (outcome: { code: number; signal: string }) => void;
+    const givenUp = new Promise<{ code: number; signal: string }>((resolve) => (killSequenceOver = resolve));
     let killing: Promise<void> | undefined;
     const onSignal = (signal: string): void => {
       if (signal !== "SIGTERM" && signal !== "SIGKILL" && signal !== "SIGINT" && signal !== "SIGQUIT") {
@@ -346,16 +360,18 @@ function processGroupCommand(
         killTree(signal as SignalName);
         // Give the tree a moment to exit cleanly, then make sure of it: members that ignore
         // SIGTERM or never held our pipes are not visible to us otherwise.
-        await Promise.race([Promise.all([exit, pipes]), delay(killGraceMs)]);
+        await settlesWithin(Promise.all([exit, pipes]), killGraceMs);
         killTree("SIGKILL");
-        await Promise.race([exit, delay(killGraceMs)]);
+        await settlesWithin(exit, killGraceMs);
+        killSequenceOver({ code: 137, signal: "SIGKILL" });
       })();
     };
     context.signal.addListener(onSignal);
     try {
-      const { code, signal } = await exit;
+      const outcome: { code: number | null; signal: string | null } = await Promise.race([exit, givenUp]);
+      const { code, signal } = outcome;
       if (killing) await killing;
-      await Promise.race([pipes, delay(PIPE_DRAIN_MS)]);
+      await settlesWithin(pipes, PIPE_DRAIN_MS);
       if (!pipesClosed) {
         child.stdout?.destroy();
         child.stderr?.destroy();
