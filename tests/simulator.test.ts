@@ -1,0 +1,943 @@
+/**
+ * Specs of the LM Studio simulator (`@vtcode/lmstudio/testing`): each version profile answers with
+ * the payload shapes of the shared API reference, and the test hooks (faults, recording, download
+ * and load control) do what they say.
+ */
+import { describe, it, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+
+const GPT = {
+  key: "openai/gpt-oss-20b",
+  sizeBytes: 12_109_566_560,
+  maxContextLength: 131072,
+  trainedForToolUse: true,
+};
+const GEMMA = { key: "google/gemma-3-12b", vision: true, architecture: "gemma3", quantization: "Q8_0" };
+const NOMIC = {
+  key: "text-embedding-nomic-embed-text-v1.5",
+  type: "embedding" as const,
+  publisher: "nomic-ai",
+  sizeBytes: 84_106_624,
+};
+const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632 };
+const TOKEN = "sk-lm-abcdefgh:01234567890123456789";
+
+async function sim(t: TestContext, state: SimulatorState = {}): Promise<Simulator> {
+  const s = await startSimulator(state);
+  t.after(() => s.close());
+  return s;
+}
+
+interface Answer {
+  status: number;
+  type: string | null;
+  body: unknown;
+  text: string;
+}
+
+async function call(
+  s: Simulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  const response = await fetch(`${s.url}${path}`, init);
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON; tests that care look at `text`.
+  }
+  return { status: response.status, type: response.headers.get("content-type"), body: parsed, text };
+}
+
+const get = (s: Simulator, path: string, headers?: Record<string, string>) =>
+  call(s, "GET", path, undefined, headers);
+const post = (s: Simulator, path: string, body: unknown, headers?: Record<string, string>) =>
+  call(s, "POST", path, body, headers);
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe("simulator 0.4: discovery", () => {
+  it("greets like LM Studio and answers JSON with charset", async (t) => {
+    const s = await sim(t);
+    assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const greeting = await get(s, "/lmstudio-greeting");
+    assert.equal(greeting.status, 200);
+    assert.equal(greeting.type, "application/json; charset=utf-8");
+    assert.deepEqual(greeting.body, { lmstudio: true });
+  });
+
+  it("GET /v1/models lists every downloaded model while JIT is on", async (t) => {
+    const s = await sim(t, { models: [GPT, NOMIC], loaded: [] });
+    const { status, body } = await get(s, "/v1/models");
+    assert.equal(status, 200);
+    assert.deepEqual(body, {
+      data: [
+        { id: GPT.key, object: "model", owned_by: "organization_owner" },
+        { id: NOMIC.key, object: "model", owned_by: "organization_owner" },
+      ],
+      object: "list",
+    });
+  });
+
+  it("GET /v1/models lists only loaded instances while JIT is off", async (t) => {
+    const s = await sim(t, { models: [GPT, QWEN], loaded: [GPT.key, GPT.key], jit: false });
+    const { body } = await get(s, "/v1/models");
+    assert.deepEqual((body as { data: { id: string }[] }).data.map((m) => m.id), [GPT.key, `${GPT.key}:2`]);
+    s.setJit(true);
+    const after = await get(s, "/v1/models");
+    assert.deepEqual((after.body as { data: { id: string }[] }).data.map((m) => m.id), [
+      GPT.key,
+      QWEN.key,
+      `${GPT.key}:2`,
+    ]);
+  });
+
+  it("GET /api/v0/models uses v0 names: vlm/embeddings types, state, loaded_context_length only when loaded", async (t) => {
+    const s = await sim(t, {
+      models: [GEMMA, NOMIC, GPT],
+      loaded: [{ key: GEMMA.key, contextLength: 8192 }],
+    });
+    const { status, body } = await get(s, "/api/v0/models");
+    assert.equal(status, 200);
+    assert.deepEqual(body, {
+      data: [
+        {
+          id: GEMMA.key,
+          object: "model",
+          type: "vlm",
+          publisher: "google",
+          arch: "gemma3",
+          compatibility_type: "gguf",
+          quantization: "Q8_0",
+          state: "loaded",
+          max_context_length: 131072,
+          loaded_context_length: 8192,
+          capabilities: [],
+        },
+        {
+          id: NOMIC.key,
+          object: "model",
+          type: "embeddings",
+          publisher: "nomic-ai",
+          arch: "nomic-bert",
+          compatibility_type: "gguf",
+          quantization: "Q4_K_M",
+          state: "not-loaded",
+          max_context_length: 2048,
+        },
+        {
+          id: GPT.key,
+          object: "model",
+          type: "llm",
+          publisher: "openai",
+          arch: "llama",
+          compatibility_type: "gguf",
+          quantization: "Q4_K_M",
+          state: "not-loaded",
+          max_context_length: 131072,
+          capabilities: ["tool_use"],
+        },
+      ],
+      object: "list",
+    });
+  });
+
+  it("GET /api/v0/models shows only loaded models while JIT is off, and an empty list when none", async (t) => {
+    const s = await sim(t, { models: [GPT, QWEN], loaded: [QWEN.key], jit: false });
+    const list = (await get(s, "/api/v0/models")).body as { data: { id: string }[] };
+    assert.deepEqual(list.data.map((m) => m.id), [QWEN.key]);
+    s.unloadInstance(QWEN.key);
+    assert.deepEqual((await get(s, "/api/v0/models")).body, { data: [], object: "list" });
+  });
+
+  it("GET /api/v0/models/:id takes keys with a slash; an unknown id is a 404 model_not_found", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    const one = await get(s, `/api/v0/models/${GPT.key}`);
+    assert.equal(one.status, 200);
+    assert.equal((one.body as { id: string; state: string }).id, GPT.key);
+    assert.equal((one.body as { state: string }).state, "not-loaded");
+    const missing = await get(s, "/api/v0/models/nope");
+    assert.equal(missing.status, 404);
+    assert.equal((missing.body as { error: { code: string } }).error.code, "model_not_found");
+  });
+
+  it("GET /api/v1/models matches the documented v1 shape for LLMs and embedding models", async (t) => {
+    const s = await sim(t, {
+      models: [{ ...GPT, variants: [`${GPT.key}@mxfp4`] }, NOMIC],
+      loaded: [{ key: GPT.key, contextLength: 16384 }],
+    });
+    const { status, body } = await get(s, "/api/v1/models");
+    assert.equal(status, 200);
+    assert.deepEqual(body, {
+      models: [
+        {
+          type: "llm",
+          publisher: "openai",
+          key: GPT.key,
+          display_name: "Gpt Oss 20b",
+          architecture: "llama",
+          quantization: { name: "Q4_K_M", bits_per_weight: 4 },
+          size_bytes: GPT.sizeBytes,
+          params_string: "20B",
+          loaded_instances: [{
+            id: GPT.key,
+            config: {
+              context_length: 16384,
+              eval_batch_size: 512,
+              parallel: 4,
+              flash_attention: true,
+              num_experts: 0,
+              offload_kv_cache_to_gpu: true,
+            },
+          }],
+          max_context_length: 131072,
+          format: "gguf",
+          capabilities: { vision: false, trained_for_tool_use: true },
+          description: null,
+          variants: [`${GPT.key}@mxfp4`],
+          selected_variant: `${GPT.key}@mxfp4`,
+        },
+        {
+          type: "embedding",
+          publisher: "nomic-ai",
+          key: NOMIC.key,
+          display_name: "Text Embedding Nomic Embed Text V1.5",
+          quantization: { name: "Q4_K_M", bits_per_weight: 4 },
+          size_bytes: NOMIC.sizeBytes,
+          params_string: null,
+          loaded_instances: [],
+          max_context_length: 2048,
+          format: "gguf",
+        },
+      ],
+    });
+  });
+
+  it("MLX instances report only context_length and parallel in their v1 config", async (t) => {
+    const s = await sim(t, {
+      models: [{ key: "mlx-community/qwen3-8b", format: "mlx" }],
+      loaded: ["mlx-community/qwen3-8b"],
+    });
+    const { body } = await get(s, "/api/v1/models");
+    const [model] =
+      (body as { models: { quantization: unknown; loaded_instances: { config: unknown }[] }[] }).models;
+    assert.deepEqual(model!.loaded_instances[0]!.config, { context_length: 4096, parallel: 4 });
+    assert.deepEqual(model!.quantization, { name: "4bit", bits_per_weight: 4 });
+  });
+});
+
+describe("simulator 0.4: load and unload", () => {
+  it("POST /api/v1/models/load answers {type, instance_id, load_time_seconds, status} after the load", async (t) => {
+    const s = await sim(t, { models: [GPT, NOMIC] });
+    const llm = await post(s, "/api/v1/models/load", { model: GPT.key });
+    assert.equal(llm.status, 200);
+    const body = llm.body as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body), ["type", "instance_id", "load_time_seconds", "status"]);
+    assert.equal(body.type, "llm");
+    assert.equal(body.instance_id, GPT.key);
+    assert.equal(typeof body.load_time_seconds, "number");
+    assert.equal(body.status, "loaded");
+    const embedding = await post(s, "/api/v1/models/load", { model: NOMIC.key, echo_load_config: true });
+    assert.deepEqual((embedding.body as { load_config: unknown }).load_config, { context_length: 2048 });
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key, NOMIC.key]);
+  });
+
+  it("echoes the load config with context_length and flash_attention when asked", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    const { body } = await post(s, "/api/v1/models/load", {
+      model: GPT.key,
+      context_length: 16384,
+      flash_attention: false,
+      echo_load_config: true,
+    });
+    assert.deepEqual((body as { load_config: unknown }).load_config, {
+      context_length: 16384,
+      eval_batch_size: 512,
+      flash_attention: false,
+      offload_kv_cache_to_gpu: true,
+      num_experts: 0,
+    });
+    assert.equal(s.state.loaded()[0]!.contextLength, 16384);
+  });
+
+  it("loading a loaded model creates a second instance key:2, then key:3", async (t) => {
+    const s = await sim(t, { models: [GPT], loaded: [GPT.key] });
+    const second = await post(s, "/api/v1/models/load", { model: GPT.key });
+    const third = await post(s, "/api/v1/models/load", { model: GPT.key });
+    assert.equal((second.body as { instance_id: string }).instance_id, `${GPT.key}:2`);
+    assert.equal((third.body as { instance_id: string }).instance_id, `${GPT.key}:3`);
+    const { body } = await get(s, "/api/v1/models");
+    const ids = (body as { models: { loaded_instances: { id: string }[] }[] }).models[0]!.loaded_instances
+      .map((i) => i.id);
+    assert.deepEqual(ids, [GPT.key, `${GPT.key}:2`, `${GPT.key}:3`]);
+  });
+
+  it("a model appears in loaded_instances only once its load has finished", async (t) => {
+    const s = await sim(t, { models: [GPT], loadDelayMs: 300 });
+    const loading = post(s, "/api/v1/models/load", { model: GPT.key });
+    await until("the load request to arrive", () => s.requestCount("/api/v1/models/load") === 1);
+    assert.deepEqual(s.state.loaded(), []);
+    await loading;
+    assert.deepEqual(s.state.loaded(), [{ key: GPT.key, id: GPT.key, contextLength: 4096 }]);
+  });
+
+  it("rejects unknown models and variant keys with model_not_found, missing fields with invalid_request", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    const unknown = await post(s, "/api/v1/models/load", { model: "nope/nope" });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(unknown.body, {
+      error: { type: "model_not_found", message: "Model nope/nope not found in downloaded models" },
+    });
+    const variant = await post(s, "/api/v1/models/load", { model: `${GPT.key}@q4_k_m` });
+    assert.equal((variant.body as { error: { type: string } }).error.type, "model_not_found");
+    const missing = await post(s, "/api/v1/models/load", {});
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body, {
+      error: {
+        type: "invalid_request",
+        message: '"model" is required',
+        code: "missing_required_parameter",
+        param: "model",
+      },
+    });
+    const badJson = await post(s, "/api/v1/models/load", "{not json");
+    assert.equal(badJson.status, 400);
+    assert.equal((badJson.body as { error: { type: string } }).error.type, "invalid_request");
+    assert.deepEqual(s.state.loaded(), []);
+  });
+
+  it("failNextLoad makes the next load answer 500 internal_error; the one after succeeds", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    s.failNextLoad(GPT.key, "Not enough memory to load the model.");
+    const failed = await post(s, "/api/v1/models/load", { model: GPT.key });
+    assert.equal(failed.status, 500);
+    assert.deepEqual(failed.body, {
+      error: { type: "internal_error", message: "Not enough memory to load the model." },
+    });
+    assert.deepEqual(s.state.loaded(), []);
+    const ok = await post(s, "/api/v1/models/load", { model: GPT.key });
+    assert.equal(ok.status, 200);
+  });
+
+  it("POST /api/v1/models/unload takes instance_id and answers it back; unknown ids are 404", async (t) => {
+    const s = await sim(t, { models: [GPT], loaded: [GPT.key, GPT.key] });
+    const done = await post(s, "/api/v1/models/unload", { instance_id: `${GPT.key}:2` });
+    assert.equal(done.status, 200);
+    assert.deepEqual(done.body, { instance_id: `${GPT.key}:2` });
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
+    const unknown = await post(s, "/api/v1/models/unload", { instance_id: "ghost" });
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body as { error: { type: string } }).error.type, "model_not_found");
+    const wrongField = await post(s, "/api/v1/models/unload", { model: GPT.key });
+    assert.equal(wrongField.status, 400);
+    assert.equal((wrongField.body as { error: { param: string } }).error.param, "instance_id");
+  });
+});
+
+describe("simulator 0.4: downloads", () => {
+  it("starts a job and reports documented status objects until completion; the model then appears", async (t) => {
+    const s = await sim(t, { catalog: [QWEN], download: { mode: "manual", bytesPerSecond: 45_670_000 } });
+    const started = await post(s, "/api/v1/models/download", { model: QWEN.key });
+    assert.equal(started.status, 200);
+    const job = started.body as Record<string, unknown>;
+    assert.deepEqual(Object.keys(job), ["job_id", "status", "total_size_bytes", "started_at"]);
+    assert.match(job.job_id as string, /^job_[0-9a-f]{10}$/);
+    assert.equal(job.status, "downloading");
+    assert.equal(job.total_size_bytes, QWEN.sizeBytes);
+    assert.ok(!Number.isNaN(Date.parse(job.started_at as string)));
+
+    s.advanceDownload(job.job_id as string, 1_000_000_000);
+    const mid = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+      string,
+      unknown
+    >;
+    assert.equal(mid.status, "downloading");
+    assert.equal(mid.downloaded_bytes, 1_000_000_000);
+    assert.equal(mid.bytes_per_second, 45_670_000);
+    assert.ok(Date.parse(mid.estimated_completion as string) > Date.parse(job.started_at as string));
+    assert.equal(mid.completed_at, undefined);
+    assert.equal((await get(s, "/api/v1/models")).text, '{"models":[]}');
+
+    s.advanceDownload();
+    const done = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(Object.keys(done).sort(), [
+      "completed_at",
+      "downloaded_bytes",
+      "job_id",
+      "started_at",
+      "status",
+      "total_size_bytes",
+    ]);
+    assert.equal(done.status, "completed");
+    assert.equal(done.downloaded_bytes, QWEN.sizeBytes);
+    const models = (await get(s, "/api/v1/models")).body as { models: { key: string }[] };
+    assert.deepEqual(models.models.map((m) => m.key), [QWEN.key]);
+    assert.deepEqual(
+      ((await get(s, "/v1/models")).body as { data: { id: string }[] }).data.map((m) => m.id),
+      [QWEN.key],
+    );
+  });
+
+  it("in time mode progress follows the clock and completes on its own", async (t) => {
+    const s = await sim(t, { catalog: [QWEN], download: { bytesPerSecond: 10 * QWEN.sizeBytes } });
+    const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    let status = "";
+    await until("the download to complete", async () => {
+      const body = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as { status: string };
+      status = body.status;
+      return status !== "downloading";
+    });
+    assert.equal(status, "completed");
+    assert.ok(s.state.models().some((m) => m.key === QWEN.key));
+  });
+
+  it("answers already_downloaded, the running job for a second request, and errors for unknown models and jobs", async (t) => {
+    const s = await sim(t, { models: [GPT], catalog: [GPT, QWEN], download: { mode: "manual" } });
+    assert.deepEqual((await post(s, "/api/v1/models/download", { model: GPT.key })).body, {
+      status: "already_downloaded",
+    });
+    const first = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    const again = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as {
+      job_id: string;
+      status: string;
+    };
+    assert.equal(again.job_id, first.job_id);
+    assert.equal(again.status, "downloading");
+    const unknown = await post(s, "/api/v1/models/download", { model: "nobody/nothing" });
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body as { error: { type: string } }).error.type, "model_not_found");
+    const noJob = await get(s, "/api/v1/models/download/status/job_0000000000");
+    assert.equal(noJob.status, 404);
+    assert.equal((noJob.body as { error: { type: string } }).error.type, "job_not_found");
+    assert.equal(s.state.jobs().length, 1);
+  });
+
+  it("failNextDownload sends the job to failed at the given fraction; the model never appears", async (t) => {
+    const s = await sim(t, { catalog: [QWEN], download: { mode: "manual" } });
+    s.failNextDownload(QWEN.key, 0.25);
+    const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    s.advanceDownload(job.job_id, 100);
+    assert.equal(
+      ((await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as { status: string }).status,
+      "downloading",
+    );
+    s.advanceDownload(job.job_id, "complete");
+    const failed = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+      string,
+      unknown
+    >;
+    assert.equal(failed.status, "failed");
+    assert.equal(failed.downloaded_bytes, Math.floor(QWEN.sizeBytes * 0.25));
+    assert.deepEqual(s.state.models(), []);
+  });
+
+  it("pauseDownload freezes a time-based job as paused until resumed", async (t) => {
+    const s = await sim(t, { catalog: [QWEN], download: { bytesPerSecond: 1000 } });
+    const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    s.pauseDownload();
+    const paused = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+      string,
+      unknown
+    >;
+    assert.equal(paused.status, "paused");
+    assert.equal(paused.bytes_per_second, undefined);
+    s.resumeDownload(job.job_id);
+    s.advanceDownload(job.job_id);
+    assert.equal(
+      ((await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as { status: string }).status,
+      "completed",
+    );
+  });
+});
+
+describe("simulator 0.4: inference and JIT", () => {
+  it("JIT-loads a downloaded model on its first chat request and names the instance in `model`", async (t) => {
+    const s = await sim(t, { models: [GPT], reply: "hi there" });
+    const { status, body } = await post(s, "/v1/chat/completions", {
+      model: GPT.key,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    assert.equal(status, 200);
+    const completion = body as Record<string, unknown> & {
+      choices: { message: { role: string; content: string } }[];
+    };
+    assert.match(completion.id as string, /^chatcmpl-/);
+    assert.equal(completion.object, "chat.completion");
+    assert.equal(completion.model, GPT.key);
+    assert.deepEqual(completion.choices[0]!.message, { role: "assistant", content: "hi there" });
+    assert.deepEqual(Object.keys(completion.usage as object), [
+      "prompt_tokens",
+      "completion_tokens",
+      "total_tokens",
+    ]);
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
+  });
+
+  it("answers on the existing instance, and `model` echoes an explicit instance id like key:2", async (t) => {
+    const s = await sim(t, { models: [GPT], loaded: [GPT.key, GPT.key] });
+    const { body } = await post(s, "/v1/chat/completions", { model: `${GPT.key}:2`, messages: [] });
+    assert.equal((body as { model: string }).model, `${GPT.key}:2`);
+    assert.equal(s.state.loaded().length, 2);
+  });
+
+  it("with JIT off and nothing loaded answers the documented 'No models loaded' error", async (t) => {
+    const s = await sim(t, { models: [GPT], jit: false });
+    const { status, body } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    assert.equal(status, 400);
+    assert.deepEqual(body, {
+      error: {
+        message: "No models loaded. Please load a model in the developer page or use the 'lms load' command.",
+        type: "invalid_request_error",
+        param: "model",
+        code: null,
+      },
+    });
+    assert.deepEqual(s.state.loaded(), []);
+  });
+
+  it("rejects a model that is not downloaded with an OpenAI-style model_not_found", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    const { status, body } = await post(s, "/v1/chat/completions", { model: "o4-mini", messages: [] });
+    assert.equal(status, 400);
+    const error = (body as { error: Record<string, unknown> }).error;
+    assert.equal(error.type, "invalid_request_error");
+    assert.equal(error.code, "model_not_found");
+    assert.match(error.message as string, /Invalid model identifier "o4-mini"/);
+  });
+
+  it("auto-evicts the previous JIT model but keeps models loaded on purpose", async (t) => {
+    const s = await sim(t, { models: [GPT, QWEN, GEMMA], loaded: [GEMMA.key] });
+    await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    await post(s, "/v1/chat/completions", { model: QWEN.key, messages: [] });
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GEMMA.key, QWEN.key]);
+  });
+
+  it("a JIT load honours the request's ttl (seconds) and the model unloads when idle that long", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    await post(s, "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 0.2 });
+    assert.equal(s.state.loaded().length, 1);
+    await until("the TTL to expire", () => s.state.loaded().length === 0);
+  });
+
+  it("a failed JIT load answers 500 and loads nothing", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    s.failNextLoad();
+    const { status } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    assert.equal(status, 500);
+    assert.deepEqual(s.state.loaded(), []);
+  });
+
+  it("POST /v1/responses answers the Responses shape", async (t) => {
+    const s = await sim(t, { models: [GPT], reply: "ok" });
+    const { status, body } = await post(s, "/v1/responses", { model: GPT.key, input: "hi" });
+    assert.equal(status, 200);
+    const response = body as Record<string, unknown>;
+    assert.match(response.id as string, /^resp_/);
+    assert.equal(response.object, "response");
+    assert.equal(response.model, GPT.key);
+    assert.equal(response.status, "completed");
+    const [message] = response.output as { type: string; role: string; content: unknown[] }[];
+    assert.equal(message!.type, "message");
+    assert.equal(message!.role, "assistant");
+    assert.deepEqual(message!.content, [{ type: "output_text", text: "ok", annotations: [] }]);
+    assert.deepEqual(Object.keys(response.usage as object), [
+      "input_tokens",
+      "output_tokens",
+      "total_tokens",
+    ]);
+  });
+
+  it("streams chat completions as SSE chunks ending with [DONE]", async (t) => {
+    const s = await sim(t, { models: [GPT], loaded: [GPT.key], reply: "one two" });
+    const { type, text } = await post(s, "/v1/chat/completions", {
+      model: GPT.key,
+      messages: [],
+      stream: true,
+    });
+    assert.equal(type, "text/event-stream");
+    const events = text.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
+    assert.equal(events.at(-1), "[DONE]");
+    const chunks = events.slice(0, -1).map((e) =>
+      JSON.parse(e) as { choices: { delta: { content?: string } }[] }
+    );
+    assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "one two");
+  });
+
+  it("answers embeddings only with embedding models", async (t) => {
+    const s = await sim(t, { models: [GPT, NOMIC] });
+    const { status, body } = await post(s, "/v1/embeddings", { model: NOMIC.key, input: ["a", "b"] });
+    assert.equal(status, 200);
+    const result = body as { object: string; data: { embedding: number[]; index: number }[]; model: string };
+    assert.equal(result.object, "list");
+    assert.deepEqual(result.data.map((d) => d.index), [0, 1]);
+    assert.equal(result.data[0]!.embedding.length, 8);
+    assert.equal(result.model, NOMIC.key);
+    const wrong = await post(s, "/v1/chat/completions", { model: NOMIC.key, messages: [] });
+    assert.equal(wrong.status, 400);
+  });
+});
+
+describe("simulator: version profiles and unknown routes", () => {
+  it("answers unknown routes and methods with HTTP 200 and a string error", async (t) => {
+    const s = await sim(t);
+    for (
+      const [method, path] of [
+        ["GET", "/x"],
+        ["POST", "/v1/models"],
+        ["GET", "/api/v1/models/download-status"],
+        ["POST", "/v1/models/unload"],
+        ["OPTIONS", "/v1/models"],
+      ] as const
+    ) {
+      const answer = await call(s, method, path);
+      assert.equal(answer.status, 200, `${method} ${path}`);
+      assert.equal(answer.type, "application/json; charset=utf-8");
+      assert.deepEqual(answer.body, { error: `Unexpected endpoint or method. (${method} ${path})` });
+    }
+  });
+
+  it("0.3 has the greeting, /v1/*, /v1/responses and REST v0, but /api/v1/* are unknown routes", async (t) => {
+    const s = await sim(t, { version: "0.3", models: [GPT], catalog: [QWEN] });
+    assert.deepEqual((await get(s, "/lmstudio-greeting")).body, { lmstudio: true });
+    assert.equal(((await get(s, "/api/v0/models")).body as { data: unknown[] }).data.length, 1);
+    assert.equal((await post(s, "/v1/responses", { model: GPT.key, input: "x" })).status, 200);
+    for (
+      const [method, path, body] of [
+        ["GET", "/api/v1/models", undefined],
+        ["POST", "/api/v1/models/load", { model: GPT.key }],
+        ["POST", "/api/v1/models/download", { model: QWEN.key }],
+      ] as const
+    ) {
+      const answer = await call(s, method, path, body);
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.body, { error: `Unexpected endpoint or method. (${method} ${path})` });
+    }
+    assert.deepEqual(s.state.jobs(), []);
+  });
+
+  it("0.3 reports 'No models loaded' in the older string form", async (t) => {
+    const s = await sim(t, { version: "0.3", models: [GPT], jit: false });
+    const { status, body } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    assert.equal(status, 400);
+    assert.deepEqual(body, {
+      error: "No models loaded. Please load a model in the developer page or use the 'lms load' command.",
+    });
+  });
+
+  it("0.2 only has /v1/models and /v1/chat/completions; greeting, /v1/responses and /api/* are unknown", async (t) => {
+    const s = await sim(t, { version: "0.2", models: [GPT] });
+    assert.equal(((await get(s, "/v1/models")).body as { data: unknown[] }).data.length, 1);
+    assert.equal((await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] })).status, 200);
+    for (
+      const [method, path] of [["GET", "/lmstudio-greeting"], ["POST", "/v1/responses"], [
+        "GET",
+        "/api/v0/models",
+      ], [
+        "GET",
+        "/api/v1/models",
+      ]] as const
+    ) {
+      assert.deepEqual((await call(s, method, path, method === "POST" ? {} : undefined)).body, {
+        error: `Unexpected endpoint or method. (${method} ${path})`,
+      });
+    }
+  });
+});
+
+describe("simulator: authentication", () => {
+  const MISSING =
+    "An LM Studio API token is required to make requests to this server, but none was provided using the Authorization header using the 'Bearer' scheme (i.e., 'Authorization: Bearer $LM_API_TOKEN'). Learn more at: https://lmstudio.ai/docs/developer/core/authentication.";
+
+  it("keeps the greeting open and answers 401 invalid_api_key without a token, everywhere else", async (t) => {
+    const s = await sim(t, { auth: { token: TOKEN }, models: [GPT] });
+    assert.equal((await get(s, "/lmstudio-greeting")).status, 200);
+    for (const path of ["/v1/models", "/api/v0/models", "/api/v1/models", "/nope"]) {
+      const answer = await get(s, path);
+      assert.equal(answer.status, 401, path);
+      assert.deepEqual(answer.body, {
+        error: { type: "invalid_request", code: "invalid_api_key", message: MISSING },
+      });
+    }
+  });
+
+  it("a wrong token gets 401 showing only its first 10 characters; the right one passes", async (t) => {
+    const s = await sim(t, { auth: { token: TOKEN }, models: [GPT] });
+    const wrongToken = "22aac52a71b0c9d8e7f6";
+    const wrong = await get(s, "/api/v1/models", { authorization: `Bearer ${wrongToken}` });
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(wrong.body, {
+      error: {
+        type: "invalid_request",
+        code: "invalid_api_key",
+        message: "Malformed LM Studio API token provided: 22aac52a71... Ensure you are using a valid token.",
+      },
+    });
+    assert.ok(!wrong.text.includes(wrongToken));
+    const otherValid = await get(s, "/api/v1/models", {
+      authorization: "Bearer sk-lm-zzzzzzzz:01234567890123456789",
+    });
+    assert.equal(otherValid.status, 401);
+    assert.match(
+      (otherValid.body as { error: { message: string } }).error.message,
+      /^Invalid LM Studio API token provided: sk-lm-zzzz\.\.\./,
+    );
+    const right = await get(s, "/api/v1/models", { authorization: `Bearer ${TOKEN}` });
+    assert.equal(right.status, 200);
+  });
+
+  it("setAuth turns authentication on and off at run time", async (t) => {
+    const s = await sim(t);
+    assert.equal((await get(s, "/v1/models")).status, 200);
+    s.setAuth("secret-token");
+    assert.equal((await get(s, "/v1/models")).status, 401);
+    assert.equal((await get(s, "/v1/models", { authorization: "Bearer secret-token" })).status, 200);
+    s.setAuth(undefined);
+    assert.equal((await get(s, "/v1/models")).status, 200);
+  });
+});
+
+describe("simulator: request recording", () => {
+  it("records method, path, query, headers (credentials redacted) and body", async (t) => {
+    const s = await sim(t, { auth: { token: TOKEN }, models: [GPT] });
+    await call(s, "POST", "/api/v1/models/load?x=1", { model: GPT.key }, {
+      authorization: `Bearer ${TOKEN}`,
+      "x-trace": "abc",
+    });
+    assert.equal(s.requests.length, 1);
+    const [request] = s.requests;
+    assert.equal(request!.method, "POST");
+    assert.equal(request!.path, "/api/v1/models/load");
+    assert.equal(request!.query, "x=1");
+    assert.equal(request!.body, JSON.stringify({ model: GPT.key }));
+    assert.equal(request!.headers["authorization"], "[redacted]");
+    assert.equal(request!.headers["x-trace"], "abc");
+    assert.equal(typeof request!.time, "number");
+    assert.ok(!JSON.stringify(s.requests).includes(TOKEN), "no token anywhere in the records");
+  });
+
+  it("counts by exact path, RegExp and method; control routes are never recorded", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    await get(s, "/v1/models");
+    await get(s, "/v1/models");
+    await get(s, "/api/v0/models");
+    await post(s, "/v1/models", {});
+    await fetch(`${s.controlUrl}/__simulator/state`).then((r) => r.text());
+    await fetch(`${s.url}/__simulator/state`).then((r) => r.text());
+    assert.equal(s.requestCount(), 4);
+    assert.equal(s.requestCount("/v1/models"), 3);
+    assert.equal(s.requestCount("/v1/models", "get"), 2);
+    assert.equal(s.requestCount(/models$/), 4);
+    s.clearRequests();
+    assert.equal(s.requestCount(), 0);
+  });
+});
+
+describe("simulator: faults", () => {
+  it("delay answers normally after the delay; a client with a shorter deadline gives up", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    s.inject({ match: "/v1/models", kind: "delay", ms: 3000, times: 1 });
+    await assert.rejects(
+      fetch(`${s.url}/v1/models`, { signal: AbortSignal.timeout(100) }),
+      (error: Error) => error.name === "TimeoutError",
+    );
+    s.inject({ match: "/v1/models", kind: "delay", ms: 30, times: 1 });
+    assert.equal(((await get(s, "/v1/models")).body as { data: unknown[] }).data.length, 1);
+  });
+
+  it("hang never answers; the client aborts and close() still returns promptly", async (t) => {
+    const s = await sim(t);
+    s.inject({ match: /^\/api\//, kind: "hang" });
+    const controller = new AbortController();
+    const pending = fetch(`${s.url}/api/v1/models`, { signal: controller.signal });
+    await until("the hung request to arrive", () => s.requestCount("/api/v1/models") === 1);
+    controller.abort();
+    await assert.rejects(pending, (error: Error) => error.name === "AbortError");
+    const stillHanging = fetch(`${s.url}/api/v0/models`).then(() => "answered", () => "failed");
+    await until("the second hung request", () => s.requestCount() === 2);
+    await s.close();
+    assert.equal(await stillHanging, "failed");
+  });
+
+  it("close drops the connection without an answer", async (t) => {
+    const s = await sim(t);
+    s.inject({ match: "/lmstudio-greeting", kind: "close", times: 1 });
+    await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
+    assert.equal((await get(s, "/lmstudio-greeting")).status, 200, "times: 1 means only once");
+  });
+
+  it("close-mid-body sends headers and part of the real body, then drops the connection", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "close-mid-body" });
+    const response = await fetch(`${s.url}/api/v1/models`);
+    assert.equal(response.status, 200);
+    await assert.rejects(response.text());
+  });
+
+  it("respond serves any status, content type and body (here an HTML error page)", async (t) => {
+    const s = await sim(t);
+    s.inject({
+      match: "/v1/models",
+      method: "GET",
+      kind: "respond",
+      status: 502,
+      contentType: "text/html",
+      body: "<html>Bad Gateway</html>",
+    });
+    s.inject({
+      match: "/api/v0/models",
+      kind: "respond",
+      body: { data: "not a list" },
+      headers: { "x-extra": "1" },
+    });
+    const html = await get(s, "/v1/models");
+    assert.equal(html.status, 502);
+    assert.equal(html.type, "text/html");
+    assert.equal(html.text, "<html>Bad Gateway</html>");
+    const object = await fetch(`${s.url}/api/v0/models`);
+    assert.equal(object.headers.get("x-extra"), "1");
+    assert.deepEqual(await object.json(), { data: "not a list" });
+    assert.equal((await post(s, "/v1/models", {})).status, 200, "method filter: POST is not faulted");
+  });
+
+  it("size streams a JSON body of exactly that many bytes, and stops when the client goes away", async (t) => {
+    const s = await sim(t);
+    s.inject({ match: "/v1/models", kind: "size", bytes: 100_000, times: 1 });
+    const small = await fetch(`${s.url}/v1/models`);
+    const bytes = new Uint8Array(await small.arrayBuffer());
+    assert.equal(bytes.length, 100_000);
+    assert.equal(JSON.parse(new TextDecoder().decode(bytes)).data.length, 100_000 - 11);
+    s.inject({ match: "/v1/models", kind: "size", bytes: 10_000_000_000, times: 1 });
+    const huge = await fetch(`${s.url}/v1/models`);
+    const reader = huge.body!.getReader();
+    let received = 0;
+    while (received < 500_000) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value.length;
+    }
+    await reader.cancel();
+    assert.ok(received >= 500_000);
+  });
+
+  it("drip sends bytes slowly until the client gives up", async (t) => {
+    const s = await sim(t);
+    s.inject({ match: "/v1/models", kind: "drip", intervalMs: 10, chunk: "." });
+    const controller = new AbortController();
+    const response = await fetch(`${s.url}/v1/models`, { signal: controller.signal });
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    assert.ok(value && value.length > 0 && value.length < 100);
+    controller.abort();
+    await assert.rejects(reader.read());
+  });
+
+  it("redirect answers 302 with a Location", async (t) => {
+    const s = await sim(t);
+    s.inject({ match: "/v1/models", kind: "redirect", location: "http://example.invalid/" });
+    const response = await fetch(`${s.url}/v1/models`, { redirect: "manual" });
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get("location"), "http://example.invalid/");
+    await response.body?.cancel();
+  });
+
+  it("faults apply in order, `times` runs out, and clearFaults removes the rest", async (t) => {
+    const s = await sim(t);
+    s.inject({ match: "/v1/models", kind: "respond", status: 500, body: "first", times: 1 });
+    s.inject({ match: "/v1/models", kind: "respond", status: 503, body: "second" });
+    assert.equal((await get(s, "/v1/models")).text, "first");
+    assert.equal((await get(s, "/v1/models")).text, "second");
+    assert.equal((await get(s, "/v1/models")).text, "second");
+    s.clearFaults();
+    assert.equal((await get(s, "/v1/models")).status, 200);
+    assert.equal(s.requestCount("/v1/models"), 4, "faulted requests are recorded too");
+  });
+});
+
+describe("simulator: state control", () => {
+  it("addModel, loadModel (key:2), unloadInstance and removeModel change what the API reports", async (t) => {
+    const s = await sim(t);
+    s.addModel(GPT);
+    assert.deepEqual(s.loadModel(GPT.key), { key: GPT.key, id: GPT.key, contextLength: 4096 });
+    assert.deepEqual(s.loadModel(GPT.key, { contextLength: 8192 }), {
+      key: GPT.key,
+      id: `${GPT.key}:2`,
+      contextLength: 8192,
+    });
+    assert.equal(s.loadModel(GPT.key, { identifier: "mine" }).id, "mine");
+    assert.throws(() => s.loadModel(GPT.key, { identifier: "mine" }), /already exists/);
+    assert.throws(() => s.loadModel("nope"), /not found/);
+    assert.equal(s.unloadInstance(GPT.key), true);
+    assert.equal(s.unloadInstance(GPT.key), false);
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [`${GPT.key}:2`, "mine"]);
+    assert.equal(s.loadModel(GPT.key).id, GPT.key, "a freed identifier is reused");
+    assert.equal(s.removeModel(GPT.key), true);
+    assert.deepEqual(s.state.loaded(), []);
+    assert.deepEqual((await get(s, "/api/v1/models")).body, { models: [] });
+  });
+
+  it("state.models() fills in the documented defaults", async (t) => {
+    const s = await sim(t, { models: [{ key: "llama-3.2-1b-instruct" }] });
+    assert.deepEqual(s.state.models(), [{
+      key: "llama-3.2-1b-instruct",
+      type: "llm",
+      publisher: "lmstudio-community",
+      displayName: "Llama 3.2 1b Instruct",
+      architecture: "llama",
+      quantization: "Q4_K_M",
+      bitsPerWeight: 4,
+      sizeBytes: 1e9,
+      maxContextLength: 131072,
+      format: "gguf",
+      vision: false,
+      trainedForToolUse: false,
+      paramsString: "1B",
+    }]);
+  });
+
+  it("refuses an inconsistent start state", async () => {
+    await assert.rejects(startSimulator({ loaded: ["not-downloaded"] }), /not found/);
+    await assert.rejects(startSimulator({ version: "9.9" as "0.4" }), /Unknown simulator version/);
+    await assert.rejects(startSimulator({ models: [{ key: "" }] }), /non-empty "key"/);
+  });
+
+  it("a stopped server refuses connections on its port; starting it again serves the same port", async (t) => {
+    const s = await sim(t, { serverRunning: false });
+    const port = s.port;
+    await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
+    const state = await fetch(`${s.controlUrl}/__simulator/state`).then((r) => r.json()) as {
+      serverRunning: boolean;
+    };
+    assert.equal(state.serverRunning, false, "the control listener stays up");
+    await s.setServerRunning(true);
+    assert.equal(s.port, port);
+    assert.equal((await get(s, "/lmstudio-greeting")).status, 200);
+    await s.setServerRunning(false);
+    await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
+  });
+
+  it("close() is idempotent and ends open connections", async () => {
+    const s = await startSimulator();
+    s.inject({ match: "/v1/models", kind: "drip", intervalMs: 20 });
+    const response = await fetch(`${s.url}/v1/models`);
+    const reading = response.text().then(() => "ended", () => "cut");
+    await Promise.all([s.close(), s.close()]);
+    assert.ok(["ended", "cut"].includes(await reading));
+    await assert.rejects(fetch(`${s.url}/v1/models`), TypeError);
+  });
+});
