@@ -1,4 +1,4 @@
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -7,6 +7,31 @@ import { type Simulator, type SimulatorState, startSimulator } from "../src/test
 import { Lms } from "../src/lms.ts";
 import { LMStudioError } from "../src/errors.ts";
 import type { DownloadProgress } from "../src/progress.ts";
+
+/** Registers cleanup for the running test. */
+type Defer = (cleanup: () => unknown) => void;
+
+/**
+ * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
+ * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
+ * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
+ */
+function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
+  return async () => {
+    const cleanups: Array<() => unknown> = [];
+    try {
+      await body((cleanup) => cleanups.push(cleanup));
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // Cleanup is best effort; the test's own outcome is what matters.
+        }
+      }
+    }
+  };
+}
 
 const posix = process.platform !== "win32";
 
@@ -18,13 +43,13 @@ interface Rig {
 
 /** A simulator, a fake `lms` backed by it, and an `Lms` on the fake; all cleaned up after the test. */
 async function rig(
-  t: TestContext,
+  defer: Defer,
   state: SimulatorState = {},
   fakeOptions: FakeLmsOptions = {},
 ): Promise<Rig> {
   const sim = await startSimulator(state);
   const fake = await createFakeLms({ simulator: sim, ...fakeOptions });
-  t.after(async () => {
+  defer(async () => {
     await fake.cleanup();
     await sim.close();
   });
@@ -66,290 +91,378 @@ const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632 };
 const FAST = { mode: "time" as const, bytesPerSecond: 12_000_000_000 };
 
 describe("Lms.get", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {
-  it("downloads with `get --yes <model>` and reports the progress bar as events", async (t) => {
-    const { sim, fake, lms } = await rig(t, { catalog: [QWEN], download: FAST });
-    const events: DownloadProgress[] = [];
-    const result = await lms.get(QWEN.key, { onProgress: (p) => events.push(p) });
-    assert.deepEqual(result, { alreadyDownloaded: false });
-    assert.deepEqual(fake.calls(), [["get", "--yes", QWEN.key]]);
-    assert.ok(sim.state.models().some((m) => m.key === QWEN.key), "the model is on disk now");
-    assert.ok(events.length >= 1, "at least one progress event");
-    const last = events.at(-1)!;
-    assert.equal(last.percent, 100);
-    assert.equal(last.totalBytes, 2_500_000_000, "lms prints base-1000 sizes with 2 decimals");
-    for (let i = 1; i < events.length; i++) {
-      assert.ok((events[i].percent ?? 0) >= (events[i - 1].percent ?? 0), "percent never goes back");
-    }
-  });
+  it(
+    "downloads with `get --yes <model>` and reports the progress bar as events",
+    cleanly(async (defer) => {
+      const { sim, fake, lms } = await rig(defer, { catalog: [QWEN], download: FAST });
+      const events: DownloadProgress[] = [];
+      const result = await lms.get(QWEN.key, { onProgress: (p) => events.push(p) });
+      assert.deepEqual(result, { alreadyDownloaded: false });
+      assert.deepEqual(fake.calls(), [["get", "--yes", QWEN.key]]);
+      assert.ok(sim.state.models().some((m) => m.key === QWEN.key), "the model is on disk now");
+      assert.ok(events.length >= 1, "at least one progress event");
+      const last = events.at(-1)!;
+      assert.equal(last.percent, 100);
+      assert.equal(last.totalBytes, 2_500_000_000, "lms prints base-1000 sizes with 2 decimals");
+      for (let i = 1; i < events.length; i++) {
+        assert.ok((events[i].percent ?? 0) >= (events[i - 1].percent ?? 0), "percent never goes back");
+      }
+    }),
+  );
 
-  it("says so when the model is already downloaded (lms exits 0 either way)", async (t) => {
-    const { lms } = await rig(t, { models: [QWEN] });
-    assert.deepEqual(await lms.get(QWEN.key), { alreadyDownloaded: true });
-  });
+  it(
+    "says so when the model is already downloaded (lms exits 0 either way)",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { models: [QWEN] });
+      assert.deepEqual(await lms.get(QWEN.key), { alreadyDownloaded: true });
+    }),
+  );
 
-  it("rejects with DOWNLOAD_FAILED carrying lms's own Error: line", async (t) => {
-    const { sim, lms } = await rig(t, { catalog: [QWEN], download: FAST });
-    sim.failNextDownload(QWEN.key, 0.5);
-    const error = await rejection(lms.get(QWEN.key));
-    assert.equal(error.code, "DOWNLOAD_FAILED");
-    assert.match(error.message, /`lms get qwen\/qwen3-4b-2507` exited with code 1: Error: Download failed/);
-    assert.ok(error.hint);
-  });
+  it(
+    "rejects with DOWNLOAD_FAILED carrying lms's own Error: line",
+    cleanly(async (defer) => {
+      const { sim, lms } = await rig(defer, { catalog: [QWEN], download: FAST });
+      sim.failNextDownload(QWEN.key, 0.5);
+      const error = await rejection(lms.get(QWEN.key));
+      assert.equal(error.code, "DOWNLOAD_FAILED");
+      assert.match(error.message, /`lms get qwen\/qwen3-4b-2507` exited with code 1: Error: Download failed/);
+      assert.ok(error.hint);
+    }),
+  );
 
-  it("rejects with DOWNLOAD_FAILED for a model lms cannot find", async (t) => {
-    const { lms } = await rig(t, { catalog: [QWEN] });
-    const error = await rejection(lms.get("nobody/nothing-7b"));
-    assert.equal(error.code, "DOWNLOAD_FAILED");
-    assert.match(error.message, /Cannot find the model "nobody\/nothing-7b"/);
-  });
+  it(
+    "rejects with DOWNLOAD_FAILED for a model lms cannot find",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { catalog: [QWEN] });
+      const error = await rejection(lms.get("nobody/nothing-7b"));
+      assert.equal(error.code, "DOWNLOAD_FAILED");
+      assert.match(error.message, /Cannot find the model "nobody\/nothing-7b"/);
+    }),
+  );
 
-  it("does not take exit 0 without a download report for success", async (t) => {
-    const { lms } = await rig(t, { catalog: [QWEN] }, {
-      script: { get: { stdout: "Searching...\n", exitCode: 0 } },
-    });
-    const error = await rejection(lms.get(QWEN.key));
-    assert.equal(error.code, "DOWNLOAD_FAILED");
-    assert.match(error.message, /lms exited 0 but did not report a download/);
-  });
+  it(
+    "does not take exit 0 without a download report for success",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { catalog: [QWEN] }, {
+        script: { get: { stdout: "Searching...\n", exitCode: 0 } },
+      });
+      const error = await rejection(lms.get(QWEN.key));
+      assert.equal(error.code, "DOWNLOAD_FAILED");
+      assert.match(error.message, /lms exited 0 but did not report a download/);
+    }),
+  );
 
-  it("reports an lms killed by a signal", async (t) => {
-    const { lms } = await rig(t, { catalog: [QWEN] }, { script: { get: { killSelf: "SIGKILL" } } });
-    const error = await rejection(lms.get(QWEN.key));
-    assert.equal(error.code, "DOWNLOAD_FAILED");
-    assert.match(error.message, /was killed by SIGKILL/);
-  });
+  it(
+    "reports an lms killed by a signal",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { catalog: [QWEN] }, { script: { get: { killSelf: "SIGKILL" } } });
+      const error = await rejection(lms.get(QWEN.key));
+      assert.equal(error.code, "DOWNLOAD_FAILED");
+      assert.match(error.message, /was killed by SIGKILL/);
+    }),
+  );
 
-  it("refuses a name lms would read as an option, without running lms", async (t) => {
-    const { fake, lms } = await rig(t);
-    for (const name of ["--help", "-y", "qwen\n--host=evil", ""]) {
-      assert.equal((await rejection(lms.get(name))).code, "USAGE");
-    }
-    assert.deepEqual(fake.calls(), []);
-  });
+  it(
+    "refuses a name lms would read as an option, without running lms",
+    cleanly(async (defer) => {
+      const { fake, lms } = await rig(defer);
+      for (const name of ["--help", "-y", "qwen\n--host=evil", ""]) {
+        assert.equal((await rejection(lms.get(name))).code, "USAGE");
+      }
+      assert.deepEqual(fake.calls(), []);
+    }),
+  );
 
-  it("kills lms and the process it started when aborted: no child outlives the abort", async (t) => {
-    const { fake, lms } = await rig(t, { catalog: [QWEN] }, { script: { get: { hangWithChild: true } } });
-    const controller = new AbortController();
-    const watcher = setInterval(() => {
-      if (fake.pids().length >= 2) controller.abort(); // lms and its grandchild both started
-    }, 20);
-    t.after(() => clearInterval(watcher));
-    const error = await rejection(lms.get(QWEN.key, { signal: controller.signal, timeoutMs: 4000 }));
-    clearInterval(watcher);
-    assert.equal(error.code, "INTERRUPTED");
-    const pids = fake.pids();
-    assert.equal(pids.length, 2);
-    for (const pid of pids) assert.equal(await gone(pid), true, `pid ${pid} is gone`);
-  });
+  it(
+    "kills lms and the process it started when aborted: no child outlives the abort",
+    cleanly(async (defer) => {
+      const { fake, lms } = await rig(defer, { catalog: [QWEN] }, {
+        script: { get: { hangWithChild: true } },
+      });
+      const controller = new AbortController();
+      const watcher = setInterval(() => {
+        if (fake.pids().length >= 2) controller.abort(); // lms and its grandchild both started
+      }, 20);
+      defer(() => clearInterval(watcher));
+      const error = await rejection(lms.get(QWEN.key, { signal: controller.signal, timeoutMs: 4000 }));
+      clearInterval(watcher);
+      assert.equal(error.code, "INTERRUPTED");
+      const pids = fake.pids();
+      assert.equal(pids.length, 2);
+      for (const pid of pids) assert.equal(await gone(pid), true, `pid ${pid} is gone`);
+    }),
+  );
 
-  it("times out with TIMEOUT naming the command and leaves nothing running", async (t) => {
-    const { fake, lms } = await rig(t, { catalog: [QWEN] }, { script: { get: { hangWithChild: true } } });
-    const error = await rejection(lms.get(QWEN.key, { timeoutMs: 700 }));
-    assert.equal(error.code, "TIMEOUT");
-    assert.match(error.message, /lms get --yes qwen\/qwen3-4b-2507 timed out/);
-    for (const pid of fake.pids()) assert.equal(await gone(pid), true, `pid ${pid} is gone`);
-  });
+  it(
+    "times out with TIMEOUT naming the command and leaves nothing running",
+    cleanly(async (defer) => {
+      const { fake, lms } = await rig(defer, { catalog: [QWEN] }, {
+        script: { get: { hangWithChild: true } },
+      });
+      const error = await rejection(lms.get(QWEN.key, { timeoutMs: 700 }));
+      assert.equal(error.code, "TIMEOUT");
+      assert.match(error.message, /lms get --yes qwen\/qwen3-4b-2507 timed out/);
+      for (const pid of fake.pids()) assert.equal(await gone(pid), true, `pid ${pid} is gone`);
+    }),
+  );
 });
 
 describe("Lms.load", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {
-  it("loads with `load -y` and returns the identifier lms printed; a second load makes key:2", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN] }, { wakeUp: "first" });
-    const fractions: number[] = [];
-    assert.deepEqual(await lms.load(QWEN.key, { onProgress: (f) => fractions.push(f) }), {
-      identifier: QWEN.key,
-    });
-    assert.deepEqual(await lms.load(QWEN.key), { identifier: `${QWEN.key}:2` });
-    assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key, `${QWEN.key}:2`]);
-    assert.equal(fractions.at(-1), 1);
-  });
+  it(
+    "loads with `load -y` and returns the identifier lms printed; a second load makes key:2",
+    cleanly(async (defer) => {
+      const { sim, lms } = await rig(defer, { models: [QWEN] }, { wakeUp: "first" });
+      const fractions: number[] = [];
+      assert.deepEqual(await lms.load(QWEN.key, { onProgress: (f) => fractions.push(f) }), {
+        identifier: QWEN.key,
+      });
+      assert.deepEqual(await lms.load(QWEN.key), { identifier: `${QWEN.key}:2` });
+      assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key, `${QWEN.key}:2`]);
+      assert.equal(fractions.at(-1), 1);
+    }),
+  );
 
-  it("passes --ttl, --context-length, --identifier and --gpu", async (t) => {
-    const { sim, fake, lms } = await rig(t, { models: [QWEN] });
-    const { identifier } = await lms.load(QWEN.key, {
-      ttlSeconds: 600,
-      contextLength: 16384,
-      identifier: "coder",
-      gpu: "max",
-    });
-    assert.equal(identifier, "coder");
-    assert.deepEqual(fake.calls(), [[
-      "load",
-      "-y",
-      QWEN.key,
-      "--ttl",
-      "600",
-      "--context-length",
-      "16384",
-      "--identifier",
-      "coder",
-      "--gpu",
-      "max",
-    ]]);
-    assert.equal(sim.state.loaded()[0].contextLength, 16384);
-  });
+  it(
+    "passes --ttl, --context-length, --identifier and --gpu",
+    cleanly(async (defer) => {
+      const { sim, fake, lms } = await rig(defer, { models: [QWEN] });
+      const { identifier } = await lms.load(QWEN.key, {
+        ttlSeconds: 600,
+        contextLength: 16384,
+        identifier: "coder",
+        gpu: "max",
+      });
+      assert.equal(identifier, "coder");
+      assert.deepEqual(fake.calls(), [[
+        "load",
+        "-y",
+        QWEN.key,
+        "--ttl",
+        "600",
+        "--context-length",
+        "16384",
+        "--identifier",
+        "coder",
+        "--gpu",
+        "max",
+      ]]);
+      assert.equal(sim.state.loaded()[0].contextLength, 16384);
+    }),
+  );
 
-  it("rejects with LOAD_FAILED carrying lms's error", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN] });
-    sim.failNextLoad(QWEN.key, "out of memory");
-    const error = await rejection(lms.load(QWEN.key));
-    assert.equal(error.code, "LOAD_FAILED");
-    assert.match(error.message, /out of memory/);
-  });
+  it(
+    "rejects with LOAD_FAILED carrying lms's error",
+    cleanly(async (defer) => {
+      const { sim, lms } = await rig(defer, { models: [QWEN] });
+      sim.failNextLoad(QWEN.key, "out of memory");
+      const error = await rejection(lms.load(QWEN.key));
+      assert.equal(error.code, "LOAD_FAILED");
+      assert.match(error.message, /out of memory/);
+    }),
+  );
 
-  it("rejects with LOAD_FAILED for a model that is not downloaded, with lms's details", async (t) => {
-    const { lms } = await rig(t, { models: [QWEN] });
-    const error = await rejection(lms.load("zzz-not-here"));
-    assert.equal(error.code, "LOAD_FAILED");
-    assert.match(error.message, /Error: Model not found No downloaded model matches "zzz-not-here"/);
-  });
+  it(
+    "rejects with LOAD_FAILED for a model that is not downloaded, with lms's details",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { models: [QWEN] });
+      const error = await rejection(lms.load("zzz-not-here"));
+      assert.equal(error.code, "LOAD_FAILED");
+      assert.match(error.message, /Error: Model not found No downloaded model matches "zzz-not-here"/);
+    }),
+  );
 
-  it("finds the identifier in `ps` when lms does not print it", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN] }, {
-      script: { load: { stderr: "Model loaded successfully in 1.00s.\n", exitCode: 0 } },
-    });
-    sim.loadModel(QWEN.key);
-    sim.loadModel(QWEN.key);
-    assert.deepEqual(await lms.load(QWEN.key), { identifier: `${QWEN.key}:2` });
-  });
+  it(
+    "finds the identifier in `ps` when lms does not print it",
+    cleanly(async (defer) => {
+      const { sim, lms } = await rig(defer, { models: [QWEN] }, {
+        script: { load: { stderr: "Model loaded successfully in 1.00s.\n", exitCode: 0 } },
+      });
+      sim.loadModel(QWEN.key);
+      sim.loadModel(QWEN.key);
+      assert.deepEqual(await lms.load(QWEN.key), { identifier: `${QWEN.key}:2` });
+    }),
+  );
 
-  it("refuses bad options before running lms", async (t) => {
-    const { fake, lms } = await rig(t, { models: [QWEN] });
-    assert.equal((await rejection(lms.load(QWEN.key, { ttlSeconds: 0 }))).code, "USAGE");
-    assert.equal((await rejection(lms.load(QWEN.key, { contextLength: 1.5 }))).code, "USAGE");
-    assert.equal((await rejection(lms.load(QWEN.key, { gpu: "lots" }))).code, "USAGE");
-    assert.equal((await rejection(lms.load(QWEN.key, { identifier: "--all" }))).code, "USAGE");
-    assert.deepEqual(fake.calls(), []);
-  });
+  it(
+    "refuses bad options before running lms",
+    cleanly(async (defer) => {
+      const { fake, lms } = await rig(defer, { models: [QWEN] });
+      assert.equal((await rejection(lms.load(QWEN.key, { ttlSeconds: 0 }))).code, "USAGE");
+      assert.equal((await rejection(lms.load(QWEN.key, { contextLength: 1.5 }))).code, "USAGE");
+      assert.equal((await rejection(lms.load(QWEN.key, { gpu: "lots" }))).code, "USAGE");
+      assert.equal((await rejection(lms.load(QWEN.key, { identifier: "--all" }))).code, "USAGE");
+      assert.deepEqual(fake.calls(), []);
+    }),
+  );
 });
 
 describe("Lms.unload", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {
-  it("unloads an instance and checks with ps that it is gone", async (t) => {
-    const { sim, fake, lms } = await rig(t, { models: [QWEN], loaded: [QWEN.key] });
-    sim.loadModel(QWEN.key);
-    await lms.unload(`${QWEN.key}:2`);
-    assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key]);
-    assert.deepEqual(fake.calls(), [["ps", "--json"], ["unload", `${QWEN.key}:2`], ["ps", "--json"]]);
-  });
+  it(
+    "unloads an instance and checks with ps that it is gone",
+    cleanly(async (defer) => {
+      const { sim, fake, lms } = await rig(defer, { models: [QWEN], loaded: [QWEN.key] });
+      sim.loadModel(QWEN.key);
+      await lms.unload(`${QWEN.key}:2`);
+      assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key]);
+      assert.deepEqual(fake.calls(), [["ps", "--json"], ["unload", `${QWEN.key}:2`], ["ps", "--json"]]);
+    }),
+  );
 
-  it("rejects with MODEL_NOT_FOUND for an identifier that is not loaded (lms itself would exit 0)", async (t) => {
-    const { fake, lms } = await rig(t, { models: [QWEN], loaded: [QWEN.key] });
-    const error = await rejection(lms.unload("qwen/other"));
-    assert.equal(error.code, "MODEL_NOT_FOUND");
-    assert.match(error.message, /loaded: qwen\/qwen3-4b-2507/);
-    assert.deepEqual(fake.calls(), [["ps", "--json"]]);
-  });
+  it(
+    "rejects with MODEL_NOT_FOUND for an identifier that is not loaded (lms itself would exit 0)",
+    cleanly(async (defer) => {
+      const { fake, lms } = await rig(defer, { models: [QWEN], loaded: [QWEN.key] });
+      const error = await rejection(lms.unload("qwen/other"));
+      assert.equal(error.code, "MODEL_NOT_FOUND");
+      assert.match(error.message, /loaded: qwen\/qwen3-4b-2507/);
+      assert.deepEqual(fake.calls(), [["ps", "--json"]]);
+    }),
+  );
 
-  it("rejects with LOAD_FAILED when lms says it unloaded but the instance is still there", async (t) => {
-    const { lms } = await rig(t, { models: [QWEN], loaded: [QWEN.key] }, {
-      script: { unload: { noop: true } },
-    });
-    const error = await rejection(lms.unload(QWEN.key));
-    assert.equal(error.code, "LOAD_FAILED");
-    assert.match(error.message, /still loaded/);
-  });
+  it(
+    "rejects with LOAD_FAILED when lms says it unloaded but the instance is still there",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { models: [QWEN], loaded: [QWEN.key] }, {
+        script: { unload: { noop: true } },
+      });
+      const error = await rejection(lms.unload(QWEN.key));
+      assert.equal(error.code, "LOAD_FAILED");
+      assert.match(error.message, /still loaded/);
+    }),
+  );
 
-  it("unloads everything with { all: true }", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN], loaded: [QWEN.key, QWEN.key] });
-    await lms.unload({ all: true });
-    assert.deepEqual(sim.state.loaded(), []);
-  });
+  it(
+    "unloads everything with { all: true }",
+    cleanly(async (defer) => {
+      const { sim, lms } = await rig(defer, { models: [QWEN], loaded: [QWEN.key, QWEN.key] });
+      await lms.unload({ all: true });
+      assert.deepEqual(sim.state.loaded(), []);
+    }),
+  );
 });
 
 describe("Lms.ps and Lms.ls", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {
-  it("lists loaded instances from `ps --json`", async (t) => {
-    const { lms } = await rig(t, { models: [QWEN], loaded: [{ key: QWEN.key, contextLength: 8192 }] });
-    assert.deepEqual(await lms.ps(), [
-      { identifier: QWEN.key, modelKey: QWEN.key, type: "llm", contextLength: 8192 },
-    ]);
-  });
+  it(
+    "lists loaded instances from `ps --json`",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, { models: [QWEN], loaded: [{ key: QWEN.key, contextLength: 8192 }] });
+      assert.deepEqual(await lms.ps(), [
+        { identifier: QWEN.key, modelKey: QWEN.key, type: "llm", contextLength: 8192 },
+      ]);
+    }),
+  );
 
-  it("lists downloaded models from `ls --json`, flattening the quantization", async (t) => {
-    const embedder = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
-    const { lms } = await rig(t, {
-      models: [{ ...QWEN, quantization: "Q4_K_M", maxContextLength: 262144 }, embedder],
-    });
-    const models = await lms.ls();
-    assert.equal(models.length, 2);
-    assert.equal(models[0].modelKey, QWEN.key);
-    assert.equal(models[0].quantization, "Q4_K_M");
-    assert.equal(models[0].maxContextLength, 262144);
-    assert.equal(models[0].sizeBytes, QWEN.sizeBytes);
-    assert.equal(models[1].type, "embedding");
-  });
+  it(
+    "lists downloaded models from `ls --json`, flattening the quantization",
+    cleanly(async (defer) => {
+      const embedder = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
+      const { lms } = await rig(defer, {
+        models: [{ ...QWEN, quantization: "Q4_K_M", maxContextLength: 262144 }, embedder],
+      });
+      const models = await lms.ls();
+      assert.equal(models.length, 2);
+      assert.equal(models[0].modelKey, QWEN.key);
+      assert.equal(models[0].quantization, "Q4_K_M");
+      assert.equal(models[0].maxContextLength, 262144);
+      assert.equal(models[0].sizeBytes, QWEN.sizeBytes);
+      assert.equal(models[1].type, "embedding");
+    }),
+  );
 
-  it("tolerates the wake-up message and log lines printed before the JSON", async (t) => {
-    const doc = JSON.stringify([{ identifier: "m:2", modelKey: "m", futureField: { x: 1 } }]);
-    const { lms } = await rig(t, {}, {
-      wakeUp: "always",
-      script: { ps: { stdout: `Waking up LM Studio service...\nsome notice\n${doc}\n`, exitCode: 0 } },
-    });
-    assert.deepEqual(await lms.ps(), [{ identifier: "m:2", modelKey: "m" }]);
-  });
+  it(
+    "tolerates the wake-up message and log lines printed before the JSON",
+    cleanly(async (defer) => {
+      const doc = JSON.stringify([{ identifier: "m:2", modelKey: "m", futureField: { x: 1 } }]);
+      const { lms } = await rig(defer, {}, {
+        wakeUp: "always",
+        script: { ps: { stdout: `Waking up LM Studio service...\nsome notice\n${doc}\n`, exitCode: 0 } },
+      });
+      assert.deepEqual(await lms.ps(), [{ identifier: "m:2", modelKey: "m" }]);
+    }),
+  );
 
-  it("rejects garbage with INVALID_RESPONSE naming the command", async (t) => {
-    const { lms } = await rig(t, {}, {
-      script: { ps: { garbage: true }, ls: { stdout: '{"not":"a list"}\n' } },
-    });
-    const error = await rejection(lms.ps());
-    assert.equal(error.code, "INVALID_RESPONSE");
-    assert.match(error.message, /`lms ps --json` did not print JSON/);
-    const notList = await rejection(lms.ls());
-    assert.equal(notList.code, "INVALID_RESPONSE");
-    assert.match(notList.message, /`lms ls --json` did not print a JSON array/);
-  });
+  it(
+    "rejects garbage with INVALID_RESPONSE naming the command",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, {}, {
+        script: { ps: { garbage: true }, ls: { stdout: '{"not":"a list"}\n' } },
+      });
+      const error = await rejection(lms.ps());
+      assert.equal(error.code, "INVALID_RESPONSE");
+      assert.match(error.message, /`lms ps --json` did not print JSON/);
+      const notList = await rejection(lms.ls());
+      assert.equal(notList.code, "INVALID_RESPONSE");
+      assert.match(notList.message, /`lms ls --json` did not print a JSON array/);
+    }),
+  );
 
-  it("does not swallow megabytes of output whole", async (t) => {
-    const { lms } = await rig(t, {}, { script: { ps: { bigOutputBytes: 3_000_000 } } });
-    const error = await rejection(lms.ps());
-    assert.equal(error.code, "INVALID_RESPONSE");
-    assert.ok(error.message.length < 1000, "the message quotes only a preview");
-  });
+  it(
+    "does not swallow megabytes of output whole",
+    cleanly(async (defer) => {
+      const { lms } = await rig(defer, {}, { script: { ps: { bigOutputBytes: 3_000_000 } } });
+      const error = await rejection(lms.ps());
+      assert.equal(error.code, "INVALID_RESPONSE");
+      assert.ok(error.message.length < 1000, "the message quotes only a preview");
+    }),
+  );
 
-  it("turns 'cannot reach the LM Studio service' into SERVER_UNREACHABLE", async (t) => {
-    const fake = await createFakeLms(); // no simulator behind it
-    t.after(() => fake.cleanup());
-    const error = await rejection(new Lms(fake.path).ps());
-    assert.equal(error.code, "SERVER_UNREACHABLE");
-    assert.match(error.message, /Failed to start or connect/);
-  });
+  it(
+    "turns 'cannot reach the LM Studio service' into SERVER_UNREACHABLE",
+    cleanly(async (defer) => {
+      const fake = await createFakeLms(); // no simulator behind it
+      defer(() => fake.cleanup());
+      const error = await rejection(new Lms(fake.path).ps());
+      assert.equal(error.code, "SERVER_UNREACHABLE");
+      assert.match(error.message, /Failed to start or connect/);
+    }),
+  );
 });
 
 describe(
   "Lms.server* and Lms.version",
   { skip: !posix && "the fake lms is a #!/usr/bin/env node script" },
   () => {
-    it("reads the server status from JSON, not from the exit code", async (t) => {
-      const { sim, fake, lms } = await rig(t);
-      assert.deepEqual(await lms.serverStatus(), { running: true, port: sim.port });
-      await sim.setServerRunning(false);
-      assert.deepEqual(await lms.serverStatus(), { running: false });
-      fake.script({ server: { stdout: `{"running":true,"port":4321}\n`, exitCode: 1 } });
-      assert.deepEqual(await lms.serverStatus(), { running: true, port: 4321 });
-    });
+    it(
+      "reads the server status from JSON, not from the exit code",
+      cleanly(async (defer) => {
+        const { sim, fake, lms } = await rig(defer);
+        assert.deepEqual(await lms.serverStatus(), { running: true, port: sim.port });
+        await sim.setServerRunning(false);
+        assert.deepEqual(await lms.serverStatus(), { running: false });
+        fake.script({ server: { stdout: `{"running":true,"port":4321}\n`, exitCode: 1 } });
+        assert.deepEqual(await lms.serverStatus(), { running: true, port: 4321 });
+      }),
+    );
 
-    it("starts the server and passes --port", async (t) => {
-      const { sim, fake, lms } = await rig(t, { serverRunning: false });
-      await lms.serverStart();
-      assert.deepEqual(await lms.serverStatus(), { running: true, port: sim.port });
-      fake.script({
-        "server start": { stderr: "Error: Failed to verify the server is running.\n", exitCode: 1 },
-      });
-      const error = await rejection(lms.serverStart({ port: 5555 }));
-      assert.equal(error.code, "SERVER_UNREACHABLE");
-      assert.match(error.message, /Failed to verify the server is running/);
-      assert.deepEqual(fake.calls().at(-1), ["server", "start", "--port", "5555"]);
-      assert.equal((await rejection(lms.serverStart({ port: 70000 }))).code, "USAGE");
-    });
+    it(
+      "starts the server and passes --port",
+      cleanly(async (defer) => {
+        const { sim, fake, lms } = await rig(defer, { serverRunning: false });
+        await lms.serverStart();
+        assert.deepEqual(await lms.serverStatus(), { running: true, port: sim.port });
+        fake.script({
+          "server start": { stderr: "Error: Failed to verify the server is running.\n", exitCode: 1 },
+        });
+        const error = await rejection(lms.serverStart({ port: 5555 }));
+        assert.equal(error.code, "SERVER_UNREACHABLE");
+        assert.match(error.message, /Failed to verify the server is running/);
+        assert.deepEqual(fake.calls().at(-1), ["server", "start", "--port", "5555"]);
+        assert.equal((await rejection(lms.serverStart({ port: 70000 }))).code, "USAGE");
+      }),
+    );
 
-    it("reads the version from `version --json`, from an old semver, and falls back to --version", async (t) => {
-      const { lms, fake } = await rig(t);
-      assert.equal(await lms.version(), "07b7252");
-      fake.script({ version: { stderr: "error: unknown command 'version'\n", exitCode: 1 } });
-      assert.equal(await lms.version(), "07b7252");
-      assert.deepEqual(fake.calls().at(-1), ["--version"]);
-      const old = await createFakeLms({ cliVersion: "0.0.47" });
-      t.after(() => old.cleanup());
-      assert.equal(await new Lms(old.path).version(), "0.0.47");
-    });
+    it(
+      "reads the version from `version --json`, from an old semver, and falls back to --version",
+      cleanly(async (defer) => {
+        const { lms, fake } = await rig(defer);
+        assert.equal(await lms.version(), "07b7252");
+        fake.script({ version: { stderr: "error: unknown command 'version'\n", exitCode: 1 } });
+        assert.equal(await lms.version(), "07b7252");
+        assert.deepEqual(fake.calls().at(-1), ["--version"]);
+        const old = await createFakeLms({ cliVersion: "0.0.47" });
+        defer(() => old.cleanup());
+        assert.equal(await new Lms(old.path).version(), "0.0.47");
+      }),
+    );
   },
 );

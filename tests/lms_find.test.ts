@@ -6,6 +6,31 @@ import { join } from "node:path";
 import { type FileSystemProbe, findLms, type FindLmsOptions, nodeFileSystemProbe } from "../src/lms_find.ts";
 import { LMStudioError } from "../src/errors.ts";
 
+/** Registers cleanup for the running test. */
+type Defer = (cleanup: () => unknown) => void;
+
+/**
+ * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
+ * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
+ * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
+ */
+function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
+  return async () => {
+    const cleanups: Array<() => unknown> = [];
+    try {
+      await body((cleanup) => cleanups.push(cleanup));
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // Cleanup is best effort; the test's own outcome is what matters.
+        }
+      }
+    }
+  };
+}
+
 /** An in-memory file system: executables, plain files, directories and text files. */
 function memoryFs(
   spec: { exec?: string[]; plain?: string[]; dirs?: string[]; text?: Record<string, string> },
@@ -265,34 +290,37 @@ describe("findLms on Windows", () => {
 });
 
 describe("findLms on the real file system", () => {
-  it("checks existence and the execute bit of real files", (t) => {
-    const dir = mkdtempSync(join(tmpdir(), "lms-find-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const home = join(dir, "home");
-    const bin = join(home, ".lmstudio", "bin");
-    const plainBin = join(dir, "plain");
-    mkdirSync(bin, { recursive: true });
-    mkdirSync(plainBin);
-    writeFileSync(join(plainBin, "lms"), "#!/bin/sh\n");
-    chmodSync(join(plainBin, "lms"), 0o644);
-    writeFileSync(join(bin, "lms"), "#!/bin/sh\n");
-    chmodSync(join(bin, "lms"), 0o755);
+  it(
+    "checks existence and the execute bit of real files",
+    cleanly((defer) => {
+      const dir = mkdtempSync(join(tmpdir(), "lms-find-"));
+      defer(() => rmSync(dir, { recursive: true, force: true }));
+      const home = join(dir, "home");
+      const bin = join(home, ".lmstudio", "bin");
+      const plainBin = join(dir, "plain");
+      mkdirSync(bin, { recursive: true });
+      mkdirSync(plainBin);
+      writeFileSync(join(plainBin, "lms"), "#!/bin/sh\n");
+      chmodSync(join(plainBin, "lms"), 0o644);
+      writeFileSync(join(bin, "lms"), "#!/bin/sh\n");
+      chmodSync(join(bin, "lms"), 0o755);
 
-    const found = findLms({
-      platform: "linux",
-      home,
-      env: envOf({ PATH: plainBin }),
-      fs: nodeFileSystemProbe,
-    });
-    assert.deepEqual(found, { path: join(bin, "lms"), source: "default-home" });
+      const found = findLms({
+        platform: "linux",
+        home,
+        env: envOf({ PATH: plainBin }),
+        fs: nodeFileSystemProbe,
+      });
+      assert.deepEqual(found, { path: join(bin, "lms"), source: "default-home" });
 
-    if (process.platform !== "win32") {
-      // Mode 0644 has no execute bit at all, so access(X_OK) fails even for root.
-      const error = notFound({ platform: "linux", path: join(plainBin, "lms") });
-      assert.match(error.message, /is not executable/);
-    }
-    assert.equal(nodeFileSystemProbe.isDirectory(bin), true);
-    assert.equal(nodeFileSystemProbe.isFile(bin), false);
-    assert.equal(nodeFileSystemProbe.readText(join(dir, "missing")), undefined);
-  });
+      if (process.platform !== "win32") {
+        // Mode 0644 has no execute bit at all, so access(X_OK) fails even for root.
+        const error = notFound({ platform: "linux", path: join(plainBin, "lms") });
+        assert.match(error.message, /is not executable/);
+      }
+      assert.equal(nodeFileSystemProbe.isDirectory(bin), true);
+      assert.equal(nodeFileSystemProbe.isFile(bin), false);
+      assert.equal(nodeFileSystemProbe.readText(join(dir, "missing")), undefined);
+    }),
+  );
 });

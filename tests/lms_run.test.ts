@@ -1,4 +1,4 @@
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -7,12 +7,37 @@ import process from "node:process";
 import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
 import { LMStudioError } from "../src/errors.ts";
 
+/** Registers cleanup for the running test. */
+type Defer = (cleanup: () => unknown) => void;
+
+/**
+ * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
+ * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
+ * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
+ */
+function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
+  return async () => {
+    const cleanups: Array<() => unknown> = [];
+    try {
+      await body((cleanup) => cleanups.push(cleanup));
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // Cleanup is best effort; the test's own outcome is what matters.
+        }
+      }
+    }
+  };
+}
+
 const posix = process.platform !== "win32";
 
 /** A temp dir with executable `#!/bin/sh` scripts standing in for `lms`; removed after the test. */
-function scripts(t: TestContext): { dir: string; script(name: string, body: string, mode?: number): string } {
+function scripts(defer: Defer): { dir: string; script(name: string, body: string, mode?: number): string } {
   const dir = mkdtempSync(join(tmpdir(), "lms-run-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return {
     dir,
     script(name, body, mode = 0o755) {
@@ -47,8 +72,8 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 /** Kills a pid if a failed test left it running. */
-function reap(t: TestContext, pids: () => number[]): void {
-  t.after(() => {
+function reap(defer: Defer, pids: () => number[]): void {
+  defer(() => {
     for (const pid of pids()) {
       try {
         process.kill(pid, "SIGKILL");
@@ -78,268 +103,322 @@ function pidsFrom(text: string): { child: number; grandchild: number } {
 }
 
 describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkill /T" }, () => {
-  it("passes every argument literally: no shell, no globbing, no expansion", async (t) => {
-    const { dir, script } = scripts(t);
-    const echo = script("lms", `printf '%s\\0' "$@"`);
-    const args = [
-      "get",
-      `a;rm -rf ${dir}/victim`,
-      `$(touch ${dir}/pwned)`,
-      `\`touch ${dir}/pwned2\``,
-      `x && touch ${dir}/pwned3`,
-      "*",
-      "~",
-      "$HOME",
-      `it's "quoted"`,
-      "back\\slash",
-      "",
-      "two\nlines",
-      "ünïcödé 名前 🙂",
-    ];
-    writeFileSync(join(dir, "victim"), "still here");
-    const result = await runLms(echo, args);
-    assert.equal(result.code, 0);
-    assert.deepEqual(result.stdout.split("\0").slice(0, -1), args);
-    assert.equal(existsSync(join(dir, "pwned")), false);
-    assert.equal(existsSync(join(dir, "pwned2")), false);
-    assert.equal(existsSync(join(dir, "pwned3")), false);
-    assert.equal(readFileSync(join(dir, "victim"), "utf8"), "still here");
-  });
+  it(
+    "passes every argument literally: no shell, no globbing, no expansion",
+    cleanly(async (defer) => {
+      const { dir, script } = scripts(defer);
+      const echo = script("lms", `printf '%s\\0' "$@"`);
+      const args = [
+        "get",
+        `a;rm -rf ${dir}/victim`,
+        `$(touch ${dir}/pwned)`,
+        `\`touch ${dir}/pwned2\``,
+        `x && touch ${dir}/pwned3`,
+        "*",
+        "~",
+        "$HOME",
+        `it's "quoted"`,
+        "back\\slash",
+        "",
+        "two\nlines",
+        "ünïcödé 名前 🙂",
+      ];
+      writeFileSync(join(dir, "victim"), "still here");
+      const result = await runLms(echo, args);
+      assert.equal(result.code, 0);
+      assert.deepEqual(result.stdout.split("\0").slice(0, -1), args);
+      assert.equal(existsSync(join(dir, "pwned")), false);
+      assert.equal(existsSync(join(dir, "pwned2")), false);
+      assert.equal(existsSync(join(dir, "pwned3")), false);
+      assert.equal(readFileSync(join(dir, "victim"), "utf8"), "still here");
+    }),
+  );
 
-  it("closes stdin, so an lms that reads it sees end-of-file instead of hanging", async (t) => {
-    const { script } = scripts(t);
-    const reader = script("lms", 'if read line; then echo "got $line"; else echo "eof"; fi');
-    const result = await runLms(reader, []);
-    assert.equal(result.stdout, "eof\n");
-  });
+  it(
+    "closes stdin, so an lms that reads it sees end-of-file instead of hanging",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const reader = script("lms", 'if read line; then echo "got $line"; else echo "eof"; fi');
+      const result = await runLms(reader, []);
+      assert.equal(result.stdout, "eof\n");
+    }),
+  );
 
-  it("returns a non-zero exit with stdout and stderr kept apart", async (t) => {
-    const { script } = scripts(t);
-    const failing = script(
-      "lms",
-      'echo "Waking up LM Studio service..." >&2\necho partial\necho "Error: boom" >&2\nexit 3',
-    );
-    const result = await runLms(failing, ["load", "-y", "x"]);
-    assert.equal(result.code, 3);
-    assert.equal(result.stdout, "partial\n");
-    assert.equal(result.stderr, "Waking up LM Studio service...\nError: boom\n");
-    assert.equal(result.signal, null);
-  });
+  it(
+    "returns a non-zero exit with stdout and stderr kept apart",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const failing = script(
+        "lms",
+        'echo "Waking up LM Studio service..." >&2\necho partial\necho "Error: boom" >&2\nexit 3',
+      );
+      const result = await runLms(failing, ["load", "-y", "x"]);
+      assert.equal(result.code, 3);
+      assert.equal(result.stdout, "partial\n");
+      assert.equal(result.stderr, "Waking up LM Studio service...\nError: boom\n");
+      assert.equal(result.signal, null);
+    }),
+  );
 
-  it("passes extra environment variables and keeps the inherited ones", async (t) => {
-    const { script } = scripts(t);
-    const env = script("lms", 'echo "$LMS_TEST_VALUE|${PATH:+has-path}"');
-    const result = await runLms(env, [], { env: { LMS_TEST_VALUE: "a b;c" } });
-    assert.equal(result.stdout, "a b;c|has-path\n");
-  });
+  it(
+    "passes extra environment variables and keeps the inherited ones",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const env = script("lms", 'echo "$LMS_TEST_VALUE|${PATH:+has-path}"');
+      const result = await runLms(env, [], { env: { LMS_TEST_VALUE: "a b;c" } });
+      assert.equal(result.stdout, "a b;c|has-path\n");
+    }),
+  );
 
-  it("streams output to the callbacks while lms is still running", async (t) => {
-    const { dir, script } = scripts(t);
-    const gate = join(dir, "gate");
-    // Prints, then waits for the test to open the gate: only a streaming reader can open it.
-    const streaming = script(
-      "lms",
-      `printf 'first\\r'\nwhile [ ! -f '${gate}' ]; do sleep 0.02; done\necho second\necho warn >&2`,
-    );
-    const seen: string[] = [];
-    const errors: string[] = [];
-    const result = await runLms(streaming, [], {
-      timeoutMs: 4000,
-      onStdout: (chunk) => {
-        seen.push(chunk);
-        if (chunk.includes("first")) writeFileSync(gate, "");
-      },
-      onStderr: (chunk) => errors.push(chunk),
-    });
-    assert.equal(seen.join(""), "first\rsecond\n");
-    assert.equal(errors.join(""), "warn\n");
-    assert.equal(result.code, 0);
-  });
-
-  it("on a deadline, rejects with TIMEOUT naming the command, and kills lms and its children", async (t) => {
-    const { script } = scripts(t);
-    const hang = script("lms", HANG_WITH_CHILD);
-    let output = "";
-    reap(t, () => Object.values(pidsFrom(output)));
-    const error = await rejection(
-      runLms(hang, ["get", "--yes", "qwen/qwen3-4b"], { timeoutMs: 400, onStdout: (c) => (output += c) }),
-    );
-    assert.equal(error.code, "TIMEOUT");
-    assert.match(error.message, /lms get --yes qwen\/qwen3-4b timed out after 400ms/);
-    const { child, grandchild } = pidsFrom(output);
-    assert.ok(child > 0 && grandchild > 0, `pids reported: ${output}`);
-    assert.equal(await gone(child), true, "lms itself is gone");
-    assert.equal(await gone(grandchild), true, "the process lms started is gone");
-  });
-
-  it("on abort, rejects with INTERRUPTED and leaves no process behind", async (t) => {
-    const { script } = scripts(t);
-    const hang = script("lms", HANG_WITH_CHILD);
-    const controller = new AbortController();
-    let output = "";
-    reap(t, () => Object.values(pidsFrom(output)));
-    const error = await rejection(
-      runLms(hang, ["ps"], {
-        signal: controller.signal,
+  it(
+    "streams output to the callbacks while lms is still running",
+    cleanly(async (defer) => {
+      const { dir, script } = scripts(defer);
+      const gate = join(dir, "gate");
+      // Prints, then waits for the test to open the gate: only a streaming reader can open it.
+      const streaming = script(
+        "lms",
+        `printf 'first\\r'\nwhile [ ! -f '${gate}' ]; do sleep 0.02; done\necho second\necho warn >&2`,
+      );
+      const seen: string[] = [];
+      const errors: string[] = [];
+      const result = await runLms(streaming, [], {
+        timeoutMs: 4000,
         onStdout: (chunk) => {
-          output += chunk;
-          if (/grandchild \d+/.test(output)) controller.abort();
+          seen.push(chunk);
+          if (chunk.includes("first")) writeFileSync(gate, "");
         },
-      }),
-    );
-    assert.equal(error.code, "INTERRUPTED");
-    const { child, grandchild } = pidsFrom(output);
-    assert.equal(await gone(child), true);
-    assert.equal(await gone(grandchild), true);
-  });
+        onStderr: (chunk) => errors.push(chunk),
+      });
+      assert.equal(seen.join(""), "first\rsecond\n");
+      assert.equal(errors.join(""), "warn\n");
+      assert.equal(result.code, 0);
+    }),
+  );
 
-  it("passes an LMStudioError abort reason through unchanged", async (t) => {
-    const { script } = scripts(t);
-    const hang = script("lms", "echo ready\nexec sleep 60");
-    const controller = new AbortController();
-    const reason = new LMStudioError("TIMEOUT", "the whole ensure timed out");
-    const error = await rejection(
-      runLms(hang, [], { signal: controller.signal, onStdout: () => controller.abort(reason) }),
-    );
-    assert.equal(error, reason);
-  });
+  it(
+    "on a deadline, rejects with TIMEOUT naming the command, and kills lms and its children",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const hang = script("lms", HANG_WITH_CHILD);
+      let output = "";
+      reap(defer, () => Object.values(pidsFrom(output)));
+      const error = await rejection(
+        runLms(hang, ["get", "--yes", "qwen/qwen3-4b"], { timeoutMs: 400, onStdout: (c) => (output += c) }),
+      );
+      assert.equal(error.code, "TIMEOUT");
+      assert.match(error.message, /lms get --yes qwen\/qwen3-4b timed out after 400ms/);
+      const { child, grandchild } = pidsFrom(output);
+      assert.ok(child > 0 && grandchild > 0, `pids reported: ${output}`);
+      assert.equal(await gone(child), true, "lms itself is gone");
+      assert.equal(await gone(grandchild), true, "the process lms started is gone");
+    }),
+  );
 
-  it("escalates to SIGKILL when lms and its children ignore SIGTERM", async (t) => {
-    const { script } = scripts(t);
-    const stubborn = script("lms", `trap '' TERM\n${HANG_WITH_CHILD}`);
-    let output = "";
-    reap(t, () => Object.values(pidsFrom(output)));
-    const error = await rejection(
-      runLms(stubborn, [], { timeoutMs: 300, killGraceMs: 200, onStdout: (c) => (output += c) }),
-    );
-    assert.equal(error.code, "TIMEOUT");
-    const { child, grandchild } = pidsFrom(output);
-    assert.equal(await gone(child), true);
-    assert.equal(await gone(grandchild), true);
-  });
+  it(
+    "on abort, rejects with INTERRUPTED and leaves no process behind",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const hang = script("lms", HANG_WITH_CHILD);
+      const controller = new AbortController();
+      let output = "";
+      reap(defer, () => Object.values(pidsFrom(output)));
+      const error = await rejection(
+        runLms(hang, ["ps"], {
+          signal: controller.signal,
+          onStdout: (chunk) => {
+            output += chunk;
+            if (/grandchild \d+/.test(output)) controller.abort();
+          },
+        }),
+      );
+      assert.equal(error.code, "INTERRUPTED");
+      const { child, grandchild } = pidsFrom(output);
+      assert.equal(await gone(child), true);
+      assert.equal(await gone(grandchild), true);
+    }),
+  );
 
-  it("kills only its own lms: aborting one run leaves a concurrent run untouched", async (t) => {
-    const { script } = scripts(t);
-    const hang = script("lms", HANG_WITH_CHILD);
-    const controllers = [new AbortController(), new AbortController()];
-    const outputs = ["", ""];
-    reap(t, () => outputs.flatMap((text) => Object.values(pidsFrom(text))));
-    t.after(() => controllers.forEach((c) => c.abort()));
-    let bothStarted!: () => void;
-    const started = new Promise<void>((resolve) => (bothStarted = resolve));
-    const [first, second] = [0, 1].map((i) =>
-      runLms(hang, [], {
-        signal: controllers[i].signal,
-        onStdout: (chunk) => {
-          outputs[i] += chunk;
-          if (outputs.every((text) => /grandchild \d+/.test(text))) bothStarted();
-        },
-      })
-    );
-    second.catch(() => {}); // settled below; never an unhandled rejection meanwhile
-    await started;
-    controllers[0].abort();
-    assert.equal((await rejection(first)).code, "INTERRUPTED");
-    const mine = pidsFrom(outputs[0]);
-    const theirs = pidsFrom(outputs[1]);
-    assert.equal(await gone(mine.child), true);
-    assert.equal(await gone(mine.grandchild), true);
-    assert.equal(alive(theirs.child), true, "the other lms still runs");
-    assert.equal(alive(theirs.grandchild), true, "and so does its child");
-    controllers[1].abort();
-    assert.equal((await rejection(second)).code, "INTERRUPTED");
-    assert.equal(await gone(theirs.grandchild), true);
-  });
+  it(
+    "passes an LMStudioError abort reason through unchanged",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const hang = script("lms", "echo ready\nexec sleep 60");
+      const controller = new AbortController();
+      const reason = new LMStudioError("TIMEOUT", "the whole ensure timed out");
+      const error = await rejection(
+        runLms(hang, [], { signal: controller.signal, onStdout: () => controller.abort(reason) }),
+      );
+      assert.equal(error, reason);
+    }),
+  );
 
-  it("stops lms and rethrows when an output callback throws", async (t) => {
-    const { script } = scripts(t);
-    const hang = script("lms", HANG_WITH_CHILD);
-    let output = "";
-    reap(t, () => Object.values(pidsFrom(output)));
-    const boom = new Error("callback failed");
-    await assert.rejects(
-      runLms(hang, [], {
-        onStdout: (chunk) => {
-          output += chunk;
-          if (/grandchild \d+/.test(output)) throw boom;
-        },
-      }),
-      (error) => error === boom,
-    );
-    const { child, grandchild } = pidsFrom(output);
-    assert.equal(await gone(child), true);
-    assert.equal(await gone(grandchild), true);
-  });
+  it(
+    "escalates to SIGKILL when lms and its children ignore SIGTERM",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const stubborn = script("lms", `trap '' TERM\n${HANG_WITH_CHILD}`);
+      let output = "";
+      reap(defer, () => Object.values(pidsFrom(output)));
+      const error = await rejection(
+        runLms(stubborn, [], { timeoutMs: 300, killGraceMs: 200, onStdout: (c) => (output += c) }),
+      );
+      assert.equal(error.code, "TIMEOUT");
+      const { child, grandchild } = pidsFrom(output);
+      assert.equal(await gone(child), true);
+      assert.equal(await gone(grandchild), true);
+    }),
+  );
 
-  it("rejects at once, without starting lms, when the signal is already aborted", async (t) => {
-    const { dir, script } = scripts(t);
-    const marker = join(dir, "ran");
-    const lms = script("lms", `touch '${marker}'`);
-    const error = await rejection(runLms(lms, [], { signal: AbortSignal.abort() }));
-    assert.equal(error.code, "INTERRUPTED");
-    assert.equal(existsSync(marker), false);
-  });
+  it(
+    "kills only its own lms: aborting one run leaves a concurrent run untouched",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const hang = script("lms", HANG_WITH_CHILD);
+      const controllers = [new AbortController(), new AbortController()];
+      const outputs = ["", ""];
+      reap(defer, () => outputs.flatMap((text) => Object.values(pidsFrom(text))));
+      defer(() => controllers.forEach((c) => c.abort()));
+      let bothStarted!: () => void;
+      const started = new Promise<void>((resolve) => (bothStarted = resolve));
+      const [first, second] = [0, 1].map((i) =>
+        runLms(hang, [], {
+          signal: controllers[i].signal,
+          onStdout: (chunk) => {
+            outputs[i] += chunk;
+            if (outputs.every((text) => /grandchild \d+/.test(text))) bothStarted();
+          },
+        })
+      );
+      second.catch(() => {}); // settled below; never an unhandled rejection meanwhile
+      await started;
+      controllers[0].abort();
+      assert.equal((await rejection(first)).code, "INTERRUPTED");
+      const mine = pidsFrom(outputs[0]);
+      const theirs = pidsFrom(outputs[1]);
+      assert.equal(await gone(mine.child), true);
+      assert.equal(await gone(mine.grandchild), true);
+      assert.equal(alive(theirs.child), true, "the other lms still runs");
+      assert.equal(alive(theirs.grandchild), true, "and so does its child");
+      controllers[1].abort();
+      assert.equal((await rejection(second)).code, "INTERRUPTED");
+      assert.equal(await gone(theirs.grandchild), true);
+    }),
+  );
 
-  it("reports an lms killed by a signal as 128 + n with the signal name", async (t) => {
-    const { script } = scripts(t);
-    const suicidal = script("lms", "echo 'Error: about to die' >&2\nkill -KILL $$");
-    const result = await runLms(suicidal, []);
-    assert.equal(result.code, 137);
-    assert.equal(result.signal, "SIGKILL");
-    assert.equal(result.stderr, "Error: about to die\n");
-  });
+  it(
+    "stops lms and rethrows when an output callback throws",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const hang = script("lms", HANG_WITH_CHILD);
+      let output = "";
+      reap(defer, () => Object.values(pidsFrom(output)));
+      const boom = new Error("callback failed");
+      await assert.rejects(
+        runLms(hang, [], {
+          onStdout: (chunk) => {
+            output += chunk;
+            if (/grandchild \d+/.test(output)) throw boom;
+          },
+        }),
+        (error) => error === boom,
+      );
+      const { child, grandchild } = pidsFrom(output);
+      assert.equal(await gone(child), true);
+      assert.equal(await gone(grandchild), true);
+    }),
+  );
 
-  it("survives garbage output: binary bytes and invalid UTF-8", async (t) => {
-    const { script } = scripts(t);
-    const garbage = script("lms", "printf '\\377\\376\\000\\033[31m\\200ok'");
-    const chunks: string[] = [];
-    const result = await runLms(garbage, [], { onStdout: (c) => chunks.push(c) });
-    assert.equal(result.code, 0);
-    assert.ok(result.stdout.endsWith("ok"));
-    assert.ok(chunks.join("").endsWith("ok"));
-  });
+  it(
+    "rejects at once, without starting lms, when the signal is already aborted",
+    cleanly(async (defer) => {
+      const { dir, script } = scripts(defer);
+      const marker = join(dir, "ran");
+      const lms = script("lms", `touch '${marker}'`);
+      const error = await rejection(runLms(lms, [], { signal: AbortSignal.abort() }));
+      assert.equal(error.code, "INTERRUPTED");
+      assert.equal(existsSync(marker), false);
+    }),
+  );
 
-  it("caps megabytes of output, keeping the tail and saying how much was dropped", async (t) => {
-    const { script } = scripts(t);
-    const flood = script("lms", "head -c 3000000 /dev/zero | tr '\\000' 'x'\necho END");
-    let streamed = 0;
-    const result = await runLms(flood, [], {
-      maxOutputBytes: 100_000,
-      onStdout: (c) => (streamed += c.length),
-    });
-    assert.equal(result.code, 0);
-    assert.equal(streamed, 3_000_004, "callbacks still see everything");
-    assert.equal(result.stdoutDroppedBytes, 3_000_004 - 100_000);
-    assert.ok(result.stdout.endsWith("xxxxEND\n"), "the tail is kept");
-    assert.match(result.stdout, /^\[lms output truncated: 2900004 earlier bytes dropped\]\n/);
-    assert.ok(result.stdout.length < 100_100);
-  });
+  it(
+    "reports an lms killed by a signal as 128 + n with the signal name",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const suicidal = script("lms", "echo 'Error: about to die' >&2\nkill -KILL $$");
+      const result = await runLms(suicidal, []);
+      assert.equal(result.code, 137);
+      assert.equal(result.signal, "SIGKILL");
+      assert.equal(result.stderr, "Error: about to die\n");
+    }),
+  );
 
-  it("returns when lms exits even if a process it left behind still holds its output open", async (t) => {
-    const { script } = scripts(t);
-    const leaves = script("lms", 'sleep 30 &\necho "grandchild $!"\nexit 0');
-    let output = "";
-    reap(t, () => [pidsFrom(output).grandchild]);
-    const result = await runLms(leaves, [], { onStdout: (c) => (output += c) });
-    assert.equal(result.code, 0);
-    assert.match(result.stdout, /grandchild \d+/);
-  });
+  it(
+    "survives garbage output: binary bytes and invalid UTF-8",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const garbage = script("lms", "printf '\\377\\376\\000\\033[31m\\200ok'");
+      const chunks: string[] = [];
+      const result = await runLms(garbage, [], { onStdout: (c) => chunks.push(c) });
+      assert.equal(result.code, 0);
+      assert.ok(result.stdout.endsWith("ok"));
+      assert.ok(chunks.join("").endsWith("ok"));
+    }),
+  );
 
-  it("turns a missing lms into LMS_NOT_FOUND with the install hint", async (t) => {
-    const { dir } = scripts(t);
-    const error = await rejection(runLms(join(dir, "no-such-lms"), ["ps"]));
-    assert.equal(error.code, "LMS_NOT_FOUND");
-    assert.match(error.message, /no-such-lms/);
-    assert.match(error.hint ?? "", /lmstudio\.ai\/download/);
-  });
+  it(
+    "caps megabytes of output, keeping the tail and saying how much was dropped",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const flood = script("lms", "head -c 3000000 /dev/zero | tr '\\000' 'x'\necho END");
+      let streamed = 0;
+      const result = await runLms(flood, [], {
+        maxOutputBytes: 100_000,
+        onStdout: (c) => (streamed += c.length),
+      });
+      assert.equal(result.code, 0);
+      assert.equal(streamed, 3_000_004, "callbacks still see everything");
+      assert.equal(result.stdoutDroppedBytes, 3_000_004 - 100_000);
+      assert.ok(result.stdout.endsWith("xxxxEND\n"), "the tail is kept");
+      assert.match(result.stdout, /^\[lms output truncated: 2900004 earlier bytes dropped\]\n/);
+      assert.ok(result.stdout.length < 100_100);
+    }),
+  );
 
-  it("turns a non-executable lms into LMS_NOT_FOUND with a chmod hint", async (t) => {
-    const { script } = scripts(t);
-    const plain = script("lms", "echo hi", 0o644);
-    const error = await rejection(runLms(plain, ["ps"]));
-    assert.equal(error.code, "LMS_NOT_FOUND");
-    assert.match(error.hint ?? "", /chmod \+x/);
-  });
+  it(
+    "returns when lms exits even if a process it left behind still holds its output open",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const leaves = script("lms", 'sleep 30 &\necho "grandchild $!"\nexit 0');
+      let output = "";
+      reap(defer, () => [pidsFrom(output).grandchild]);
+      const result = await runLms(leaves, [], { onStdout: (c) => (output += c) });
+      assert.equal(result.code, 0);
+      assert.match(result.stdout, /grandchild \d+/);
+    }),
+  );
+
+  it(
+    "turns a missing lms into LMS_NOT_FOUND with the install hint",
+    cleanly(async (defer) => {
+      const { dir } = scripts(defer);
+      const error = await rejection(runLms(join(dir, "no-such-lms"), ["ps"]));
+      assert.equal(error.code, "LMS_NOT_FOUND");
+      assert.match(error.message, /no-such-lms/);
+      assert.match(error.hint ?? "", /lmstudio\.ai\/download/);
+    }),
+  );
+
+  it(
+    "turns a non-executable lms into LMS_NOT_FOUND with a chmod hint",
+    cleanly(async (defer) => {
+      const { script } = scripts(defer);
+      const plain = script("lms", "echo hi", 0o644);
+      const error = await rejection(runLms(plain, ["ps"]));
+      assert.equal(error.code, "LMS_NOT_FOUND");
+      assert.match(error.hint ?? "", /chmod \+x/);
+    }),
+  );
 
   it("refuses an invalid timeout and a NUL in an argument as USAGE", async () => {
     assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: 0 }))).code, "USAGE");
