@@ -92,6 +92,7 @@ export {
   platform,
   type RuntimeInfo,
   type RuntimeName,
+  stderrColumns,
   stderrIsTTY,
 } from "./src/runtime.ts";
 export { isLocalServer, normalizeBaseUrl } from "./src/url.ts";

@@ -13,7 +13,7 @@ import { ensureReady } from "./ensure.ts";
 import { LMStudioError, redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
 import { findLms } from "./lms_find.ts";
 import type { ModelInfo } from "./models.ts";
-import { type EnvReader, getEnv, noColorRequested, stderrIsTTY } from "./runtime.ts";
+import { type EnvReader, getEnv, noColorRequested, stderrColumns, stderrIsTTY } from "./runtime.ts";
 import { normalizeBaseUrl } from "./url.ts";
 import { VERSION } from "./version.ts";
 
@@ -27,6 +27,8 @@ export interface CliIO {
   env?: EnvReader;
   /** Whether stderr is a TTY (default: asks the runtime). */
   stderrIsTTY?: boolean;
+  /** The terminal width of stderr (default: asks the runtime). */
+  stderrColumns?: number;
   /** Aborts the run (SIGINT). */
   signal?: AbortSignal;
   /** The folder to look for `vtcode.toml` in (default: the current directory). */
@@ -122,7 +124,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       return 0;
     }
     const color = tty && !args.noColor && !noColorRequested();
-    reporter = createReporter({ write: io.stderr, tty, color, quiet: args.quiet });
+    // A terminal that reports no width (some CI ptys) cannot show a bar: plain lines instead.
+    const bars = tty && (io.stderrColumns ?? stderrColumns()) > 0;
+    reporter = createReporter({ write: io.stderr, tty: bars, color, quiet: args.quiet });
     if (args.token) registerSecret(args.token);
     const config = loadConfig({
       env,

@@ -34,6 +34,12 @@ export const DEFAULT_TIMEOUTS: {
   ensure: 6 * 60 * 60_000,
 };
 
+/**
+ * How long an aborted operation may take to clean up (kill `lms` and its children, close sockets)
+ * before it reports the abort anyway.
+ */
+export const CLEANUP_GRACE_MS = 1500;
+
 /** The error an aborted signal stands for. Our own errors pass through unchanged. */
 export function abortReason(signal: AbortSignal, what: string): LMStudioError {
   const reason: unknown = signal.reason;
@@ -83,13 +89,29 @@ export function withDeadline<T>(
   if (outer?.aborted) return Promise.reject(abortReason(outer, what));
 
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onOuterAbort: (() => void) | undefined;
+  let running: Promise<T>;
+  try {
+    running = work(controller.signal);
+  } catch (error) {
+    running = Promise.reject(error);
+  }
+  running.catch(() => {});
 
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  let onOuterAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     const fail = (error: LMStudioError) => {
-      if (!controller.signal.aborted) controller.abort(error);
-      reject(error);
+      if (controller.signal.aborted) return;
+      controller.abort(error);
+      // Let the work clean up (kill child processes, close sockets) before reporting, but never
+      // for longer than a short grace: the caller's deadline is what matters.
+      const report = () => {
+        if (grace !== undefined) clearTimeout(grace);
+        reject(error);
+      };
+      grace = setTimeout(report, CLEANUP_GRACE_MS);
+      running.then(report, report);
     };
     timer = setTimeout(() => {
       fail(
@@ -106,18 +128,12 @@ export function withDeadline<T>(
   // The race loser must never surface as an unhandled rejection.
   aborted.catch(() => {});
 
-  let running: Promise<T>;
-  try {
-    running = work(controller.signal);
-  } catch (error) {
-    running = Promise.reject(error);
-  }
   return Promise.race([running, aborted]).finally(() => {
     if (timer !== undefined) clearTimeout(timer);
+    if (grace !== undefined) clearTimeout(grace);
     if (outer && onOuterAbort) outer.removeEventListener("abort", onOuterAbort);
     // Let the work see that we are done with it (closes sockets, kills children).
     if (!controller.signal.aborted) controller.abort(new LMStudioError("INTERRUPTED", `${what} finished`));
-    running.catch(() => {});
   });
 }
 

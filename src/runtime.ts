@@ -141,3 +141,20 @@ export function noColorRequested(): boolean {
   if (noColor !== undefined && noColor !== "") return true;
   return getEnv("TERM") === "dumb";
 }
+
+/**
+ * The width of the terminal behind stderr, or 0 when it is not a terminal or reports no size.
+ *
+ * @example
+ * ```ts
+ * import { stderrColumns } from "@vtcode/lmstudio";
+ * const width = stderrColumns() || 80;
+ * ```
+ */
+export function stderrColumns(): number {
+  try {
+    return stderrIsTTY() ? (process.stderr.columns ?? 0) : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,382 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { type CliIO, runCli } from "../src/cli_main.ts";
+import { createFakeLms } from "../src/testing/fake_lms.ts";
+import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { cliCommand, closedPortUrl, isAlive, ROOT, runCliProcess, startServer } from "./_helpers.ts";
+
+const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000 };
+const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
+const FAST = { mode: "time" as const, bytesPerSecond: 40_000_000_000 };
+const VERSION = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version;
+
+const open: Simulator[] = [];
+after(async () => {
+  await Promise.all(open.map((s) => s.close()));
+});
+async function sim(state: SimulatorState = {}): Promise<Simulator> {
+  const simulator = await startSimulator(state);
+  open.push(simulator);
+  return simulator;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: Record<string, unknown> & { error?: { code: string; message: string; hint?: string } };
+}
+
+/** Runs the CLI in-process with a clean environment (plus `env`), collecting its output. */
+async function cli(args: string[], env: Record<string, string> = {}, io: Partial<CliIO> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: (name) => env[name],
+    stderrIsTTY: false,
+    cwd: ROOT,
+    ...io,
+  });
+  let json = {} as Run["json"];
+  if (args.includes("--json")) {
+    assert.equal(stdout.trim().split("\n").length, 1, `exactly one JSON document: ${stdout}`);
+    json = JSON.parse(stdout);
+  }
+  return { code, stdout, stderr, json };
+}
+
+describe("CLI: usage", () => {
+  it("--help prints usage with examples to stdout and exits 0", async () => {
+    const run = await cli(["--help"]);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /Usage: vtcode-lmstudio/);
+    assert.match(run.stdout, /Examples:/);
+    assert.equal(run.stderr, "");
+  });
+
+  it("--version prints the bare version from deno.json", async () => {
+    const run = await cli(["-V"]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, `${VERSION}\n`);
+  });
+
+  for (
+    const args of [
+      ["--bogus"],
+      ["frobnicate"],
+      ["load"],
+      ["unload"],
+      ["unload", "a", "--all"],
+      ["check", "--timeout", "soon"],
+      ["check", "--timeout", "-5"],
+      ["ensure", "--context-length", "1.5"],
+      ["ensure", "--help-me"],
+      ["load", "--rf"],
+      ["load", "-x"],
+      ["ensure", "a\nb"],
+      ["ensure", "x".repeat(10_000)],
+      ["models", "--no-download"],
+      ["download", "m", "--all"],
+      ["check", "--url", "javascript:alert(1)"],
+      ["check", "--url", "file:///etc/passwd"],
+      ["check", "--url", "http://user:pass@host:1234"],
+    ]
+  ) {
+    it(`exits 2 with a one-line reason for ${JSON.stringify(args).slice(0, 60)}`, async () => {
+      const run = await cli([...args, "--json"]);
+      assert.equal(run.code, 2);
+      assert.equal(run.json.ok, false);
+      assert.equal(run.json.error?.code, "USAGE");
+      assert.ok(run.stderr.startsWith("error: "));
+      assert.equal(run.stderr.split("\n").filter((l) => l.startsWith("error:")).length, 1);
+      assert.doesNotMatch(run.stdout + run.stderr, /pass@|user:pass/);
+    });
+  }
+
+  it("points to --help on bad flags", async () => {
+    const run = await cli(["--bogus"]);
+    assert.match(run.stderr, /--help/);
+  });
+});
+
+describe("CLI: check", () => {
+  it("exit 0 and the JSON document when LM Studio answers", async () => {
+    const s = await sim({ models: [GPT] });
+    const run = await cli(["check", "--json", "--url", `${s.url}/v1/`]);
+    assert.equal(run.code, 0);
+    assert.deepEqual(run.json, { ok: true, command: "check", baseUrl: s.url, server: { reachable: true, api: "v1" } });
+  });
+
+  it("is the default command and reads LMSTUDIO_URL", async () => {
+    const s = await sim({ version: "0.3", models: [GPT] });
+    const run = await cli(["--json"], { LMSTUDIO_URL: s.url });
+    assert.equal(run.code, 0);
+    assert.equal((run.json.server as { api: string }).api, "v0");
+  });
+
+  it("exit 3 SERVER_UNREACHABLE when nothing listens", async () => {
+    const url = await closedPortUrl();
+    const run = await cli(["check", "--json", "--url", url]);
+    assert.equal(run.code, 3);
+    assert.equal(run.json.error?.code, "SERVER_UNREACHABLE");
+    assert.deepEqual(run.json.server, { reachable: false, api: null });
+    assert.match(run.json.error!.hint!, /lms server start/);
+  });
+
+  it("exit 3 NOT_LMSTUDIO when something else answers", async () => {
+    const server = await startServer((_req, res) => void res.writeHead(404, { "content-type": "text/html" }).end("<h1>nope</h1>"));
+    after(() => server.close());
+    const run = await cli(["check", "--json", "--url", server.url]);
+    assert.equal(run.code, 3);
+    assert.equal(run.json.error?.code, "NOT_LMSTUDIO");
+  });
+
+  it("exit 4 AUTH_REQUIRED without the token; 0 with it; the token is never printed", async () => {
+    const token = "sk-lm-CliTok12:abcdefghij0123456789";
+    const s = await sim({ models: [GPT], auth: { token } });
+    const denied = await cli(["check", "--json", "--url", s.url]);
+    assert.equal(denied.code, 4);
+    assert.equal(denied.json.error?.code, "AUTH_REQUIRED");
+    const wrong = await cli(["check", "--json", "--url", s.url, "--token", "sk-lm-Wrong123:zzzzzzzzzz0123456789"]);
+    assert.equal(wrong.code, 4);
+    assert.doesNotMatch(wrong.stdout + wrong.stderr, /Wrong123|zzzzzzzzzz/);
+    const allowed = await cli(["check", "--json", "--url", s.url], { LM_API_TOKEN: token });
+    assert.equal(allowed.code, 0);
+    assert.doesNotMatch(allowed.stdout + allowed.stderr, /CliTok12/);
+  });
+
+  it("exit 124 TIMEOUT when the server is too slow for --timeout", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "hang" });
+    const run = await cli(["check", "--json", "--url", s.url, "--timeout", "300ms"]);
+    assert.equal(run.code, 124);
+    assert.equal(run.json.error?.code, "TIMEOUT");
+  });
+
+  it("exit 1 INVALID_RESPONSE for LM Studio answering a malformed listing", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: null }] } });
+    const run = await cli(["models", "--json", "--url", s.url]);
+    assert.equal(run.code, 1);
+    assert.equal(run.json.error?.code, "INVALID_RESPONSE");
+  });
+});
+
+describe("CLI: models", () => {
+  it("lists models with loaded state; loaded: null where the server cannot say", async () => {
+    const s = await sim({ models: [GPT, QWEN], loaded: [QWEN.key] });
+    const run = await cli(["models", "--json", "--url", s.url]);
+    assert.equal(run.code, 0);
+    const models = run.json.models as { id: string; loaded: boolean | null; type?: string }[];
+    assert.deepEqual(models.map((m) => [m.id, m.loaded, m.type]), [[GPT.key, false, "llm"], [QWEN.key, true, "llm"]]);
+    const old = await sim({ version: "0.2", models: [GPT] });
+    const openaiRun = await cli(["models", "--json", "--url", old.url]);
+    assert.equal((openaiRun.json.models as { loaded: null }[])[0].loaded, null);
+    const human = await cli(["models", "--url", s.url]);
+    assert.match(human.stdout, /qwen\/qwen3-4b-2507\tllm\tloaded/);
+  });
+});
+
+describe("CLI: ensure, download, load, unload", () => {
+  it("ensure downloads then loads and reports actions in order", async () => {
+    const s = await sim({ catalog: [GPT], download: FAST });
+    const run = await cli(["ensure", "--json", "--url", s.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.json.model, GPT.key);
+    assert.equal(run.json.downloaded, true);
+    assert.equal(run.json.loaded, true);
+    assert.deepEqual(run.json.actions, ["check", "list", "download", "load"]);
+    assert.match(run.stderr, /Downloading openai\/gpt-oss-20b/);
+  });
+
+  it("ensure takes the model from --model, then LMSTUDIO_MODEL", async () => {
+    const s = await sim({ models: [GPT, QWEN] });
+    assert.equal((await cli(["ensure", "--json", "--no-load", "--url", s.url, "-m", QWEN.key])).json.model, QWEN.key);
+    assert.equal((await cli(["ensure", "--json", "--no-load", "--url", s.url], { LMSTUDIO_MODEL: QWEN.key })).json.model, QWEN.key);
+  });
+
+  it("ensure --no-download exits 5 MODEL_NOT_FOUND with suggestions", async () => {
+    const s = await sim({ models: [QWEN] });
+    const run = await cli(["ensure", "qwen3-4b", "--no-download", "--json", "--url", s.url]);
+    assert.equal(run.code, 5);
+    assert.equal(run.json.error?.code, "MODEL_NOT_FOUND");
+    assert.match(run.json.error!.message, /Did you mean: qwen\/qwen3-4b-2507/);
+  });
+
+  it("ensure --no-load stops once the model is present", async () => {
+    const s = await sim({ models: [GPT] });
+    const run = await cli(["ensure", GPT.key, "--no-load", "--json", "--url", s.url]);
+    assert.equal(run.code, 0);
+    assert.deepEqual(run.json.actions, ["check", "list"]);
+    assert.equal(run.json.loaded, false);
+  });
+
+  it("download exits 6 DOWNLOAD_FAILED when the job fails", async () => {
+    const s = await sim({ catalog: [GPT] });
+    s.failNextDownload(GPT.key, 0.2);
+    const run = await cli(["download", GPT.key, "--json", "--url", s.url]);
+    assert.equal(run.code, 6);
+    assert.equal(run.json.error?.code, "DOWNLOAD_FAILED");
+  });
+
+  it("download succeeds and says so", async () => {
+    const s = await sim({ catalog: [QWEN], download: FAST });
+    const run = await cli(["download", QWEN.key, "--json", "--url", s.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.json.downloaded, true);
+    assert.equal(run.json.model, QWEN.key);
+  });
+
+  it("load exits 7 LOAD_FAILED when the server cannot load", async () => {
+    const s = await sim({ models: [GPT] });
+    s.failNextLoad(GPT.key, "Insufficient VRAM");
+    const run = await cli(["load", GPT.key, "--json", "--url", s.url]);
+    assert.equal(run.code, 7);
+    assert.equal(run.json.error?.code, "LOAD_FAILED");
+    assert.match(run.json.error!.message, /Insufficient VRAM/);
+  });
+
+  it("load never creates a second instance", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    const run = await cli(["load", GPT.key, "--json", "--url", s.url]);
+    assert.equal(run.code, 0);
+    assert.deepEqual(run.json.actions, ["check", "list"]);
+    assert.equal(s.state.loaded().length, 1);
+  });
+
+  it("unload a model, and unload --all", async () => {
+    const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, QWEN.key] });
+    const one = await cli(["unload", GPT.key, "--json", "--url", s.url]);
+    assert.deepEqual(one.json.unloaded, [GPT.key]);
+    const all = await cli(["unload", "--all", "--json", "--url", s.url]);
+    assert.deepEqual(all.json.unloaded, [QWEN.key]);
+    assert.equal(all.json.loaded, false);
+  });
+
+  it("which-lms exits 8 LMS_NOT_FOUND when lms is nowhere, and finds it via LMSTUDIO_LMS_PATH", async () => {
+    const missing = await cli(["which-lms", "--json"], { PATH: "/nonexistent", HOME: "/nonexistent-home" });
+    assert.equal(missing.code, 8);
+    assert.equal(missing.json.error?.code, "LMS_NOT_FOUND");
+    const lms = await createFakeLms({});
+    after(() => lms.cleanup());
+    const found = await cli(["which-lms", "--json"], { LMSTUDIO_LMS_PATH: lms.path, PATH: "/nonexistent" });
+    assert.equal(found.code, 0);
+    assert.deepEqual(found.json.lms, { path: lms.path, source: "env" });
+  });
+
+  it("wait returns once the server answers", async () => {
+    const s = await sim({ models: [GPT], serverRunning: false });
+    setTimeout(() => void s.setServerRunning(true), 300);
+    const run = await cli(["wait", "--json", "--url", s.url, "--timeout", "5s"]);
+    assert.equal(run.code, 0);
+    assert.deepEqual(run.json.server, { reachable: true, api: "v1" });
+  });
+
+  it("check --start-server starts a local server through lms", async () => {
+    const s = await sim({ models: [GPT], serverRunning: false });
+    const lms = await createFakeLms({ simulator: s });
+    after(() => lms.cleanup());
+    const run = await cli(["check", "--start-server", "--json", "--url", s.url, "--lms", lms.path]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(lms.calls().some((argv) => argv.slice(0, 2).join(" ") === "server start"));
+  });
+
+  it("--quiet says nothing on stderr on success", async () => {
+    const s = await sim({ models: [GPT] });
+    const run = await cli(["ensure", GPT.key, "-q", "--url", s.url]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stderr, "");
+    assert.match(run.stdout, /^ready: openai\/gpt-oss-20b/);
+  });
+});
+
+describe("CLI as a subprocess on this runtime", () => {
+  it("check --json: exit 0 with the document on stdout, and exit 3 when refused", async () => {
+    const s = await sim({ models: [GPT] });
+    const ok = await runCliProcess(["check", "--json", "--url", s.url]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout), { ok: true, command: "check", baseUrl: s.url, server: { reachable: true, api: "v1" } });
+    const refused = await runCliProcess(["check", "--json", "--url", await closedPortUrl()]);
+    assert.equal(refused.code, 3);
+    assert.equal(JSON.parse(refused.stdout).error.code, "SERVER_UNREACHABLE");
+  });
+
+  it("ensure with a download through lms get (LM Studio 0.3), plain progress lines when piped", async () => {
+    const s = await sim({ version: "0.3", catalog: [QWEN] });
+    const lms = await createFakeLms({ simulator: s });
+    after(() => lms.cleanup());
+    const run = await runCliProcess(["ensure", QWEN.key, "--json", "--url", s.url, "--lms", lms.path]);
+    assert.equal(run.code, 0, run.stderr);
+    const doc = JSON.parse(run.stdout);
+    assert.deepEqual(doc.actions, ["check", "list", "download", "load"]);
+    assert.match(run.stderr, /download qwen\/qwen3-4b-2507: \d/);
+    assert.doesNotMatch(run.stderr, /\x1b\[/, "no escape codes when stderr is not a TTY");
+  });
+
+  it("exit 2 on a bad flag, --version and --help exit 0", async () => {
+    assert.equal((await runCliProcess(["--nope"])).code, 2);
+    const version = await runCliProcess(["--version"]);
+    assert.equal(version.code, 0);
+    assert.equal(version.stdout, `${VERSION}\n`);
+    assert.match((await runCliProcess(["-h"])).stdout, /Exit codes:/);
+  });
+
+  it("SIGINT exits 130 and leaves no lms process behind", async () => {
+    const s = await sim({ version: "0.3", catalog: [QWEN] });
+    const lms = await createFakeLms({ simulator: s, script: { get: { hangWithChild: true } } });
+    after(() => lms.cleanup());
+    let pid = 0;
+    const running = runCliProcess(["download", QWEN.key, "--json", "--url", s.url, "--lms", lms.path], {
+      onSpawn: (p) => (pid = p),
+    });
+    // Wait until lms (and its child) run, then interrupt the CLI.
+    for (let i = 0; i < 100 && lms.pids().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(lms.pids().length >= 2, "fake lms and its child started");
+    process.kill(pid, "SIGINT");
+    const run = await running;
+    assert.equal(run.code, 130, run.stderr);
+    assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
+    await new Promise((r) => setTimeout(r, 200));
+    for (const child of lms.pids()) assert.equal(isAlive(child), false, `pid ${child} survived`);
+  });
+
+  it("draws a progress bar on a TTY and honours NO_COLOR", { skip: !hasScript() }, async () => {
+    const s = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 12_000_000_000 } });
+    const { cmd, args } = cliCommand();
+    const line = [cmd, ...args, "download", GPT.key, "--url", s.url].map((a) => `'${a}'`).join(" ");
+    const tty = await runUnderScript(`stty cols 100 rows 30; ${line}`, {});
+    assert.match(tty, /Downloading/);
+    assert.match(stripColour(tty), /\[[#>-]+\]/, "a bar is drawn");
+    assert.match(tty, /\x1b\[3\dm/, "in colour");
+    const again = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 12_000_000_000 } });
+    const plain = await runUnderScript(`stty cols 100 rows 30; ${line.replace(s.url, again.url)}`, { NO_COLOR: "1" });
+    assert.match(stripColour(plain), /\[[#>-]+\]/, "still a bar");
+    assert.doesNotMatch(plain, /\x1b\[3\dm/, "without colour");
+  });
+});
+
+function stripColour(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
+function hasScript(): boolean {
+  return spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+async function runUnderScript(command: string, env: Record<string, string>): Promise<string> {
+  const { spawn } = await import("node:child_process");
+  return await new Promise((done) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      env: { ...process.env, ...env, LMSTUDIO_URL: "", LM_API_TOKEN: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.on("close", () => done(out));
+  });
+}
