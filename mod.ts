@@ -59,7 +59,14 @@ export {
   registerSecret,
   toLMStudioError,
 } from "./src/errors.ts";
-export { type CallOptions, DEFAULT_TIMEOUTS, formatMs, parseDuration, sleep, withDeadline } from "./src/deadline.ts";
+export {
+  type CallOptions,
+  DEFAULT_TIMEOUTS,
+  formatMs,
+  parseDuration,
+  sleep,
+  withDeadline,
+} from "./src/deadline.ts";
 export {
   classifyFetchError,
   type FetchLike,
@@ -81,7 +88,6 @@ export {
   parseModelList,
 } from "./src/models.ts";
 export { type MatchKind, matchModel, type ModelMatchResult, suggestModels } from "./src/model_match.ts";
-export { validateModelName } from "./src/model_name.ts";
 export type { DownloadProgress, LoadProgress } from "./src/progress.ts";
 export {
   detectRuntime,
@@ -101,18 +107,45 @@ export {
   DEFAULT_API_TOKEN_ENV,
   DEFAULT_BASE_URL,
   DEFAULT_MODEL,
-  loadConfig,
   type LMStudioConfig,
+  loadConfig,
   type LoadConfigOptions,
-  type ResolvedConfig,
   readVtcodeToml,
+  type ResolvedConfig,
 } from "./src/config.ts";
-export { parseToml } from "./src/toml.ts";
-export { findLms, type FindLmsOptions, type FileSystemProbe, type LmsLocation, type LmsSource } from "./src/lms_find.ts";
-export { Lms } from "./src/lms.ts";
-export { runLms, type LmsRunOptions, type LmsRunResult } from "./src/lms_run.ts";
-export { createLmsOutputSplitter, parseLmsDownloadProgress, parseLmsLoadProgress } from "./src/lms_progress.ts";
-export { type CliArgs, type CliCommand, CLI_COMMANDS, parseCliArgs } from "./src/cli_args.ts";
+export { parseToml, parseTomlDocument, type TomlDocument, type TomlType } from "./src/toml.ts";
+export {
+  type FileSystemProbe,
+  findLms,
+  type FindLmsOptions,
+  LMS_INSTALL_HINT,
+  type LmsLocation,
+  type LmsSource,
+  nodeFileSystemProbe,
+} from "./src/lms_find.ts";
+export {
+  Lms,
+  type LmsDownloadedModel,
+  type LmsGetOptions,
+  type LmsLoadedInstance,
+  type LmsLoadOptions,
+  type LmsOptions,
+} from "./src/lms.ts";
+export {
+  type LmsRunOptions,
+  type LmsRunResult,
+  type LmsSpawnPlan,
+  lmsSpawnPlan,
+  runLms,
+} from "./src/lms_run.ts";
+export {
+  createLmsOutputSplitter,
+  parseLmsDownloadProgress,
+  parseLmsLoadProgress,
+  stripAnsi,
+} from "./src/lms_progress.ts";
+export { MAX_MODEL_NAME_LENGTH, validateModelName } from "./src/model_name.ts";
+export { CLI_COMMANDS, type CliArgs, type CliCommand, parseCliArgs } from "./src/cli_args.ts";
 export { type CliIO, HELP, runCli } from "./src/cli_main.ts";
 export { createReporter, formatBytes, type Reporter, type ReporterOptions } from "./src/cli_reporter.ts";
 export { VERSION } from "./src/version.ts";

@@ -3,6 +3,7 @@
  * Studio"), running the CLI as a subprocess on the runtime the tests run on, and a closed port.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -93,12 +94,21 @@ export function runCliProcess(
   });
 }
 
-/** Whether a process id is alive. */
+/**
+ * Whether a process id is alive. A zombie (state Z/X in /proc: dead, waiting to be reaped by an
+ * init that may never reap it, as in some containers) counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return true;
   }
 }

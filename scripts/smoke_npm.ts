@@ -1,0 +1,116 @@
+/**
+ * Builds and packs the npm package, installs the tarball into a fresh temporary folder, and proves
+ * it works there the way users run it:
+ *
+ * - the bin with `node`, with `bun --bun` and with `bunx --bun`, and `cli.js` with `deno run`;
+ * - the library (and `/testing`) imported from Node, Bun and Deno.
+ *
+ * Each run goes against the LM Studio simulator started here. Any failure exits non-zero.
+ *
+ *   node --import tsx scripts/smoke_npm.ts
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { startSimulator } from "../src/testing/simulator.ts";
+
+const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+
+const built = execFileSync(process.execPath, ["--import", "tsx", join(root, "scripts", "build_npm.ts")], {
+  cwd: root,
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const tarball = built.trim().split("\n").pop()!;
+console.log(`packed ${tarball}`);
+
+const dir = mkdtempSync(join(tmpdir(), "vtcode-lmstudio-smoke-"));
+const simulator = await startSimulator({
+  models: [{ key: "openai/gpt-oss-20b" }],
+  loaded: ["openai/gpt-oss-20b"],
+});
+let failures = 0;
+
+/** Runs a command asynchronously (the simulator lives in this process) and checks its outcome. */
+async function check(title: string, cmd: string, args: string[], expect: (stdout: string) => boolean): Promise<void> {
+  const child = spawn(cmd, args, {
+    cwd: dir,
+    env: { ...process.env, LMSTUDIO_URL: simulator.url, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((done) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (c) => {
+      clearTimeout(timer);
+      done(c);
+    });
+  });
+  let ok = false;
+  try {
+    ok = code === 0 && expect(stdout);
+  } catch {
+    ok = false;
+  }
+  console.log(`${ok ? "ok  " : "FAIL"} ${title}`);
+  if (!ok) {
+    failures++;
+    console.log(`  exit ${code}\n  stdout: ${stdout.trim()}\n  stderr: ${stderr.trim().split("\n").slice(-8).join("\n  ")}`);
+  }
+}
+
+const checkDoc = (stdout: string) => {
+  const doc = JSON.parse(stdout);
+  return doc.ok === true && doc.command === "check" && doc.server.api === "v1" && doc.baseUrl === simulator.url;
+};
+const ensureDoc = (stdout: string) => {
+  const doc = JSON.parse(stdout);
+  return doc.ok === true && doc.loaded === true && doc.model === "openai/gpt-oss-20b";
+};
+
+try {
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "smoke", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball], {
+    cwd: dir,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const cliJs = join(dir, "node_modules", "@vtcode", "lmstudio", "cli.js");
+  const nodeBin = join(dir, "node_modules", ".bin", "vtcode-lmstudio");
+  writeFileSync(
+    join(dir, "import.mjs"),
+    [
+      `import { LMStudioClient, VERSION, ensureReady } from "@vtcode/lmstudio";`,
+      `import { startSimulator } from "@vtcode/lmstudio/testing";`,
+      `const status = await new LMStudioClient().check();`,
+      `const own = await startSimulator({ catalog: [{ key: "qwen/qwen3-4b-2507" }] });`,
+      `const ready = await ensureReady({ baseUrl: own.url, model: "qwen/qwen3-4b-2507", pollIntervalMs: 20 });`,
+      `await own.close();`,
+      `console.log(JSON.stringify({ version: VERSION, api: status.api, actions: ready.actions }));`,
+    ].join("\n"),
+  );
+  const importDoc = (stdout: string) => {
+    const doc = JSON.parse(stdout);
+    return doc.api === "v1" && doc.actions.join() === "check,list,download,load" && typeof doc.version === "string";
+  };
+
+  await check("node: vtcode-lmstudio check --json", process.execPath, [nodeBin, "check", "--json"], checkDoc);
+  await check("node: vtcode-lmstudio ensure --json", process.execPath, [nodeBin, "ensure", "--json"], ensureDoc);
+  await check("bun --bun: vtcode-lmstudio check --json", bin("bun"), ["--bun", nodeBin, "check", "--json"], checkDoc);
+  await check("bunx --bun vtcode-lmstudio ensure --json", bin("bun"), ["x", "--bun", "vtcode-lmstudio", "ensure", "--json"], ensureDoc);
+  await check("deno run -A cli.js check --json", bin("deno"), ["run", "-A", "--quiet", cliJs, "check", "--json"], checkDoc);
+  await check("node: import the library and /testing", process.execPath, ["import.mjs"], importDoc);
+  await check("bun: import the library and /testing", bin("bun"), ["import.mjs"], importDoc);
+  await check("deno: import the library and /testing", bin("deno"), ["run", "-A", "--quiet", "import.mjs"], importDoc);
+} finally {
+  await simulator.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(failures === 0 ? "npm smoke: all passed" : `npm smoke: ${failures} failed`);
+process.exit(failures === 0 ? 0 : 1);
