@@ -17,7 +17,11 @@ const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
 const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 
 rmSync(join(root, "dist"), { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
+execFileSync(process.execPath, [
+  join(root, "node_modules", "typescript", "bin", "tsc"),
+  "-p",
+  "tsconfig.build.json",
+], {
   cwd: root,
   stdio: "inherit",
 });

@@ -19,7 +19,11 @@ import { startSimulator } from "../src/testing/simulator.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "cli.ts");
 const runtime = detectRuntime().name;
-const prefix = runtime === "deno" ? ["run", "-A", "--quiet", cli] : runtime === "bun" ? [cli] : ["--import", "tsx", cli];
+const prefix = runtime === "deno"
+  ? ["run", "-A", "--quiet", cli]
+  : runtime === "bun"
+  ? [cli]
+  : ["--import", "tsx", cli];
 
 /** Runs the CLI as a child (asynchronously: the simulators live in this process's event loop). */
 async function run(title: string, args: string[]): Promise<number> {
@@ -72,7 +76,9 @@ try {
   for (const [title, args] of steps) if ((await run(title, args)) !== 0) failures++;
   console.error(`\n${v04.requests.length} requests reached the 0.4 simulator; lms was called as:`);
   for (const argv of lms.calls()) console.error(`  lms ${argv.join(" ")}`);
-  console.error("\nAgainst a real LM Studio: npx vtcode-lmstudio ensure openai/gpt-oss-20b  (or deno run -A cli.ts ensure ...)");
+  console.error(
+    "\nAgainst a real LM Studio: npx vtcode-lmstudio ensure openai/gpt-oss-20b  (or deno run -A cli.ts ensure ...)",
+  );
 } finally {
   await lms.cleanup();
   await v04.close();

@@ -36,7 +36,12 @@ const simulator = await startSimulator({
 let failures = 0;
 
 /** Runs a command asynchronously (the simulator lives in this process) and checks its outcome. */
-async function check(title: string, cmd: string, args: string[], expect: (stdout: string) => boolean): Promise<void> {
+async function check(
+  title: string,
+  cmd: string,
+  args: string[],
+  expect: (stdout: string) => boolean,
+): Promise<void> {
   const child = spawn(cmd, args, {
     cwd: dir,
     env: { ...process.env, LMSTUDIO_URL: simulator.url, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
@@ -62,13 +67,18 @@ async function check(title: string, cmd: string, args: string[], expect: (stdout
   console.log(`${ok ? "ok  " : "FAIL"} ${title}`);
   if (!ok) {
     failures++;
-    console.log(`  exit ${code}\n  stdout: ${stdout.trim()}\n  stderr: ${stderr.trim().split("\n").slice(-8).join("\n  ")}`);
+    console.log(
+      `  exit ${code}\n  stdout: ${stdout.trim()}\n  stderr: ${
+        stderr.trim().split("\n").slice(-8).join("\n  ")
+      }`,
+    );
   }
 }
 
 const checkDoc = (stdout: string) => {
   const doc = JSON.parse(stdout);
-  return doc.ok === true && doc.command === "check" && doc.server.api === "v1" && doc.baseUrl === simulator.url;
+  return doc.ok === true && doc.command === "check" && doc.server.api === "v1" &&
+    doc.baseUrl === simulator.url;
 };
 const ensureDoc = (stdout: string) => {
   const doc = JSON.parse(stdout);
@@ -77,10 +87,14 @@ const ensureDoc = (stdout: string) => {
 
 try {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "smoke", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball], {
-    cwd: dir,
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  execFileSync(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", tarball],
+    {
+      cwd: dir,
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const cliJs = join(dir, "node_modules", "@vtcode", "lmstudio", "cli.js");
   const nodeBin = join(dir, "node_modules", ".bin", "vtcode-lmstudio");
   writeFileSync(
@@ -97,17 +111,46 @@ try {
   );
   const importDoc = (stdout: string) => {
     const doc = JSON.parse(stdout);
-    return doc.api === "v1" && doc.actions.join() === "check,list,download,load" && typeof doc.version === "string";
+    return doc.api === "v1" && doc.actions.join() === "check,list,download,load" &&
+      typeof doc.version === "string";
   };
 
   await check("node: vtcode-lmstudio check --json", process.execPath, [nodeBin, "check", "--json"], checkDoc);
-  await check("node: vtcode-lmstudio ensure --json", process.execPath, [nodeBin, "ensure", "--json"], ensureDoc);
-  await check("bun --bun: vtcode-lmstudio check --json", bin("bun"), ["--bun", nodeBin, "check", "--json"], checkDoc);
-  await check("bunx --bun vtcode-lmstudio ensure --json", bin("bun"), ["x", "--bun", "vtcode-lmstudio", "ensure", "--json"], ensureDoc);
-  await check("deno run -A cli.js check --json", bin("deno"), ["run", "-A", "--quiet", cliJs, "check", "--json"], checkDoc);
+  await check(
+    "node: vtcode-lmstudio ensure --json",
+    process.execPath,
+    [nodeBin, "ensure", "--json"],
+    ensureDoc,
+  );
+  await check(
+    "bun --bun: vtcode-lmstudio check --json",
+    bin("bun"),
+    ["--bun", nodeBin, "check", "--json"],
+    checkDoc,
+  );
+  await check("bunx --bun vtcode-lmstudio ensure --json", bin("bun"), [
+    "x",
+    "--bun",
+    "vtcode-lmstudio",
+    "ensure",
+    "--json",
+  ], ensureDoc);
+  await check("deno run -A cli.js check --json", bin("deno"), [
+    "run",
+    "-A",
+    "--quiet",
+    cliJs,
+    "check",
+    "--json",
+  ], checkDoc);
   await check("node: import the library and /testing", process.execPath, ["import.mjs"], importDoc);
   await check("bun: import the library and /testing", bin("bun"), ["import.mjs"], importDoc);
-  await check("deno: import the library and /testing", bin("deno"), ["run", "-A", "--quiet", "import.mjs"], importDoc);
+  await check(
+    "deno: import the library and /testing",
+    bin("deno"),
+    ["run", "-A", "--quiet", "import.mjs"],
+    importDoc,
+  );
 } finally {
   await simulator.close();
   rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,11 @@ interface Stage {
 const stages: Stage[] = [
   { name: "lint", cmd: bin("deno"), args: ["lint"] },
   { name: "fmt", cmd: bin("deno"), args: ["fmt", "--check"] },
-  { name: "tsc", cmd: process.execPath, args: [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"] },
+  {
+    name: "tsc",
+    cmd: process.execPath,
+    args: [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
+  },
   { name: "deno-doc-lint", cmd: bin("deno"), args: ["doc", "--lint", "mod.ts", "testing.ts", "cli.ts"] },
   { name: "jsr-dry-run", cmd: bin("deno"), args: ["publish", "--dry-run", "--allow-dirty", "--quiet"] },
   {
@@ -53,7 +57,9 @@ for (const stage of stages) {
   if (!ok) console.log(`--- ${stage.name} FAILED (exit ${run.status ?? run.signal})`);
 }
 console.log("\n=== summary");
-for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(16)} ${r.seconds.toFixed(1)}s`);
+for (const r of results) {
+  console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(16)} ${r.seconds.toFixed(1)}s`);
+}
 const failed = results.filter((r) => !r.ok);
 console.log(failed.length === 0 ? "all stages passed" : `${failed.length} stage(s) failed`);
 process.exit(failed.length === 0 ? 0 : 1);

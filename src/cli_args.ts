@@ -11,7 +11,15 @@ import { LMStudioError } from "./errors.ts";
 import { validateModelName } from "./model_name.ts";
 
 /** The CLI's commands. */
-export type CliCommand = "check" | "models" | "ensure" | "download" | "load" | "unload" | "wait" | "which-lms";
+export type CliCommand =
+  | "check"
+  | "models"
+  | "ensure"
+  | "download"
+  | "load"
+  | "unload"
+  | "wait"
+  | "which-lms";
 
 /** Every command, in help order. */
 export const CLI_COMMANDS: readonly CliCommand[] = [

@@ -38,7 +38,8 @@ export interface CliIO {
 type JsonDoc = Record<string, unknown> & { ok: boolean; command: string; baseUrl: string };
 
 /** The usage text printed by `--help`. */
-export const HELP: string = `vtcode-lmstudio ${VERSION} — make a local LM Studio ready for coding agents and scripts
+export const HELP: string =
+  `vtcode-lmstudio ${VERSION} — make a local LM Studio ready for coding agents and scripts
 
 Usage: vtcode-lmstudio [command] [model] [options]
 
@@ -151,7 +152,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     await reporter?.finish();
     const error = toLMStudioError(thrown);
     if (json) {
-      const doc: JsonDoc = { ok: false, command: command(), baseUrl: redactSecrets(baseUrl), error: error.toJSON() };
+      const doc: JsonDoc = {
+        ok: false,
+        command: command(),
+        baseUrl: redactSecrets(baseUrl),
+        error: error.toJSON(),
+      };
       if (command() === "check" || command() === "wait") {
         doc.server = { reachable: error.code === "AUTH_REQUIRED", api: null };
       }
@@ -186,13 +192,17 @@ async function runCommand(
       try {
         status = await client.check(call);
       } catch (error) {
-        if (!args.startServer || !(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
+        if (!args.startServer || !(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") {
+          throw error;
+        }
         reporter.note("Server is down; starting it with `lms server start`");
         status = await client.startServer({ ...call, timeoutMs: call.timeoutMs ?? DEFAULT_TIMEOUTS.wait });
       }
       return {
         json: { server: { reachable: true, api: status.api } },
-        human: `LM Studio is reachable at ${status.baseUrl} (API: ${status.api}${status.authenticated ? ", token accepted" : ""})\n`,
+        human: `LM Studio is reachable at ${status.baseUrl} (API: ${status.api}${
+          status.authenticated ? ", token accepted" : ""
+        })\n`,
       };
     }
     case "wait": {
@@ -201,7 +211,10 @@ async function runCommand(
       try {
         status = await client.waitForServer({ ...call, timeoutMs: args.startServer ? 2000 : call.timeoutMs });
       } catch (error) {
-        if (!args.startServer || !(error instanceof LMStudioError) || !["SERVER_UNREACHABLE", "TIMEOUT"].includes(error.code)) {
+        if (
+          !args.startServer || !(error instanceof LMStudioError) ||
+          !["SERVER_UNREACHABLE", "TIMEOUT"].includes(error.code)
+        ) {
           throw error;
         }
         reporter.note("Server is down; starting it with `lms server start`");
@@ -215,13 +228,19 @@ async function runCommand(
     case "models": {
       const models = await client.listModels(call);
       const lines = models.map((m) => {
-        const state = m.loaded === null ? "?" : m.loaded ? `loaded${m.instances && m.instances.length > 1 ? ` ×${m.instances.length}` : ""}` : "-";
+        const state = m.loaded === null
+          ? "?"
+          : m.loaded
+          ? `loaded${m.instances && m.instances.length > 1 ? ` ×${m.instances.length}` : ""}`
+          : "-";
         const size = m.sizeBytes !== null ? formatBytes(m.sizeBytes) : "";
         return [m.id, m.type ?? "", state, size].join("\t");
       });
       return {
         json: { models: models.map(publicModel) },
-        human: models.length === 0 ? "(no models)\n" : `${["ID", "TYPE", "LOADED", "SIZE"].join("\t")}\n${lines.join("\n")}\n`,
+        human: models.length === 0
+          ? "(no models)\n"
+          : `${["ID", "TYPE", "LOADED", "SIZE"].join("\t")}\n${lines.join("\n")}\n`,
       };
     }
     case "ensure": {
@@ -270,7 +289,9 @@ async function runCommand(
           actions: ["check", "download", "list"],
           route: result.route,
         },
-        human: `${result.alreadyDownloaded ? "already downloaded" : "downloaded"}: ${found?.model?.id ?? model}\n`,
+        human: `${result.alreadyDownloaded ? "already downloaded" : "downloaded"}: ${
+          found?.model?.id ?? model
+        }\n`,
       };
     }
     case "load": {
@@ -307,7 +328,9 @@ async function runCommand(
           unloaded: result.unloaded,
           actions: result.unloaded.length > 0 ? ["check", "list", "unload"] : ["check", "list"],
         },
-        human: result.unloaded.length > 0 ? `unloaded: ${result.unloaded.join(", ")}\n` : "nothing to unload\n",
+        human: result.unloaded.length > 0
+          ? `unloaded: ${result.unloaded.join(", ")}\n`
+          : "nothing to unload\n",
       };
     }
     case "which-lms": {

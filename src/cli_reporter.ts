@@ -50,7 +50,11 @@ export function formatBytes(bytes: number): string {
 function describeProgress(p: DownloadProgress): string {
   const parts: string[] = [];
   if (p.percent !== null) parts.push(`${p.percent.toFixed(1)}%`);
-  parts.push(p.totalBytes !== null ? `${formatBytes(p.downloadedBytes)} / ${formatBytes(p.totalBytes)}` : formatBytes(p.downloadedBytes));
+  parts.push(
+    p.totalBytes !== null
+      ? `${formatBytes(p.downloadedBytes)} / ${formatBytes(p.totalBytes)}`
+      : formatBytes(p.downloadedBytes),
+  );
   if (p.bytesPerSecond !== null) parts.push(`${formatBytes(p.bytesPerSecond)}/s`);
   if (p.etaSeconds !== null) parts.push(`ETA ${Math.ceil(p.etaSeconds)}s`);
   return parts.join(" | ");
@@ -148,22 +152,28 @@ export function createReporter(options: ReporterOptions): Reporter {
         }
         case "downloaded":
           closeBar();
-          say(`${colour("32", "✔")} ${event.model} ${
-            event.result.alreadyDownloaded ? "already downloaded" : `downloaded (${event.result.route})`
-          }\n`);
+          say(
+            `${colour("32", "✔")} ${event.model} ${
+              event.result.alreadyDownloaded ? "already downloaded" : `downloaded (${event.result.route})`
+            }\n`,
+          );
           return;
         case "load-progress":
           if (options.tty) {
             openBar("Loading", event.model, false);
-            if (event.progress.fraction !== null) pending = { length: 100, position: Math.round(event.progress.fraction * 100) };
+            if (event.progress.fraction !== null) {
+              pending = { length: 100, position: Math.round(event.progress.fraction * 100) };
+            }
             apply();
           }
           return;
         case "loaded":
           closeBar();
-          say(`${colour("32", "✔")} ${event.model} loaded${
-            event.result.instanceId ? ` as ${event.result.instanceId}` : ""
-          } (${event.result.route})\n`);
+          say(
+            `${colour("32", "✔")} ${event.model} loaded${
+              event.result.instanceId ? ` as ${event.result.instanceId}` : ""
+            } (${event.result.route})\n`,
+          );
           return;
         default:
           return;

@@ -8,7 +8,14 @@
 import { DEFAULT_BASE_URL } from "./config.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, sleep, withDeadline } from "./deadline.ts";
 import { LMStudioError, registerSecret } from "./errors.ts";
-import { type FetchLike, type HttpAnswer, type HttpTarget, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
+import {
+  type FetchLike,
+  type HttpAnswer,
+  type HttpTarget,
+  isUnknownRouteAnswer,
+  request,
+  serverErrorOf,
+} from "./http.ts";
 import { findLms, type LmsLocation } from "./lms_find.ts";
 import { Lms } from "./lms.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
@@ -131,7 +138,9 @@ const LISTING_FRESH_MS = 1000;
 function probeNote(answer: HttpAnswer): string {
   const error = serverErrorOf(answer.json);
   if (error) return `${answer.endpoint} → HTTP ${answer.status} ${error.message.slice(0, 80)}`;
-  const kind = answer.json === undefined ? (answer.text.trim() === "" ? "empty body" : "not JSON") : "unexpected JSON";
+  const kind = answer.json === undefined
+    ? (answer.text.trim() === "" ? "empty body" : "not JSON")
+    : "unexpected JSON";
   return `${answer.endpoint} → HTTP ${answer.status} (${kind})`;
 }
 
@@ -220,7 +229,12 @@ export class LMStudioClient {
       // A check always asks afresh: the server may have changed since the last call.
       this.#detection = undefined;
       const detection = await this.#detect(signal);
-      return { reachable: true, api: detection.api, baseUrl: this.baseUrl, authenticated: !!this.#http.token };
+      return {
+        reachable: true,
+        api: detection.api,
+        baseUrl: this.baseUrl,
+        authenticated: !!this.#http.token,
+      };
     });
   }
 
@@ -269,7 +283,8 @@ export class LMStudioClient {
             `Something answers at ${this.baseUrl}, but it is not LM Studio (it speaks the OpenAI API only and ` +
               `does not answer /lmstudio-greeting)`,
             {
-              hint: "Another server (Ollama? llama.cpp?) is on that port: point --url at LM Studio's port (default 1234).",
+              hint:
+                "Another server (Ollama? llama.cpp?) is on that port: point --url at LM Studio's port (default 1234).",
               endpoint: answer.endpoint,
             },
           );
@@ -282,13 +297,21 @@ export class LMStudioClient {
         await parseModelList(api, answer.json);
       }
       notes.push(probeNote(answer));
-      if (api === "openai" && answer.status === 200 && answer.json !== undefined && serverErrorOf(answer.json) === undefined) {
+      if (
+        api === "openai" && answer.status === 200 && answer.json !== undefined &&
+        serverErrorOf(answer.json) === undefined
+      ) {
         if (lmStudioFingerprint || (isObjectWith(answer.json, "object") && !Array.isArray(answer.json))) {
-          throw new LMStudioError("INVALID_RESPONSE", `No 'data' array in response from GET /v1/models at ${this.baseUrl}`, {
-            hint: "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
-            endpoint: answer.endpoint,
-            status: answer.status,
-          });
+          throw new LMStudioError(
+            "INVALID_RESPONSE",
+            `No 'data' array in response from GET /v1/models at ${this.baseUrl}`,
+            {
+              hint:
+                "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
+              endpoint: answer.endpoint,
+              status: answer.status,
+            },
+          );
         }
       }
     }
@@ -311,7 +334,9 @@ export class LMStudioClient {
       const answer = await request(this.#http, "GET", "/lmstudio-greeting", { signal, maxBytes: 64 * 1024 });
       return answer.status === 200 && (answer.json as { lmstudio?: unknown } | undefined)?.lmstudio === true;
     } catch (error) {
-      if (error instanceof LMStudioError && (error.code === "TIMEOUT" || error.code === "INTERRUPTED")) throw error;
+      if (error instanceof LMStudioError && (error.code === "TIMEOUT" || error.code === "INTERRUPTED")) {
+        throw error;
+      }
       return false;
     }
   }
@@ -339,8 +364,12 @@ export class LMStudioClient {
    * ```
    */
   listModels(options: CallOptions = {}): Promise<ModelInfo[]> {
-    return withDeadline(`Listing models at ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.list, (signal) =>
-      this.#list(signal));
+    return withDeadline(
+      `Listing models at ${this.baseUrl}`,
+      options,
+      DEFAULT_TIMEOUTS.list,
+      (signal) => this.#list(signal),
+    );
   }
 
   async #list(signal: AbortSignal): Promise<ModelInfo[]> {
@@ -357,15 +386,23 @@ export class LMStudioClient {
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `Failed to fetch models: HTTP ${answer.status}${error ? ` ${error.message}` : ""}`,
-        { status: answer.status, endpoint: answer.endpoint, hint: "Check the LM Studio server log (lms log stream)." },
+        {
+          status: answer.status,
+          endpoint: answer.endpoint,
+          hint: "Check the LM Studio server log (lms log stream).",
+        },
       );
     }
     if (answer.json === undefined) {
-      throw new LMStudioError("INVALID_RESPONSE", `JSON parse error: the answer to ${answer.endpoint} is not JSON`, {
-        status: answer.status,
-        endpoint: answer.endpoint,
-        hint: "Check that --url points at LM Studio.",
-      });
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `JSON parse error: the answer to ${answer.endpoint} is not JSON`,
+        {
+          status: answer.status,
+          endpoint: answer.endpoint,
+          hint: "Check that --url points at LM Studio.",
+        },
+      );
     }
     return await parseModelList(detection.api, answer.json);
   }
@@ -382,10 +419,15 @@ export class LMStudioClient {
    * ```
    */
   findModel(name: string, options: CallOptions = {}): Promise<ModelMatchResult> {
-    return withDeadline(`Listing models at ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.list, async (signal) => {
-      validateModelName(name);
-      return matchModel(name, await this.#list(signal));
-    });
+    return withDeadline(
+      `Listing models at ${this.baseUrl}`,
+      options,
+      DEFAULT_TIMEOUTS.list,
+      async (signal) => {
+        validateModelName(name);
+        return matchModel(name, await this.#list(signal));
+      },
+    );
   }
 
   /**
@@ -483,7 +525,13 @@ export class LMStudioClient {
       const total = numberOr(snapshot.total_size_bytes);
       if (snapshot.status === "completed") {
         if (total !== null) options.onProgress?.(progressOf(total, total, null));
-        return { model: name, route: "rest", alreadyDownloaded: false, jobId, totalBytes: total ?? undefined };
+        return {
+          model: name,
+          route: "rest",
+          alreadyDownloaded: false,
+          jobId,
+          totalBytes: total ?? undefined,
+        };
       }
       if (snapshot.status === "failed") {
         throw new LMStudioError("DOWNLOAD_FAILED", `Download of ${name} failed (job ${jobId})`, {
@@ -491,24 +539,34 @@ export class LMStudioClient {
         });
       }
       if (snapshot.status === "paused") {
-        throw new LMStudioError("DOWNLOAD_FAILED", `Download of ${name} is paused in LM Studio (job ${jobId})`, {
-          hint: "Resume it in LM Studio's Downloads panel, or run again once it completes.",
-        });
+        throw new LMStudioError(
+          "DOWNLOAD_FAILED",
+          `Download of ${name} is paused in LM Studio (job ${jobId})`,
+          {
+            hint: "Resume it in LM Studio's Downloads panel, or run again once it completes.",
+          },
+        );
       }
       const downloaded = numberOr(snapshot.downloaded_bytes);
       if (downloaded !== null) {
         const now = Date.now();
         const measured = now > lastAt ? ((downloaded - lastBytes) * 1000) / (now - lastAt) : null;
-        const speed = numberOr(snapshot.bytes_per_second) ?? (measured !== null && measured >= 0 ? measured : null);
+        const speed = numberOr(snapshot.bytes_per_second) ??
+          (measured !== null && measured >= 0 ? measured : null);
         options.onProgress?.(progressOf(downloaded, total, speed));
         lastBytes = downloaded;
         lastAt = now;
       }
       await sleep(interval, signal);
       interval = Math.min(interval * 1.5, 2000);
-      const status = await request(this.#http, "GET", `/api/v1/models/download/status/${encodeURIComponent(jobId)}`, {
-        signal,
-      });
+      const status = await request(
+        this.#http,
+        "GET",
+        `/api/v1/models/download/status/${encodeURIComponent(jobId)}`,
+        {
+          signal,
+        },
+      );
       snapshot = this.#downloadJob(status, name);
     }
   }
@@ -535,7 +593,9 @@ export class LMStudioClient {
     }
     const json = answer.json as { status?: unknown } | undefined;
     const statuses = ["downloading", "paused", "completed", "failed", "already_downloaded"];
-    if (answer.status >= 300 || !json || typeof json !== "object" || !statuses.includes(json.status as string)) {
+    if (
+      answer.status >= 300 || !json || typeof json !== "object" || !statuses.includes(json.status as string)
+    ) {
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `Malformed answer from ${answer.endpoint}: field status: expected one of ${statuses.join(", ")}`,
@@ -568,7 +628,12 @@ export class LMStudioClient {
       const model = match.model!;
       const instance = model.instances?.[0];
       if (model.loaded && instance) {
-        return { model: model.id, instanceId: match.instanceId ?? instance.id, alreadyLoaded: true, route: "none" };
+        return {
+          model: model.id,
+          instanceId: match.instanceId ?? instance.id,
+          alreadyLoaded: true,
+          route: "none",
+        };
       }
       await this.#forgetListing();
       const canLms = this.#local && route !== "rest";
@@ -633,14 +698,23 @@ export class LMStudioClient {
     }
     const json = answer.json as { instance_id?: unknown; load_time_seconds?: unknown } | undefined;
     if (!json || typeof json.instance_id !== "string") {
-      throw new LMStudioError("INVALID_RESPONSE", `Malformed answer from ${answer.endpoint}: field instance_id: missing`, {
-        status: answer.status,
-        endpoint: answer.endpoint,
-        hint: "Check the LM Studio version (0.4+).",
-      });
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `Malformed answer from ${answer.endpoint}: field instance_id: missing`,
+        {
+          status: answer.status,
+          endpoint: answer.endpoint,
+          hint: "Check the LM Studio version (0.4+).",
+        },
+      );
     }
     options.onProgress?.({ fraction: 1 });
-    const result: LoadResult = { model: model.id, instanceId: json.instance_id, alreadyLoaded: false, route: "rest" };
+    const result: LoadResult = {
+      model: model.id,
+      instanceId: json.instance_id,
+      alreadyLoaded: false,
+      route: "rest",
+    };
     if (typeof json.load_time_seconds === "number") result.loadTimeSeconds = json.load_time_seconds;
     return result;
   }
@@ -661,14 +735,19 @@ export class LMStudioClient {
     const error = serverErrorOf(answer.json);
     if (error || answer.status >= 300) {
       const message = error?.message ?? `HTTP ${answer.status}`;
-      const notFound = error?.code === "model_not_found" || /not found|invalid model identifier/i.test(message);
-      throw new LMStudioError(notFound ? "MODEL_NOT_FOUND" : "LOAD_FAILED", `Failed to load model ${name}: ${message}`, {
-        status: answer.status,
-        endpoint: answer.endpoint,
-        hint: /no models loaded/i.test(message)
-          ? "Turn on Just-in-Time model loading in LM Studio's server settings, or load it with `lms load`."
-          : "Check the model id with `vtcode-lmstudio models` and LM Studio's server log.",
-      });
+      const notFound = error?.code === "model_not_found" ||
+        /not found|invalid model identifier/i.test(message);
+      throw new LMStudioError(
+        notFound ? "MODEL_NOT_FOUND" : "LOAD_FAILED",
+        `Failed to load model ${name}: ${message}`,
+        {
+          status: answer.status,
+          endpoint: answer.endpoint,
+          hint: /no models loaded/i.test(message)
+            ? "Turn on Just-in-Time model loading in LM Studio's server settings, or load it with `lms load`."
+            : "Check the model id with `vtcode-lmstudio models` and LM Studio's server log.",
+        },
+      );
     }
     const answered = (answer.json as { model?: unknown } | undefined)?.model;
     // With one model loaded, LM Studio answers with it whatever was asked: that is not a load.
@@ -715,7 +794,9 @@ export class LMStudioClient {
           return { unloaded: before.map((i) => i.identifier) };
         }
         const loaded = await lms.ps({ signal });
-        const ids = loaded.filter((i) => i.identifier === target || i.modelKey === target).map((i) => i.identifier);
+        const ids = loaded.filter((i) => i.identifier === target || i.modelKey === target).map((i) =>
+          i.identifier
+        );
         for (const id of ids) await lms.unload(id, { signal });
         return { unloaded: ids };
       }
@@ -726,7 +807,9 @@ export class LMStudioClient {
       } else {
         const match = matchModel(target, models);
         if (!match.model) {
-          const suggestions = match.suggestions.length > 0 ? ` Did you mean: ${match.suggestions.join(", ")}?` : "";
+          const suggestions = match.suggestions.length > 0
+            ? ` Did you mean: ${match.suggestions.join(", ")}?`
+            : "";
           throw new LMStudioError("MODEL_NOT_FOUND", `No model ${target} on ${this.baseUrl}.${suggestions}`, {
             hint: "List loaded models with `vtcode-lmstudio models`.",
           });
@@ -735,14 +818,21 @@ export class LMStudioClient {
       }
       await this.#forgetListing();
       for (const id of ids) {
-        const answer = await request(this.#http, "POST", "/api/v1/models/unload", { body: { instance_id: id }, signal });
+        const answer = await request(this.#http, "POST", "/api/v1/models/unload", {
+          body: { instance_id: id },
+          signal,
+        });
         const error = serverErrorOf(answer.json);
         if (error || answer.status >= 300) {
-          throw new LMStudioError("INTERNAL", `Failed to unload ${id}: ${error?.message ?? `HTTP ${answer.status}`}`, {
-            status: answer.status,
-            endpoint: answer.endpoint,
-            hint: "Check LM Studio's server log (lms log stream).",
-          });
+          throw new LMStudioError(
+            "INTERNAL",
+            `Failed to unload ${id}: ${error?.message ?? `HTTP ${answer.status}`}`,
+            {
+              status: answer.status,
+              endpoint: answer.endpoint,
+              hint: "Check LM Studio's server log (lms log stream).",
+            },
+          );
         }
       }
       return { unloaded: ids };
@@ -760,17 +850,26 @@ export class LMStudioClient {
    * ```
    */
   startServer(options: WaitOptions = {}): Promise<ServerStatus> {
-    return withDeadline(`Starting the server at ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.wait, async (signal) => {
-      if (!this.#local) {
-        throw new LMStudioError("SERVER_UNREACHABLE", `The server at ${this.baseUrl} is not on this machine, so it cannot be started from here`, {
-          hint: "Start LM Studio's server on that machine (`lms server start`).",
-        });
-      }
-      const url = new URL(this.baseUrl);
-      const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-      await this.lms().serverStart({ signal, port });
-      return await this.waitForServer({ signal, onRetry: options.onRetry });
-    });
+    return withDeadline(
+      `Starting the server at ${this.baseUrl}`,
+      options,
+      DEFAULT_TIMEOUTS.wait,
+      async (signal) => {
+        if (!this.#local) {
+          throw new LMStudioError(
+            "SERVER_UNREACHABLE",
+            `The server at ${this.baseUrl} is not on this machine, so it cannot be started from here`,
+            {
+              hint: "Start LM Studio's server on that machine (`lms server start`).",
+            },
+          );
+        }
+        const url = new URL(this.baseUrl);
+        const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+        await this.lms().serverStart({ signal, port });
+        return await this.waitForServer({ signal, onRetry: options.onRetry });
+      },
+    );
   }
 
   /**
@@ -790,7 +889,12 @@ export class LMStudioClient {
         try {
           this.#detection = undefined;
           const detection = await this.#detect(signal);
-          return { reachable: true, api: detection.api, baseUrl: this.baseUrl, authenticated: !!this.#http.token };
+          return {
+            reachable: true,
+            api: detection.api,
+            baseUrl: this.baseUrl,
+            authenticated: !!this.#http.token,
+          };
         } catch (error) {
           if (!(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
           options.onRetry?.(attempt, error);

@@ -92,7 +92,11 @@ const inFlight = new Map<string, Shared<unknown>>();
  * Runs `start` once per key among concurrent callers. The shared work is aborted only when every
  * caller waiting on it has gone (aborted or timed out).
  */
-function singleFlight<T>(key: string, signal: AbortSignal, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function singleFlight<T>(
+  key: string,
+  signal: AbortSignal,
+  start: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   let shared = inFlight.get(key) as Shared<T> | undefined;
   if (!shared) {
     const controller = new AbortController();
@@ -160,10 +164,19 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
     try {
       status = await client.check({ signal });
     } catch (error) {
-      if (!options.startServer || !(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
+      if (!options.startServer || !(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") {
+        throw error;
+      }
       actions.push("start-server");
-      emit({ type: "step", step: "start-server", message: "Starting the LM Studio server (lms server start)" });
-      status = await client.startServer({ signal, timeoutMs: options.startServerTimeoutMs ?? DEFAULT_TIMEOUTS.wait });
+      emit({
+        type: "step",
+        step: "start-server",
+        message: "Starting the LM Studio server (lms server start)",
+      });
+      status = await client.startServer({
+        signal,
+        timeoutMs: options.startServerTimeoutMs ?? DEFAULT_TIMEOUTS.wait,
+      });
     }
     timings.checkMs = Date.now() - started;
     emit({ type: "server", status });
@@ -185,20 +198,31 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
     // 3. Download if missing.
     let downloaded = false;
     if (!match.model) {
-      const suggestions = match.suggestions.length > 0 ? ` Did you mean: ${match.suggestions.join(", ")}?` : "";
+      const suggestions = match.suggestions.length > 0
+        ? ` Did you mean: ${match.suggestions.join(", ")}?`
+        : "";
       if (options.download === false) {
-        throw new LMStudioError("MODEL_NOT_FOUND", `Model ${requested} is not downloaded on ${client.baseUrl}.${suggestions}`, {
-          hint: `Run without --no-download to download it, or check the name with \`vtcode-lmstudio models\`.`,
-        });
+        throw new LMStudioError(
+          "MODEL_NOT_FOUND",
+          `Model ${requested} is not downloaded on ${client.baseUrl}.${suggestions}`,
+          {
+            hint:
+              `Run without --no-download to download it, or check the name with \`vtcode-lmstudio models\`.`,
+          },
+        );
       }
       const downloadStarted = Date.now();
       actions.push("download");
       emit({ type: "step", step: "download", message: `Downloading ${requested}` });
-      const result = await singleFlight(`download ${client.baseUrl} ${requested}`, signal, (shared) =>
-        client.downloadModel(requested, {
-          signal: shared,
-          onProgress: (progress) => emit({ type: "download-progress", model: requested, progress }),
-        }));
+      const result = await singleFlight(
+        `download ${client.baseUrl} ${requested}`,
+        signal,
+        (shared) =>
+          client.downloadModel(requested, {
+            signal: shared,
+            onProgress: (progress) => emit({ type: "download-progress", model: requested, progress }),
+          }),
+      );
       downloaded = !result.alreadyDownloaded;
       timings.downloadMs = Date.now() - downloadStarted;
       emit({ type: "downloaded", model: requested, result });
@@ -212,7 +236,12 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
       }
     }
     const model: ModelInfo = match.model!;
-    emit({ type: "resolved", requested, model: model.id, how: downloaded ? "downloaded" : match.kind ?? "exact" });
+    emit({
+      type: "resolved",
+      requested,
+      model: model.id,
+      how: downloaded ? "downloaded" : match.kind ?? "exact",
+    });
 
     // 4. Load if not loaded.
     let loaded: boolean | null = model.loaded;
@@ -221,12 +250,16 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
       const loadStarted = Date.now();
       actions.push("load");
       emit({ type: "step", step: "load", message: `Loading ${model.id}` });
-      const result = await singleFlight(`load ${client.baseUrl} ${model.id}`, signal, (shared) =>
-        client.loadModel(model.id, {
-          signal: shared,
-          contextLength: options.contextLength,
-          onProgress: (progress) => emit({ type: "load-progress", model: model.id, progress }),
-        }));
+      const result = await singleFlight(
+        `load ${client.baseUrl} ${model.id}`,
+        signal,
+        (shared) =>
+          client.loadModel(model.id, {
+            signal: shared,
+            contextLength: options.contextLength,
+            onProgress: (progress) => emit({ type: "load-progress", model: model.id, progress }),
+          }),
+      );
       timings.loadMs = Date.now() - loadStarted;
       loaded = true;
       instanceId = result.instanceId;
@@ -290,7 +323,10 @@ export interface OssReadyHandle {
  * await load; // optional: wait for the background load
  * ```
  */
-export async function ensureOssReady(config: OssConfig = {}, options: EnsureOssReadyOptions = {}): Promise<OssReadyHandle> {
+export async function ensureOssReady(
+  config: OssConfig = {},
+  options: EnsureOssReadyOptions = {},
+): Promise<OssReadyHandle> {
   const warn = options.onWarning ?? ((message: string) => console.warn(message));
   const requested = config.model ?? DEFAULT_OSS_MODEL;
   validateModelName(requested);

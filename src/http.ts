@@ -90,11 +90,15 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
     "or point --url / LMSTUDIO_URL at the right address.";
   switch (kind) {
     case "refused":
-      return new LMStudioError("SERVER_UNREACHABLE", `LM Studio is not responding at ${where}: connection refused`, {
-        hint: startHint,
-        endpoint,
-        cause: error,
-      });
+      return new LMStudioError(
+        "SERVER_UNREACHABLE",
+        `LM Studio is not responding at ${where}: connection refused`,
+        {
+          hint: startHint,
+          endpoint,
+          cause: error,
+        },
+      );
     case "dns":
       return new LMStudioError("SERVER_UNREACHABLE", `Cannot resolve the host of ${where}`, {
         hint: "Check the host name in --url / LMSTUDIO_URL.",
@@ -102,11 +106,16 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
         cause: error,
       });
     case "reset":
-      return new LMStudioError("SERVER_UNREACHABLE", `The connection to ${where} was closed during ${endpoint}`, {
-        hint: "The server closed the connection: check that what listens there is LM Studio and that it is healthy.",
-        endpoint,
-        cause: error,
-      });
+      return new LMStudioError(
+        "SERVER_UNREACHABLE",
+        `The connection to ${where} was closed during ${endpoint}`,
+        {
+          hint:
+            "The server closed the connection: check that what listens there is LM Studio and that it is healthy.",
+          endpoint,
+          cause: error,
+        },
+      );
     case "tls":
       return new LMStudioError("SERVER_UNREACHABLE", `TLS failure talking to ${where}`, {
         hint: "Check the https certificate, or use http:// for a local server.",
@@ -134,11 +143,15 @@ async function readCapped(response: Response, maxBytes: number, endpoint: string
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new LMStudioError("INVALID_RESPONSE", `The answer to ${endpoint} is larger than ${maxBytes} bytes`, {
-        hint: "This does not look like LM Studio: check --url.",
-        status: response.status,
-        endpoint,
-      });
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `The answer to ${endpoint} is larger than ${maxBytes} bytes`,
+        {
+          hint: "This does not look like LM Studio: check --url.",
+          status: response.status,
+          endpoint,
+        },
+      );
     }
     text += decoder.decode(value, { stream: true });
   }
@@ -192,21 +205,31 @@ export async function request(
     const location = response.headers.get("location");
     await response.body?.cancel().catch(() => {});
     if (!location || hop >= MAX_REDIRECTS) {
-      throw new LMStudioError("INVALID_RESPONSE", `Too many redirects (or a redirect without a target) at ${endpoint}`, {
-        hint: "LM Studio does not redirect: point --url at the server itself.",
-        status: response.status,
-        endpoint,
-      });
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `Too many redirects (or a redirect without a target) at ${endpoint}`,
+        {
+          hint: "LM Studio does not redirect: point --url at the server itself.",
+          status: response.status,
+          endpoint,
+        },
+      );
     }
     const next = new URL(location, url);
     if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw new LMStudioError("INVALID_RESPONSE", `Refusing a redirect to a ${next.protocol} URL at ${endpoint}`, {
-        hint: "LM Studio does not redirect: point --url at the server itself.",
-        status: response.status,
-        endpoint,
-      });
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `Refusing a redirect to a ${next.protocol} URL at ${endpoint}`,
+        {
+          hint: "LM Studio does not redirect: point --url at the server itself.",
+          status: response.status,
+          endpoint,
+        },
+      );
     }
-    if (method === "POST" && (response.status === 301 || response.status === 302 || response.status === 303)) {
+    if (
+      method === "POST" && (response.status === 301 || response.status === 302 || response.status === 303)
+    ) {
       throw new LMStudioError("INVALID_RESPONSE", `The server redirected ${endpoint}`, {
         hint: "LM Studio does not redirect: point --url at the server itself.",
         status: response.status,
@@ -222,12 +245,16 @@ export async function request(
   } catch (error) {
     if (error instanceof LMStudioError) throw error;
     if (signal.aborted) throw abortReason(signal, endpoint);
-    throw new LMStudioError("INVALID_RESPONSE", `The answer to ${endpoint} broke off before it was complete`, {
-      hint: "The server closed the connection mid-answer: check that it is healthy and retry.",
-      status: response.status,
-      endpoint,
-      cause: error,
-    });
+    throw new LMStudioError(
+      "INVALID_RESPONSE",
+      `The answer to ${endpoint} broke off before it was complete`,
+      {
+        hint: "The server closed the connection mid-answer: check that it is healthy and retry.",
+        status: response.status,
+        endpoint,
+        cause: error,
+      },
+    );
   }
   let json: unknown = undefined;
   const trimmed = text.trim();
@@ -276,7 +303,9 @@ export function serverErrorOf(json: unknown): ServerErrorBody | undefined {
   if (typeof error === "string") return { message: error };
   if (typeof error === "object") {
     const e = error as { message?: unknown; type?: unknown; code?: unknown };
-    const out: ServerErrorBody = { message: typeof e.message === "string" ? e.message : JSON.stringify(error) };
+    const out: ServerErrorBody = {
+      message: typeof e.message === "string" ? e.message : JSON.stringify(error),
+    };
     if (typeof e.type === "string") out.type = e.type;
     if (typeof e.code === "string") out.code = e.code;
     return out;
@@ -294,14 +323,20 @@ function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {
   const server = serverErrorOf(answer.json);
   const detail = server ? `: ${server.message}` : "";
   const hint = target.token
-    ? `The server rejected the token from ${target.tokenSource ?? "--token"}. Create a new one in LM Studio ` +
+    ? `The server rejected the token from ${
+      target.tokenSource ?? "--token"
+    }. Create a new one in LM Studio ` +
       "(Developer → Server Settings → Manage Tokens) and pass it with --token or LM_API_TOKEN."
     : "This server requires authentication: set LM_API_TOKEN (or pass --token) to an LM Studio API token " +
       "(Developer → Server Settings → Manage Tokens).";
   const what = target.token ? "rejected the API token" : "requires an API token";
-  return new LMStudioError("AUTH_REQUIRED", `LM Studio at ${target.baseUrl} ${what} (HTTP ${answer.status})${detail}`, {
-    hint,
-    status: answer.status,
-    endpoint: answer.endpoint,
-  });
+  return new LMStudioError(
+    "AUTH_REQUIRED",
+    `LM Studio at ${target.baseUrl} ${what} (HTTP ${answer.status})${detail}`,
+    {
+      hint,
+      status: answer.status,
+      endpoint: answer.endpoint,
+    },
+  );
 }

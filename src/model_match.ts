@@ -86,7 +86,10 @@ export function suggestModels(name: string, ids: readonly string[]): string[] {
     .slice(0, 3).map((s) => s.id);
 }
 
-function candidatesByName(name: string, models: readonly ModelInfo[]): { models: ModelInfo[]; kind: MatchKind } {
+function candidatesByName(
+  name: string,
+  models: readonly ModelInfo[],
+): { models: ModelInfo[]; kind: MatchKind } {
   const exact = models.filter((m) => m.id === name);
   if (exact.length > 0) return { models: exact, kind: "exact" };
   const lower = name.toLowerCase();

@@ -159,7 +159,9 @@ export async function parseModelList(api: ApiFamily, json: unknown): Promise<Mod
   if (api === "v1") {
     // deno-lint-ignore no-explicit-any
     return data.models.map((m: any): ModelInfo => {
-      const instances: ModelInstance[] = (m.loaded_instances ?? []).map((i: { id: string; config?: { context_length?: number | null } | null }) => ({
+      const instances: ModelInstance[] = (m.loaded_instances ?? []).map((
+        i: { id: string; config?: { context_length?: number | null } | null },
+      ) => ({
         id: i.id,
         contextLength: i.config?.context_length ?? null,
       }));
@@ -197,7 +199,11 @@ export async function parseModelList(api: ApiFamily, json: unknown): Promise<Mod
         variants: [],
         loaded,
         // v0 tells loaded state but not instance ids; the id itself is what requests use.
-        instances: loaded === null ? null : loaded ? [{ id: m.id, contextLength: m.loaded_context_length ?? null }] : [],
+        instances: loaded === null
+          ? null
+          : loaded
+          ? [{ id: m.id, contextLength: m.loaded_context_length ?? null }]
+          : [],
         source: "v0",
       };
     });
@@ -232,5 +238,7 @@ export async function parseModelList(api: ApiFamily, json: unknown): Promise<Mod
 export function looksLikeModelList(api: ApiFamily, json: unknown): boolean {
   if (json === null || typeof json !== "object" || Array.isArray(json)) return false;
   if ((json as { error?: unknown }).error !== undefined) return false;
-  return api === "v1" ? Array.isArray((json as { models?: unknown }).models) : Array.isArray((json as { data?: unknown }).data);
+  return api === "v1"
+    ? Array.isArray((json as { models?: unknown }).models)
+    : Array.isArray((json as { data?: unknown }).data);
 }

@@ -42,9 +42,13 @@ export function normalizeBaseUrl(input: string): string {
     });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new LMStudioError("USAGE", `Unsupported URL scheme ${JSON.stringify(url.protocol)}: only http and https`, {
-      hint,
-    });
+    throw new LMStudioError(
+      "USAGE",
+      `Unsupported URL scheme ${JSON.stringify(url.protocol)}: only http and https`,
+      {
+        hint,
+      },
+    );
   }
   if (url.search !== "" || url.hash !== "") {
     throw new LMStudioError("USAGE", "The server URL must not have a query or fragment", { hint });
@@ -76,7 +80,9 @@ export function isLocalServer(baseUrl: string, localAddresses?: readonly string[
   } catch {
     return false;
   }
-  if (LOOPBACK_NAMES.has(host) || host.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(host)) return true;
+  if (LOOPBACK_NAMES.has(host) || host.endsWith(".localhost") || /^127\.\d+\.\d+\.\d+$/.test(host)) {
+    return true;
+  }
   const bare = host.replace(/^\[|\]$/g, "");
   return (localAddresses ?? ownAddresses()).some((address) => address.toLowerCase() === bare);
 }

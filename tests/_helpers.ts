@@ -67,7 +67,12 @@ export function cliCommand(): { cmd: string; args: string[] } {
 /** Runs the CLI as a subprocess and collects its output. */
 export function runCliProcess(
   args: string[],
-  options: { env?: Record<string, string | undefined>; timeoutMs?: number; cwd?: string; onSpawn?: (pid: number) => void } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    cwd?: string;
+    onSpawn?: (pid: number) => void;
+  } = {},
 ): Promise<CliRun> {
   const { cmd, args: prefix } = cliCommand();
   const env: Record<string, string> = {};
@@ -79,7 +84,11 @@ export function runCliProcess(
     if (!options.env || !(key in options.env)) delete env[key];
   }
   return new Promise((done, fail) => {
-    const child = spawn(cmd, [...prefix, ...args], { env, cwd: options.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, [...prefix, ...args], {
+      env,
+      cwd: options.cwd ?? ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

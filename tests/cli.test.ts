@@ -109,7 +109,12 @@ describe("CLI: check", () => {
     const s = await sim({ models: [GPT] });
     const run = await cli(["check", "--json", "--url", `${s.url}/v1/`]);
     assert.equal(run.code, 0);
-    assert.deepEqual(run.json, { ok: true, command: "check", baseUrl: s.url, server: { reachable: true, api: "v1" } });
+    assert.deepEqual(run.json, {
+      ok: true,
+      command: "check",
+      baseUrl: s.url,
+      server: { reachable: true, api: "v1" },
+    });
   });
 
   it("is the default command and reads LMSTUDIO_URL", async () => {
@@ -129,7 +134,9 @@ describe("CLI: check", () => {
   });
 
   it("exit 3 NOT_LMSTUDIO when something else answers", async () => {
-    const server = await startServer((_req, res) => void res.writeHead(404, { "content-type": "text/html" }).end("<h1>nope</h1>"));
+    const server = await startServer((_req, res) =>
+      void res.writeHead(404, { "content-type": "text/html" }).end("<h1>nope</h1>")
+    );
     after(() => server.close());
     const run = await cli(["check", "--json", "--url", server.url]);
     assert.equal(run.code, 3);
@@ -142,7 +149,14 @@ describe("CLI: check", () => {
     const denied = await cli(["check", "--json", "--url", s.url]);
     assert.equal(denied.code, 4);
     assert.equal(denied.json.error?.code, "AUTH_REQUIRED");
-    const wrong = await cli(["check", "--json", "--url", s.url, "--token", "sk-lm-Wrong123:zzzzzzzzzz0123456789"]);
+    const wrong = await cli([
+      "check",
+      "--json",
+      "--url",
+      s.url,
+      "--token",
+      "sk-lm-Wrong123:zzzzzzzzzz0123456789",
+    ]);
     assert.equal(wrong.code, 4);
     assert.doesNotMatch(wrong.stdout + wrong.stderr, /Wrong123|zzzzzzzzzz/);
     const allowed = await cli(["check", "--json", "--url", s.url], { LM_API_TOKEN: token });
@@ -173,7 +187,11 @@ describe("CLI: models", () => {
     const run = await cli(["models", "--json", "--url", s.url]);
     assert.equal(run.code, 0);
     const models = run.json.models as { id: string; loaded: boolean | null; type?: string }[];
-    assert.deepEqual(models.map((m) => [m.id, m.loaded, m.type]), [[GPT.key, false, "llm"], [QWEN.key, true, "llm"]]);
+    assert.deepEqual(models.map((m) => [m.id, m.loaded, m.type]), [[GPT.key, false, "llm"], [
+      QWEN.key,
+      true,
+      "llm",
+    ]]);
     const old = await sim({ version: "0.2", models: [GPT] });
     const openaiRun = await cli(["models", "--json", "--url", old.url]);
     assert.equal((openaiRun.json.models as { loaded: null }[])[0].loaded, null);
@@ -196,8 +214,14 @@ describe("CLI: ensure, download, load, unload", () => {
 
   it("ensure takes the model from --model, then LMSTUDIO_MODEL", async () => {
     const s = await sim({ models: [GPT, QWEN] });
-    assert.equal((await cli(["ensure", "--json", "--no-load", "--url", s.url, "-m", QWEN.key])).json.model, QWEN.key);
-    assert.equal((await cli(["ensure", "--json", "--no-load", "--url", s.url], { LMSTUDIO_MODEL: QWEN.key })).json.model, QWEN.key);
+    assert.equal(
+      (await cli(["ensure", "--json", "--no-load", "--url", s.url, "-m", QWEN.key])).json.model,
+      QWEN.key,
+    );
+    assert.equal(
+      (await cli(["ensure", "--json", "--no-load", "--url", s.url], { LMSTUDIO_MODEL: QWEN.key })).json.model,
+      QWEN.key,
+    );
   });
 
   it("ensure --no-download exits 5 MODEL_NOT_FOUND with suggestions", async () => {
@@ -300,7 +324,12 @@ describe("CLI as a subprocess on this runtime", () => {
     const s = await sim({ models: [GPT] });
     const ok = await runCliProcess(["check", "--json", "--url", s.url]);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(JSON.parse(ok.stdout), { ok: true, command: "check", baseUrl: s.url, server: { reachable: true, api: "v1" } });
+    assert.deepEqual(JSON.parse(ok.stdout), {
+      ok: true,
+      command: "check",
+      baseUrl: s.url,
+      server: { reachable: true, api: "v1" },
+    });
     const refused = await runCliProcess(["check", "--json", "--url", await closedPortUrl()]);
     assert.equal(refused.code, 3);
     assert.equal(JSON.parse(refused.stdout).error.code, "SERVER_UNREACHABLE");
@@ -354,7 +383,9 @@ describe("CLI as a subprocess on this runtime", () => {
     assert.match(stripColour(tty), /\[[#>-]+\]/, "a bar is drawn");
     assert.match(tty, /\x1b\[3\dm/, "in colour");
     const again = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 12_000_000_000 } });
-    const plain = await runUnderScript(`stty cols 100 rows 30; ${line.replace(s.url, again.url)}`, { NO_COLOR: "1" });
+    const plain = await runUnderScript(`stty cols 100 rows 30; ${line.replace(s.url, again.url)}`, {
+      NO_COLOR: "1",
+    });
     assert.match(stripColour(plain), /\[[#>-]+\]/, "still a bar");
     assert.doesNotMatch(plain, /\x1b\[3\dm/, "without colour");
   });

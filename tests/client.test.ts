@@ -3,12 +3,16 @@ import { after, describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { LMStudioError } from "../src/errors.ts";
 import type { DownloadProgress } from "../src/progress.ts";
-import { type Simulator, startSimulator, type SimulatorState } from "../src/testing/simulator.ts";
+import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { closedPortUrl, startServer } from "./_helpers.ts";
 
 const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000, maxContextLength: 131072 };
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
-const EMBED = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const, sizeBytes: 84_000_000 };
+const EMBED = {
+  key: "text-embedding-nomic-embed-text-v1.5",
+  type: "embedding" as const,
+  sizeBytes: 84_000_000,
+};
 
 const open: Simulator[] = [];
 after(async () => {
@@ -20,7 +24,11 @@ async function sim(state: SimulatorState = {}): Promise<Simulator> {
   return simulator;
 }
 
-async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<LMStudioError> {
+async function rejectsWith(
+  promise: Promise<unknown>,
+  code: string,
+  pattern?: RegExp,
+): Promise<LMStudioError> {
   try {
     await promise;
   } catch (error) {
@@ -43,9 +51,12 @@ describe("configuration", () => {
   });
 
   it("rejects bad URLs from the environment with USAGE", () => {
-    assert.throws(() => new LMStudioClient({ env: (n) => (n === "LMSTUDIO_URL" ? "file:///etc/passwd" : undefined) }), {
-      code: "USAGE",
-    });
+    assert.throws(
+      () => new LMStudioClient({ env: (n) => (n === "LMSTUDIO_URL" ? "file:///etc/passwd" : undefined) }),
+      {
+        code: "USAGE",
+      },
+    );
   });
 
   it("uses an injected fetch for every request", async () => {
@@ -93,12 +104,19 @@ describe("check and API detection", () => {
   });
 
   it("says SERVER_UNREACHABLE with the start hint when the port is closed", async () => {
-    const error = await rejectsWith(new LMStudioClient({ baseUrl: await closedPortUrl() }).check(), "SERVER_UNREACHABLE", /refused/);
+    const error = await rejectsWith(
+      new LMStudioClient({ baseUrl: await closedPortUrl() }).check(),
+      "SERVER_UNREACHABLE",
+      /refused/,
+    );
     assert.match(error.hint!, /lms server start/);
   });
 
   it("says SERVER_UNREACHABLE when the host name does not resolve", async () => {
-    await rejectsWith(new LMStudioClient({ baseUrl: "http://no-such-host.invalid:1234" }).check({ timeoutMs: 4000 }), "SERVER_UNREACHABLE");
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: "http://no-such-host.invalid:1234" }).check({ timeoutMs: 4000 }),
+      "SERVER_UNREACHABLE",
+    );
   });
 
   it("says NOT_LMSTUDIO when an HTML 404 server answers", async () => {
@@ -112,7 +130,9 @@ describe("check and API detection", () => {
   it("says NOT_LMSTUDIO for an OpenAI-compatible server that is not LM Studio (e.g. Ollama)", async () => {
     const server = await startServer((req, res) => {
       if (req.url === "/v1/models") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [{ id: "llama3" }] }));
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({ object: "list", data: [{ id: "llama3" }] }),
+        );
       } else res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
     });
     after(() => server.close());
@@ -122,21 +142,31 @@ describe("check and API detection", () => {
   it("times out on a slow server within the deadline, naming it", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "hang" });
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check({ timeoutMs: 300 }), "TIMEOUT", /timed out after 300ms/);
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url }).check({ timeoutMs: 300 }),
+      "TIMEOUT",
+      /timed out after 300ms/,
+    );
   });
 
   it("rejects at once with an already-aborted signal, without a request", async () => {
     const s = await sim({ models: [GPT] });
     const controller = new AbortController();
     controller.abort();
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check({ signal: controller.signal }), "INTERRUPTED");
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url }).check({ signal: controller.signal }),
+      "INTERRUPTED",
+    );
     assert.equal(s.requests.length, 0);
   });
 
   it("treats 401 as AUTH_REQUIRED with a hint, and never prints the token", async () => {
     const token = "sk-lm-Tst12345:abcdefghij0123456789";
     const s = await sim({ models: [GPT], auth: { token } });
-    const missing = await rejectsWith(new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check(), "AUTH_REQUIRED");
+    const missing = await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check(),
+      "AUTH_REQUIRED",
+    );
     assert.equal(missing.status, 401);
     assert.match(missing.hint!, /LM_API_TOKEN/);
     const wrong = await rejectsWith(
@@ -152,12 +182,18 @@ describe("check and API detection", () => {
   it("reads LM_API_TOKEN from the environment", async () => {
     const token = "sk-lm-EnvTok12:abcdefghij0123456789";
     const s = await sim({ models: [GPT], auth: { token } });
-    const client = new LMStudioClient({ baseUrl: s.url, env: (n) => (n === "LM_API_TOKEN" ? token : undefined) });
+    const client = new LMStudioClient({
+      baseUrl: s.url,
+      env: (n) => (n === "LM_API_TOKEN" ? token : undefined),
+    });
     assert.equal((await client.check()).api, "v1");
   });
 
   it("tryFromProvider fails clearly when the server is not reachable", async () => {
-    await rejectsWith(LMStudioClient.tryFromProvider({ baseUrl: await closedPortUrl() }), "SERVER_UNREACHABLE");
+    await rejectsWith(
+      LMStudioClient.tryFromProvider({ baseUrl: await closedPortUrl() }),
+      "SERVER_UNREACHABLE",
+    );
     const s = await sim({ models: [GPT] });
     assert.equal((await LMStudioClient.tryFromProvider({ baseUrl: s.url })).baseUrl, s.url);
   });
@@ -219,7 +255,11 @@ describe("model listing", () => {
   it("keeps the seed's message when /v1/models has no data array", async () => {
     const s = await sim({ version: "0.2", models: [GPT] });
     s.inject({ match: "/v1/models", kind: "respond", body: {} });
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", /No 'data' array in response/);
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url }).check(),
+      "INVALID_RESPONSE",
+      /No 'data' array in response/,
+    );
   });
 });
 
@@ -235,7 +275,9 @@ describe("download over REST v1", () => {
     assert.ok(progress.length >= 1);
     assert.equal(progress.at(-1)!.downloadedBytes, GPT.sizeBytes);
     assert.equal(progress.at(-1)!.percent, 100);
-    for (let i = 1; i < progress.length; i++) assert.ok(progress[i].downloadedBytes >= progress[i - 1].downloadedBytes);
+    for (let i = 1; i < progress.length; i++) {
+      assert.ok(progress[i].downloadedBytes >= progress[i - 1].downloadedBytes);
+    }
     assert.ok((await client.fetchModels()).includes(GPT.key));
   });
 
@@ -249,7 +291,10 @@ describe("download over REST v1", () => {
   it("fails with DOWNLOAD_FAILED when the job fails", async () => {
     const s = await sim({ catalog: [GPT] });
     s.failNextDownload(GPT.key, 0.3);
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 }).downloadModel(GPT.key), "DOWNLOAD_FAILED");
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 }).downloadModel(GPT.key),
+      "DOWNLOAD_FAILED",
+    );
   });
 
   it("fails with DOWNLOAD_FAILED and a resume hint when the job is paused", async () => {
@@ -263,7 +308,10 @@ describe("download over REST v1", () => {
 
   it("says MODEL_NOT_FOUND for a name the catalog does not have", async () => {
     const s = await sim({ catalog: [GPT] });
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).downloadModel("nobody/nothing-1b"), "MODEL_NOT_FOUND");
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url }).downloadModel("nobody/nothing-1b"),
+      "MODEL_NOT_FOUND",
+    );
   });
 
   it("stops at the deadline and on abort", async () => {
@@ -277,7 +325,10 @@ describe("download over REST v1", () => {
 
   it("refuses to download for a remote server without REST v1", async () => {
     const s = await sim({ version: "0.3", models: [] });
-    const error = await rejectsWith(new LMStudioClient({ baseUrl: s.url, local: false }).downloadModel(GPT.key), "UNSUPPORTED");
+    const error = await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url, local: false }).downloadModel(GPT.key),
+      "UNSUPPORTED",
+    );
     assert.match(error.message, /not on this machine/);
   });
 
@@ -295,7 +346,10 @@ describe("load and unload", () => {
     const result = await client.loadModel("openai/gpt-oss-20b", { contextLength: 16384 });
     assert.equal(result.route, "rest");
     assert.equal(result.instanceId, GPT.key);
-    assert.equal(JSON.parse(s.requests.find((r) => r.path === "/api/v1/models/load")!.body).context_length, 16384);
+    assert.equal(
+      JSON.parse(s.requests.find((r) => r.path === "/api/v1/models/load")!.body).context_length,
+      16384,
+    );
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
   });
 
@@ -318,7 +372,11 @@ describe("load and unload", () => {
   it("reports a failed load as LOAD_FAILED with the server's message", async () => {
     const s = await sim({ models: [GPT] });
     s.failNextLoad(GPT.key, "Not enough memory");
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED", /Not enough memory/);
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key),
+      "LOAD_FAILED",
+      /Not enough memory/,
+    );
   });
 
   it("warms up through JIT on an OpenAI-only server", async () => {
@@ -344,7 +402,10 @@ describe("load and unload", () => {
   });
 
   it("unloads a model's instances, one instance, or everything", async () => {
-    const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, { key: GPT.key, id: `${GPT.key}:2` }, QWEN.key] });
+    const s = await sim({
+      models: [GPT, QWEN],
+      loaded: [GPT.key, { key: GPT.key, id: `${GPT.key}:2` }, QWEN.key],
+    });
     const client = new LMStudioClient({ baseUrl: s.url });
     assert.deepEqual((await client.unloadModel(`${GPT.key}:2`)).unloaded, [`${GPT.key}:2`]);
     assert.deepEqual((await client.unloadModel(GPT.key)).unloaded, [GPT.key]);
@@ -367,6 +428,9 @@ describe("waiting for the server", () => {
   });
 
   it("gives up at the deadline with TIMEOUT", async () => {
-    await rejectsWith(new LMStudioClient({ baseUrl: await closedPortUrl() }).waitForServer({ timeoutMs: 300 }), "TIMEOUT");
+    await rejectsWith(
+      new LMStudioClient({ baseUrl: await closedPortUrl() }).waitForServer({ timeoutMs: 300 }),
+      "TIMEOUT",
+    );
   });
 });

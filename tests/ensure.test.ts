@@ -65,12 +65,15 @@ describe("ensureReady", () => {
 
   it("with download: false, a missing model is MODEL_NOT_FOUND with suggestions", async () => {
     const s = await sim({ models: [QWEN] });
-    await assert.rejects(ensureReady({ baseUrl: s.url, model: "qwen/qwen3-4b", download: false }), (error: unknown) => {
-      assert.ok(error instanceof LMStudioError);
-      assert.equal(error.code, "MODEL_NOT_FOUND");
-      assert.match(error.message, /Did you mean: qwen\/qwen3-4b-2507/);
-      return true;
-    });
+    await assert.rejects(
+      ensureReady({ baseUrl: s.url, model: "qwen/qwen3-4b", download: false }),
+      (error: unknown) => {
+        assert.ok(error instanceof LMStudioError);
+        assert.equal(error.code, "MODEL_NOT_FOUND");
+        assert.match(error.message, /Did you mean: qwen\/qwen3-4b-2507/);
+        return true;
+      },
+    );
   });
 
   it("with load: false, stops once the model is present", async () => {
@@ -95,7 +98,12 @@ describe("ensureReady", () => {
   it("keeps the shared download going while one caller aborts", async () => {
     const s = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 24_000_000_000 } });
     const controller = new AbortController();
-    const quitter = ensureReady({ baseUrl: s.url, model: GPT.key, pollIntervalMs: 20, signal: controller.signal });
+    const quitter = ensureReady({
+      baseUrl: s.url,
+      model: GPT.key,
+      pollIntervalMs: 20,
+      signal: controller.signal,
+    });
     const stayer = ensureReady({ baseUrl: s.url, model: GPT.key, pollIntervalMs: 20 });
     setTimeout(() => controller.abort(), 100);
     await assert.rejects(quitter, { code: "INTERRUPTED" });
@@ -104,22 +112,33 @@ describe("ensureReady", () => {
 
   it("honours one overall deadline", async () => {
     const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
-    await assert.rejects(ensureReady({ baseUrl: s.url, model: GPT.key, timeoutMs: 300, pollIntervalMs: 20 }), {
-      code: "TIMEOUT",
-    });
+    await assert.rejects(
+      ensureReady({ baseUrl: s.url, model: GPT.key, timeoutMs: 300, pollIntervalMs: 20 }),
+      {
+        code: "TIMEOUT",
+      },
+    );
   });
 
   it("starts the server with lms when asked and the server is down", async () => {
     const s = await sim({ models: [GPT], serverRunning: false });
     const lms = await createFakeLms({ simulator: s });
     after(() => lms.cleanup());
-    const result = await ensureReady({ baseUrl: s.url, model: GPT.key, startServer: true, lmsPath: lms.path, env: () => undefined });
+    const result = await ensureReady({
+      baseUrl: s.url,
+      model: GPT.key,
+      startServer: true,
+      lmsPath: lms.path,
+      env: () => undefined,
+    });
     assert.deepEqual(result.actions, ["check", "start-server", "list", "load"]);
     assert.ok(lms.calls().some((argv) => argv[0] === "server" && argv[1] === "start"));
   });
 
   it("without startServer, a down server is SERVER_UNREACHABLE", async () => {
-    await assert.rejects(ensureReady({ baseUrl: await closedPortUrl(), model: GPT.key }), { code: "SERVER_UNREACHABLE" });
+    await assert.rejects(ensureReady({ baseUrl: await closedPortUrl(), model: GPT.key }), {
+      code: "SERVER_UNREACHABLE",
+    });
   });
 
   it("downloads with lms get on a local LM Studio 0.3 (no REST v1)", async () => {
@@ -154,23 +173,35 @@ describe("ensureOssReady (the seed's semantics)", () => {
     const s = await sim({ models: [GPT] });
     const warnings: string[] = [];
     s.failNextLoad(GPT.key, "Not enough memory");
-    const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, { onWarning: (m) => warnings.push(m) });
+    const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, {
+      onWarning: (m) => warnings.push(m),
+    });
     assert.equal(await handle.load, null);
-    assert.ok(warnings.some((w) => /Failed to load model openai\/gpt-oss-20b: .*Not enough memory/.test(w)), warnings.join("\n"));
+    assert.ok(
+      warnings.some((w) => /Failed to load model openai\/gpt-oss-20b: .*Not enough memory/.test(w)),
+      warnings.join("\n"),
+    );
   });
 
   it("warns (not fails) when the model listing is malformed, then still loads", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] }, times: 1 });
     const warnings: string[] = [];
-    const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, { onWarning: (m) => warnings.push(m) });
-    assert.ok(warnings.some((w) => w.startsWith("Failed to query local models from LM Studio:")), warnings.join("\n"));
+    const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, {
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.ok(
+      warnings.some((w) => w.startsWith("Failed to query local models from LM Studio:")),
+      warnings.join("\n"),
+    );
     assert.equal((await handle.load)?.instanceId, GPT.key);
   });
 
   it("a failed download is fatal", async () => {
     const s = await sim({ catalog: [GPT] });
     s.failNextDownload(GPT.key, 0.5);
-    await assert.rejects(ensureOssReady({ baseUrl: s.url }, { pollIntervalMs: 20 }), { code: "DOWNLOAD_FAILED" });
+    await assert.rejects(ensureOssReady({ baseUrl: s.url }, { pollIntervalMs: 20 }), {
+      code: "DOWNLOAD_FAILED",
+    });
   });
 });

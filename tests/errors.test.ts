@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ERROR_CODES, exitCodeFor, LMStudioError, redactSecrets, registerSecret, toLMStudioError } from "../src/errors.ts";
+import {
+  ERROR_CODES,
+  exitCodeFor,
+  LMStudioError,
+  redactSecrets,
+  registerSecret,
+  toLMStudioError,
+} from "../src/errors.ts";
 
 describe("exit codes follow the CLI contract", () => {
   it("maps every code to its documented exit code", () => {
@@ -69,7 +76,11 @@ describe("toLMStudioError", () => {
   });
 
   it("serialises to the JSON error shape of the CLI contract", () => {
-    assert.deepEqual(new LMStudioError("USAGE", "bad", { hint: "fix" }).toJSON(), { code: "USAGE", message: "bad", hint: "fix" });
+    assert.deepEqual(new LMStudioError("USAGE", "bad", { hint: "fix" }).toJSON(), {
+      code: "USAGE",
+      message: "bad",
+      hint: "fix",
+    });
     assert.deepEqual(new LMStudioError("USAGE", "bad").toJSON(), { code: "USAGE", message: "bad" });
   });
 });

@@ -26,7 +26,10 @@ const models = [
   model("openai/gpt-oss-20b", {
     variants: ["openai/gpt-oss-20b@mxfp4"],
     loaded: true,
-    instances: [{ id: "openai/gpt-oss-20b", contextLength: 4096 }, { id: "openai/gpt-oss-20b:2", contextLength: 8192 }],
+    instances: [{ id: "openai/gpt-oss-20b", contextLength: 4096 }, {
+      id: "openai/gpt-oss-20b:2",
+      contextLength: 8192,
+    }],
   }),
   model("qwen/qwen3-4b-2507", { variants: ["qwen/qwen3-4b-2507@q4_k_m", "qwen/qwen3-4b-2507@q8_0"] }),
   model("llama-3.2-1b-instruct", { publisher: "lmstudio-community" }),
@@ -37,7 +40,10 @@ const models = [
 describe("matchModel", () => {
   it("prefers the exact id", () => {
     assert.deepEqual(
-      { id: matchModel("openai/gpt-oss-20b", models).model?.id, kind: matchModel("openai/gpt-oss-20b", models).kind },
+      {
+        id: matchModel("openai/gpt-oss-20b", models).model?.id,
+        kind: matchModel("openai/gpt-oss-20b", models).kind,
+      },
       { id: "openai/gpt-oss-20b", kind: "exact" },
     );
   });
@@ -65,14 +71,20 @@ describe("matchModel", () => {
   });
 
   it("accepts a publisher prefix for a bare-key model only when the publisher agrees", () => {
-    assert.equal(matchModel("lmstudio-community/llama-3.2-1b-instruct", models).model?.id, "llama-3.2-1b-instruct");
+    assert.equal(
+      matchModel("lmstudio-community/llama-3.2-1b-instruct", models).model?.id,
+      "llama-3.2-1b-instruct",
+    );
     assert.equal(matchModel("meta/llama-3.2-1b-instruct", models).model, undefined);
   });
 
   it("never picks one of two same-named models from different publishers", () => {
     const result = matchModel("gemma-3-12b-it", models);
     assert.equal(result.model, undefined);
-    assert.deepEqual(result.ambiguous?.map((m) => m.id).sort(), ["google/gemma-3-12b-it", "lmstudio-community/gemma-3-12b-it"]);
+    assert.deepEqual(result.ambiguous?.map((m) => m.id).sort(), [
+      "google/gemma-3-12b-it",
+      "lmstudio-community/gemma-3-12b-it",
+    ]);
   });
 
   it("does not treat a different size of the same family as a match, but suggests it", () => {
@@ -88,7 +100,10 @@ describe("matchModel", () => {
 
 describe("suggestModels", () => {
   it("suggests close names, best first, at most three", () => {
-    assert.deepEqual(suggestModels("qwen3-4b", ["qwen/qwen3-4b-2507", "qwen/qwen3-8b", "x/unrelated-model"]), ["qwen/qwen3-4b-2507", "qwen/qwen3-8b"]);
+    assert.deepEqual(
+      suggestModels("qwen3-4b", ["qwen/qwen3-4b-2507", "qwen/qwen3-8b", "x/unrelated-model"]),
+      ["qwen/qwen3-4b-2507", "qwen/qwen3-8b"],
+    );
     assert.deepEqual(suggestModels("zzzzzzzz", ["qwen/qwen3-4b-2507"]), []);
   });
 });

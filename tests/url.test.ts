@@ -57,7 +57,15 @@ describe("normalizeBaseUrl", () => {
 
 describe("isLocalServer", () => {
   it("counts loopback names and addresses as local", () => {
-    for (const url of ["http://localhost:1234", "http://127.0.0.1:1", "http://127.8.9.10:1", "http://[::1]:1234", "http://app.localhost:1"]) {
+    for (
+      const url of [
+        "http://localhost:1234",
+        "http://127.0.0.1:1",
+        "http://127.8.9.10:1",
+        "http://[::1]:1234",
+        "http://app.localhost:1",
+      ]
+    ) {
       assert.equal(isLocalServer(url, []), true, url);
     }
   });
