@@ -124,7 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout(`${VERSION}\n`);
       return 0;
     }
-    const color = tty && !args.noColor && !noColorRequested();
+    const color = tty && !args.noColor && !noColorRequested(env);
     // A terminal that reports no width (some CI ptys) cannot show a bar: plain lines instead.
     const bars = tty && (io.stderrColumns ?? stderrColumns()) > 0;
     reporter = createReporter({ write: io.stderr, tty: bars, color, quiet: args.quiet });
@@ -164,7 +164,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout(`${JSON.stringify(doc)}\n`);
     }
     if (!args?.quiet) {
-      const color = tty && !(args?.noColor ?? false) && !noColorRequested();
+      const color = tty && !(args?.noColor ?? false) && !noColorRequested(env);
       const red = (t: string) => color ? `\x1b[31m${t}\x1b[0m` : t;
       io.stderr(`${red("error:")} ${error.message}\n`);
       if (error.hint) io.stderr(`  hint: ${error.hint}\n`);

@@ -133,13 +133,13 @@ export function stderrIsTTY(): boolean {
  * const colour = !noColorRequested();
  * ```
  */
-export function noColorRequested(): boolean {
-  const force = getEnv("FORCE_COLOR");
+export function noColorRequested(env: EnvReader = getEnv): boolean {
+  const force = env("FORCE_COLOR");
   if (force !== undefined && force !== "" && force !== "0") return false;
-  if (denoGlobal()?.noColor === true) return true;
-  const noColor = getEnv("NO_COLOR");
+  if (env === getEnv && denoGlobal()?.noColor === true) return true;
+  const noColor = env("NO_COLOR");
   if (noColor !== undefined && noColor !== "") return true;
-  return getEnv("TERM") === "dumb";
+  return env("TERM") === "dumb";
 }
 
 /**

@@ -310,6 +310,22 @@ describe("CLI: ensure, download, load, unload", () => {
     assert.ok(lms.calls().some((argv) => argv.slice(0, 2).join(" ") === "server start"));
   });
 
+  it("--no-color and NO_COLOR keep escape codes out of a TTY's error lines", async () => {
+    const url = await closedPortUrl();
+    const coloured = await cli(["check", "--url", url], {}, { stderrIsTTY: true, stderrColumns: 80 });
+    assert.match(coloured.stderr, /\x1b\[31m/);
+    const flag = await cli(["check", "--url", url, "--no-color"], {}, {
+      stderrIsTTY: true,
+      stderrColumns: 80,
+    });
+    assert.doesNotMatch(flag.stderr, /\x1b\[/);
+    const env = await cli(["check", "--url", url], { NO_COLOR: "1" }, {
+      stderrIsTTY: true,
+      stderrColumns: 80,
+    });
+    assert.doesNotMatch(env.stderr, /\x1b\[/);
+  });
+
   it("--quiet says nothing on stderr on success", async () => {
     const s = await sim({ models: [GPT] });
     const run = await cli(["ensure", GPT.key, "-q", "--url", s.url]);
@@ -333,6 +349,60 @@ describe("CLI as a subprocess on this runtime", () => {
     const refused = await runCliProcess(["check", "--json", "--url", await closedPortUrl()]);
     assert.equal(refused.code, 3);
     assert.equal(JSON.parse(refused.stdout).error.code, "SERVER_UNREACHABLE");
+  });
+
+  it("every command and every exit code, as a real process", async () => {
+    const token = "sk-lm-ProcTok1:abcdefghij0123456789";
+    const s = await sim({
+      models: [GPT, QWEN],
+      loaded: [QWEN.key],
+      catalog: [GPT, { key: "x/y" }],
+      download: FAST,
+    });
+    const secured = await sim({ models: [GPT], auth: { token } });
+    const failing = await sim({ models: [GPT], catalog: [{ key: "a/b" }] });
+    failing.failNextDownload("a/b", 0.1);
+    failing.failNextLoad(GPT.key, "boom");
+    const hung = await sim({ models: [GPT] });
+    hung.inject({ match: "/api/v1/models", kind: "hang" });
+    const broken = await sim({ models: [GPT] });
+    broken.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 7 }] } });
+    const lms = await createFakeLms({});
+    try {
+      const refused = await closedPortUrl();
+      const cases: [string[], number, Record<string, string>?][] = [
+        [["check", "--url", s.url], 0],
+        [["models", "--url", s.url], 0],
+        [["ensure", QWEN.key, "--url", s.url], 0],
+        [["download", "x/y", "--url", s.url], 0],
+        [["load", GPT.key, "--url", s.url], 0],
+        [["unload", "--all", "--url", s.url], 0],
+        [["wait", "--url", s.url, "--timeout", "5s"], 0],
+        [["which-lms", "--lms", lms.path], 0],
+        [["models", "--url", broken.url], 1],
+        [["check", "--url", "ftp://x"], 2],
+        [["check", "--url", refused], 3],
+        [["check", "--url", secured.url], 4],
+        [["ensure", "nobody/none", "--no-download", "--url", s.url], 5],
+        [["download", "a/b", "--url", failing.url], 6],
+        [["load", GPT.key, "--url", failing.url], 7],
+        [["which-lms"], 8, { PATH: "/nonexistent", HOME: "/nonexistent" }],
+        [["check", "--url", hung.url, "--timeout", "300ms"], 124],
+      ];
+      const runs = await Promise.all(
+        cases.map(([args, _, env]) => runCliProcess([...args, "--json"], { env: { NO_COLOR: "1", ...env } })),
+      );
+      cases.forEach(([args, code], i) => {
+        const run = runs[i];
+        assert.equal(run.code, code, `${args.join(" ")}: ${run.stderr}`);
+        const doc = JSON.parse(run.stdout);
+        assert.equal(doc.ok, code === 0);
+        assert.equal(doc.command, args[0]);
+        if (code !== 0) assert.equal(typeof doc.error.code, "string");
+      });
+    } finally {
+      await lms.cleanup();
+    }
   });
 
   it("ensure with a download through lms get (LM Studio 0.3), plain progress lines when piped", async () => {
