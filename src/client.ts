@@ -226,16 +226,15 @@ export class LMStudioClient {
    */
   check(options: CallOptions = {}): Promise<ServerStatus> {
     return withDeadline(`Checking ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.check, async (signal) => {
-      // A check always asks afresh: the server may have changed since the last call.
-      this.#detection = undefined;
-      const detection = await this.#detect(signal);
-      return {
-        reachable: true,
-        api: detection.api,
-        baseUrl: this.baseUrl,
-        authenticated: !!this.#http.token,
-      };
+      return await this.#freshStatus(signal);
     });
+  }
+
+  /** Detects afresh (the server may have changed since the last call) and reports the status. */
+  async #freshStatus(signal: AbortSignal): Promise<ServerStatus> {
+    this.#detection = undefined;
+    const detection = await this.#detect(signal);
+    return { reachable: true, api: detection.api, baseUrl: this.baseUrl, authenticated: !!this.#http.token };
   }
 
   /**
@@ -887,14 +886,7 @@ export class LMStudioClient {
       let delay = 100;
       for (let attempt = 1;; attempt++) {
         try {
-          this.#detection = undefined;
-          const detection = await this.#detect(signal);
-          return {
-            reachable: true,
-            api: detection.api,
-            baseUrl: this.baseUrl,
-            authenticated: !!this.#http.token,
-          };
+          return await this.#freshStatus(signal);
         } catch (error) {
           if (!(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
           options.onRetry?.(attempt, error);
