@@ -91,6 +91,7 @@ export { type MatchKind, matchModel, type ModelMatchResult, suggestModels } from
 export type { DownloadProgress, LoadProgress } from "./src/progress.ts";
 export {
   detectRuntime,
+  envDenied,
   type EnvReader,
   getEnv,
   homeDir,

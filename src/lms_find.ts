@@ -16,7 +16,7 @@
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import nodePath from "node:path";
 import { LMStudioError } from "./errors.ts";
-import { type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
+import { envDenied, type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
 
 /**
  * How {@linkcode findLms} found `lms`.
@@ -255,7 +255,12 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
     `Could not find the LM Studio CLI (lms). Looked in: LMSTUDIO_LMS_PATH (unset), ${
       looked.join(", ")
     }.${skipped}`,
-    { hint: `${LMS_INSTALL_HINT}.` },
+    {
+      hint: envDenied()
+        ? "Deno is not allowed to read the environment, so PATH and the home folder are unknown: run with " +
+          "--allow-env --allow-read --allow-run (or -A), or pass --lms <path>."
+        : `${LMS_INSTALL_HINT}.`,
+    },
   );
 }
 

@@ -68,6 +68,25 @@ export function getEnv(name: string): string | undefined {
   }
 }
 
+/**
+ * Whether the runtime refuses to let us read the environment (Deno without `--allow-env`), as
+ * opposed to a variable simply being unset. Used to turn "not found" errors into permission hints.
+ *
+ * @example
+ * ```ts
+ * import { envDenied } from "@vtcode/lmstudio";
+ * if (envDenied()) console.error("run with --allow-env");
+ * ```
+ */
+export function envDenied(): boolean {
+  try {
+    void process.env.PATH;
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A snapshot of the environment variables this package reads; used where env is injectable. */
 export type EnvReader = (name: string) => string | undefined;
 
