@@ -748,7 +748,9 @@ export class LMStudioClient {
         },
       );
     }
-    const answered = (answer.json as { model?: unknown } | undefined)?.model;
+    // A 200 that is not JSON (an HTML page, an empty body) is no proof that anything loaded.
+    if (!isObjectJson(answer.json)) throw notAnObject(answer);
+    const answered = (answer.json as { model?: unknown }).model;
     // With one model loaded, LM Studio answers with it whatever was asked: that is not a load.
     if (typeof answered === "string" && answered.replace(/:\d+$/, "").toLowerCase() !== name.toLowerCase()) {
       throw new LMStudioError(
@@ -833,6 +835,8 @@ export class LMStudioClient {
             },
           );
         }
+        // LM Studio answers `{"instance_id": ...}`; anything else does not say it unloaded.
+        if (!isObjectJson(answer.json)) throw notAnObject(answer);
       }
       return { unloaded: ids };
     });
@@ -900,6 +904,20 @@ export class LMStudioClient {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A success status whose body is not the JSON object LM Studio sends (HTML, empty, text). */
+function notAnObject(answer: HttpAnswer): LMStudioError {
+  const what = answer.text.trim() === "" ? "empty body" : "not a JSON object";
+  return new LMStudioError("INVALID_RESPONSE", `Malformed answer from ${answer.endpoint}: ${what}`, {
+    status: answer.status,
+    endpoint: answer.endpoint,
+    hint: "Check that --url points at LM Studio and that its server is healthy.",
+  });
+}
+
+function isObjectJson(json: unknown): boolean {
+  return json !== null && typeof json === "object" && !Array.isArray(json);
 }
 
 function isObjectWith(json: unknown, key: string): boolean {
