@@ -346,6 +346,7 @@ export class Lms {
         hint: "Use off, max, or a ratio between 0 and 1 such as 0.5.",
       });
     }
+    const started = Date.now();
     const args = ["load", "-y", model];
     if (options.ttlSeconds !== undefined) args.push("--ttl", String(options.ttlSeconds));
     if (options.contextLength !== undefined) args.push("--context-length", String(options.contextLength));
@@ -374,23 +375,46 @@ export class Lms {
     const said = stripAnsi(`${result.stderr}\n${result.stdout}`);
     const identifier = /use the identifier "([^"\r\n]+)"/i.exec(said)?.[1];
     if (identifier) return { identifier };
-    return { identifier: await this.#guessIdentifier(model, options) };
+    return { identifier: await this.#guessIdentifier(model, options, started) };
   }
 
-  /** For an `lms` that did not print the identifier: the newest matching instance in `ps`. */
-  async #guessIdentifier(model: string, options: LmsLoadOptions): Promise<string> {
-    if (options.identifier !== undefined) return options.identifier;
+  /**
+   * For an `lms` that did not print the identifier: the newest matching instance in `ps`. An `lms`
+   * that exited 0 without loading anything is a failure, not a success with a made-up identifier.
+   */
+  async #guessIdentifier(model: string, options: LmsLoadOptions, started: number): Promise<string> {
     let instances: LmsLoadedInstance[];
     try {
-      instances = await this.ps({ signal: options.signal });
-    } catch {
-      return model;
+      const left = options.timeoutMs === undefined
+        ? undefined
+        : Math.max(1, options.timeoutMs - (Date.now() - started));
+      instances = await this.ps({ signal: options.signal, timeoutMs: left });
+    } catch (error) {
+      // An abort or the deadline must still be reported as such; any other trouble with `ps`
+      // leaves us trusting lms's exit code.
+      if (error instanceof LMStudioError && (error.code === "TIMEOUT" || error.code === "INTERRUPTED")) {
+        throw error;
+      }
+      return options.identifier ?? model;
     }
     const suffix = (id: string) => Number(/:(\d+)$/.exec(id)?.[1] ?? 1);
     const matches = instances
-      .filter((i) => i.modelKey === model || i.identifier === model || i.identifier.startsWith(`${model}:`))
+      .filter((i) =>
+        options.identifier !== undefined
+          ? i.identifier === options.identifier
+          : i.modelKey === model || i.identifier === model || i.identifier.startsWith(`${model}:`)
+      )
       .sort((a, b) => suffix(b.identifier) - suffix(a.identifier));
-    return matches[0]?.identifier ?? model;
+    const found = matches[0]?.identifier;
+    if (found !== undefined) return found;
+    throw new LMStudioError(
+      "LOAD_FAILED",
+      `\`lms load ${model}\` exited 0 but no instance of ${options.identifier ?? model} is loaded (lms ps)`,
+      {
+        hint:
+          "Run `lms load` in a terminal to see what it does; your lms may be too old or too new for this tool.",
+      },
+    );
   }
 
   /**
@@ -618,6 +642,10 @@ export class Lms {
     throw new LMStudioError(
       "INVALID_RESPONSE",
       `\`lms --version\` printed no version: ${preview(second.stdout)}`,
+      {
+        hint:
+          "Run `lms version` in a terminal; LMSTUDIO_LMS_PATH may point at something that is not LM Studio's lms.",
+      },
     );
   }
 }
