@@ -3,8 +3,9 @@
  * (REST v1, REST v0, OpenAI `/v1/models`), liberal about unknown and missing optional fields, and
  * one normalised {@linkcode ModelInfo} shape out of them.
  *
- * zod is imported lazily: it costs ~100 ms of start-up on Node, and the readiness check does not
- * need it.
+ * zod is imported lazily, and only for a payload that fails a plain-JavaScript check of the same
+ * schema: importing zod costs 20–50 ms on every runtime (more on a cold start), and a well-formed
+ * listing (the hot path of `ensure` and `models`) does not need it. zod then names the bad field.
  *
  * @module
  */
@@ -110,6 +111,85 @@ function buildSchema(z: Zod, api: ApiFamily): any {
   return z.object({ data: z.array(z.looseObject({ id: str.min(1), object: optStr, owned_by: optStr })) });
 }
 
+// The schemas above in plain JavaScript, for the hot path. They accept only what zod accepts (a
+// payload they reject goes to zod, which then accepts it or names the bad field), so the result is
+// the same either way. Written as functions, so that nothing is built at import time.
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function isKey(value: unknown): boolean {
+  return typeof value === "string" && value.length > 0;
+}
+
+function isOptString(value: unknown): boolean {
+  return value === undefined || value === null || typeof value === "string";
+}
+
+function isOptNumber(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === "number" && Number.isFinite(value));
+}
+
+function everyItem(value: unknown, check: (item: unknown) => boolean): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (!check(value[i])) return false;
+  return true;
+}
+
+function allOptStrings(entry: Record<string, unknown>, keys: readonly string[]): boolean {
+  for (const key of keys) if (!isOptString(entry[key])) return false;
+  return true;
+}
+
+const V1_STRINGS = [
+  "type",
+  "publisher",
+  "display_name",
+  "architecture",
+  "params_string",
+  "format",
+  "selected_variant",
+];
+const V0_STRINGS = ["type", "publisher", "arch", "compatibility_type", "quantization", "state"];
+
+function isV1Instance(value: unknown): boolean {
+  if (!isRecord(value) || !isKey(value.id)) return false;
+  const config = value.config;
+  return config === undefined || config === null || (isRecord(config) && isOptNumber(config.context_length));
+}
+
+function isV1Model(value: unknown): boolean {
+  if (!isRecord(value) || !isKey(value.key) || !allOptStrings(value, V1_STRINGS)) return false;
+  if (!isOptNumber(value.size_bytes) || !isOptNumber(value.max_context_length)) return false;
+  const q = value.quantization;
+  if (
+    q !== undefined && q !== null && !(isRecord(q) && isOptString(q.name) && isOptNumber(q.bits_per_weight))
+  ) {
+    return false;
+  }
+  const instances = value.loaded_instances;
+  if (instances !== undefined && instances !== null && !everyItem(instances, isV1Instance)) return false;
+  const variants = value.variants;
+  return variants === undefined || variants === null || everyItem(variants, (v) => typeof v === "string");
+}
+
+function isV0Model(value: unknown): boolean {
+  return isRecord(value) && isKey(value.id) && allOptStrings(value, V0_STRINGS) &&
+    isOptNumber(value.max_context_length) && isOptNumber(value.loaded_context_length);
+}
+
+function isOpenAiModel(value: unknown): boolean {
+  return isRecord(value) && isKey(value.id) && isOptString(value.object) && isOptString(value.owned_by);
+}
+
+/** Whether a listing certainly passes the zod schema of its family (false: ask zod). */
+function conforms(api: ApiFamily, json: unknown): boolean {
+  if (!isRecord(json)) return false;
+  if (api === "v1") return everyItem(json.models, isV1Model);
+  return everyItem(json.data, api === "v0" ? isV0Model : isOpenAiModel);
+}
+
 function normaliseType(type: string | null | undefined): "llm" | "embedding" | null {
   if (type === "llm" || type === "vlm") return "llm";
   if (type === "embedding" || type === "embeddings") return "embedding";
@@ -135,27 +215,37 @@ export const MODELS_PATH: Readonly<Record<ApiFamily, string>> = {
  * ```
  */
 export async function parseModelList(api: ApiFamily, json: unknown): Promise<ModelInfo[]> {
-  const z = await loadZod();
-  let schema = schemaCache.get(api);
-  if (!schema) {
-    schema = buildSchema(z, api);
-    schemaCache.set(api, schema);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path?.length ? issue.path.join(".") : "(root)";
-    throw new LMStudioError(
-      "INVALID_RESPONSE",
-      `Malformed answer from GET ${MODELS_PATH[api]}: field ${field}: ${issue?.message ?? "invalid"}`,
-      {
-        hint: "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
-        endpoint: `GET ${MODELS_PATH[api]}`,
-      },
-    );
-  }
   // deno-lint-ignore no-explicit-any
-  const data: any = parsed.data;
+  let data: any = json;
+  if (!conforms(api, json)) {
+    const z = await loadZod();
+    let schema = schemaCache.get(api);
+    if (!schema) {
+      schema = buildSchema(z, api);
+      schemaCache.set(api, schema);
+    }
+    const parsed = schema.safeParse(json);
+    if (parsed.success) data = parsed.data;
+    else throw malformed(api, parsed.error.issues[0]);
+  }
+  return normalise(api, data);
+}
+
+// deno-lint-ignore no-explicit-any
+function malformed(api: ApiFamily, issue: any): LMStudioError {
+  const field = issue?.path?.length ? issue.path.join(".") : "(root)";
+  return new LMStudioError(
+    "INVALID_RESPONSE",
+    `Malformed answer from GET ${MODELS_PATH[api]}: field ${field}: ${issue?.message ?? "invalid"}`,
+    {
+      hint: "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
+      endpoint: `GET ${MODELS_PATH[api]}`,
+    },
+  );
+}
+
+// deno-lint-ignore no-explicit-any
+function normalise(api: ApiFamily, data: any): ModelInfo[] {
   if (api === "v1") {
     // deno-lint-ignore no-explicit-any
     return data.models.map((m: any): ModelInfo => {
