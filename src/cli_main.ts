@@ -108,7 +108,10 @@ function publicModel(model: ModelInfo): Record<string, unknown> {
  */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const env = io.env ?? getEnv;
-  const tty = io.stderrIsTTY ?? stderrIsTTY();
+  // Asked only when something goes to stderr: a successful `check --json` never writes there, and
+  // on Bun the question alone costs ~9 ms (it builds process.stderr).
+  let ttyAnswer: boolean | undefined;
+  const tty = () => (ttyAnswer ??= io.stderrIsTTY ?? stderrIsTTY());
   let args: CliArgs | undefined;
   let baseUrl = "http://localhost:1234";
   let reporter: Reporter | undefined;
@@ -124,10 +127,23 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout(`${VERSION}\n`);
       return 0;
     }
-    const color = tty && !args.noColor && !noColorRequested(env);
-    // A terminal that reports no width (some CI ptys) cannot show a bar: plain lines instead.
-    const bars = tty && (io.stderrColumns ?? stderrColumns()) > 0;
-    reporter = createReporter({ write: io.stderr, tty: bars, color, quiet: args.quiet });
+    const parsed = args;
+    let shown: Reporter | undefined;
+    const show = (): Reporter => {
+      if (!shown) {
+        const color = !parsed.quiet && tty() && !parsed.noColor && !noColorRequested(env);
+        // A terminal that reports no width (some CI ptys) cannot show a bar: plain lines instead.
+        const bars = !parsed.quiet && tty() && (io.stderrColumns ?? stderrColumns()) > 0;
+        shown = createReporter({ write: io.stderr, tty: bars, color, quiet: parsed.quiet });
+      }
+      return shown;
+    };
+    // Made on first use, so that a run that has nothing to say never probes the terminal.
+    reporter = {
+      event: (event) => show().event(event),
+      note: (text) => show().note(text),
+      finish: async () => await shown?.finish(),
+    };
     if (args.token) registerSecret(args.token);
     const config = loadConfig({
       env,
@@ -138,6 +154,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     const client = new LMStudioClient({
       baseUrl,
       apiToken: config.apiToken,
+      apiTokenSource: config.sources.apiToken === "env" ? config.apiTokenEnv : "--token",
       lmsPath: config.lmsPath,
       env,
     });
@@ -164,7 +181,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       io.stdout(`${JSON.stringify(doc)}\n`);
     }
     if (!args?.quiet) {
-      const color = tty && !(args?.noColor ?? false) && !noColorRequested(env);
+      const color = tty() && !(args?.noColor ?? false) && !noColorRequested(env);
       const red = (t: string) => color ? `\x1b[31m${t}\x1b[0m` : t;
       io.stderr(`${red("error:")} ${error.message}\n`);
       if (error.hint) io.stderr(`  hint: ${error.hint}\n`);

@@ -31,6 +31,11 @@ export interface LMStudioClientOptions {
   baseUrl?: string;
   /** Bearer token for servers with authentication on. Default: `LM_API_TOKEN`. Never printed. */
   apiToken?: string;
+  /**
+   * Where `apiToken` came from, named in hints (e.g. `--token` or the variable's name; never the
+   * value). Default: `--token` for an explicit token, else `LM_API_TOKEN`.
+   */
+  apiTokenSource?: string;
   /** The `fetch` to use (default: the global one). */
   fetch?: FetchLike;
   /** Where to read environment variables (default: the process environment). */
@@ -175,13 +180,31 @@ export class LMStudioClient {
       return value === undefined || value.trim() === "" ? undefined : value;
     };
     this.baseUrl = normalizeBaseUrl(options.baseUrl ?? fromEnv("LMSTUDIO_URL") ?? DEFAULT_BASE_URL);
-    const token = options.apiToken ?? fromEnv("LM_API_TOKEN");
+    const given = options.apiToken ?? fromEnv("LM_API_TOKEN");
+    registerSecret(given);
+    // Surrounding whitespace (a token read from a file) is not part of it; fetch would drop it too.
+    const token = given?.trim();
     registerSecret(token);
+    const tokenSource = options.apiTokenSource ??
+      (options.apiToken !== undefined ? "--token" : "LM_API_TOKEN");
+    // A line break or control character cannot go into a header: fetch would fail before sending,
+    // which would read as "server unreachable". Say what is wrong instead.
+    // deno-lint-ignore no-control-regex
+    if (token !== undefined && /[\u0000-\u001f\u007f-\u009f\u0100-\uffff]/.test(token)) {
+      throw new LMStudioError(
+        "USAGE",
+        `The API token from ${tokenSource} contains a line break, a control character or a character that cannot go into an HTTP header`,
+        {
+          hint:
+            `Give ${tokenSource} the token alone (sk-lm-...), as LM Studio shows it in Developer → Server Settings → Manage Tokens.`,
+        },
+      );
+    }
     const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
     this.#http = {
       baseUrl: this.baseUrl,
       token: token === "" ? undefined : token,
-      tokenSource: options.apiToken !== undefined ? "--token" : "LM_API_TOKEN",
+      tokenSource,
       fetch: fetchImpl,
     };
     this.#lmsPath = options.lmsPath ?? fromEnv("LMSTUDIO_LMS_PATH");
