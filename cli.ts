@@ -15,6 +15,7 @@
 import process from "node:process";
 import { runCli } from "./src/cli_main.ts";
 import { LMStudioError } from "./src/errors.ts";
+import { stdoutWriter } from "./src/runtime.ts";
 
 const controller = new AbortController();
 let interrupted = false;
@@ -25,10 +26,12 @@ process.on("SIGINT", () => {
   controller.abort(new LMStudioError("INTERRUPTED", "Interrupted (SIGINT)"));
 });
 
+const stdout = stdoutWriter();
 const code = await runCli(process.argv.slice(2), {
-  stdout: (text) => void process.stdout.write(text),
+  stdout: (text) => stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   signal: controller.signal,
 });
 // Exit once stdout has flushed; nothing else (sockets, timers) may keep the process alive.
-process.stdout.write("", () => process.exit(code));
+await stdout.flush();
+process.exit(code);

@@ -161,6 +161,52 @@ export function noColorRequested(env: EnvReader = getEnv): boolean {
   return env("TERM") === "dumb";
 }
 
+interface BunGlobal {
+  version?: string;
+  stdout?: unknown;
+  write?: (destination: unknown, data: string) => Promise<number>;
+}
+
+/** Writes text to stdout in order; `flush()` resolves once everything written so far is out. */
+export interface StdoutWriter {
+  /** Queues text for stdout. */
+  write(text: string): void;
+  /** Resolves when every write so far has reached stdout. */
+  flush(): Promise<void>;
+}
+
+/**
+ * A writer for stdout. On Bun it uses Bun's own `Bun.write(Bun.stdout, ...)`: Bun builds
+ * `process.stdout` as a Node stream in JavaScript on first use, which costs ~9 ms of a CLI run that
+ * takes ~25 ms. Elsewhere it is `process.stdout`.
+ *
+ * @example
+ * ```ts
+ * import { stdoutWriter } from "./runtime.ts";
+ * const out = stdoutWriter();
+ * out.write("ready\n");
+ * await out.flush();
+ * ```
+ */
+export function stdoutWriter(): StdoutWriter {
+  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+  const write = bun?.write;
+  if (write && bun.stdout !== undefined) {
+    let queue: Promise<unknown> = Promise.resolve();
+    return {
+      write(text) {
+        // A closed stdout (`| head`) ends the output, as it does for a Node stream, without a crash.
+        queue = queue.then(() => write(bun.stdout, text)).catch(() => {});
+      },
+      flush: () => queue.then(() => {}),
+    };
+  }
+  return {
+    write: (text) => void process.stdout.write(text),
+    flush: () => new Promise<void>((done) => process.stdout.write("", () => done())),
+  };
+}
+
 /**
  * The width of the terminal behind stderr, or 0 when it is not a terminal or reports no size.
  *
