@@ -87,8 +87,24 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-function usage(message: string): LMStudioError {
-  return new LMStudioError("USAGE", message, { hint: "Run `vtcode-lmstudio --help` for usage." });
+// C0/C1 controls, line/paragraph separators and bidi overrides (as in model_name.ts): a message
+// shows them escaped, so a hostile argument cannot move the cursor, forge a line or reorder text.
+// deno-lint-ignore no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** A message made safe for a terminal: unprintable characters escaped, at most 400 characters. */
+function clean(text: string): string {
+  const escaped = text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length > 400 ? `${escaped.slice(0, 399)}…` : escaped;
+}
+
+/** An argument as a message quotes it: JSON-quoted, at most 60 characters of it. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+function usage(message: string, hint = "Run `vtcode-lmstudio --help` for usage."): LMStudioError {
+  return new LMStudioError("USAGE", clean(message), { hint });
 }
 
 /**
@@ -127,17 +143,17 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const [first, ...rest] = positionals;
   if (first !== undefined) {
     if (!(CLI_COMMANDS as readonly string[]).includes(first)) {
-      throw usage(`Unknown command ${JSON.stringify(first)}; expected one of: ${CLI_COMMANDS.join(", ")}`);
+      throw usage(`Unknown command ${shown(first)}; expected one of: ${CLI_COMMANDS.join(", ")}`);
     }
     args.command = first as CliCommand;
   }
   const takesModel = ["ensure", "download", "load", "unload"].includes(args.command);
   if (rest.length > (takesModel ? 1 : 0)) {
-    throw usage(`Too many arguments for ${args.command}: ${rest.join(" ")}`);
+    throw usage(`Too many arguments for ${args.command}: ${rest.map(shown).join(" ")}`);
   }
   const positionalModel = rest[0];
   if (positionalModel !== undefined && values.model !== undefined && positionalModel !== values.model) {
-    throw usage(`Two different models given: ${positionalModel} and --model ${values.model}`);
+    throw usage(`Two different models given: ${shown(positionalModel)} and --model ${shown(values.model)}`);
   }
   const model = positionalModel ?? values.model;
   if (model !== undefined) {
@@ -171,12 +187,19 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (values.lms.trim() === "") throw usage("--lms is empty");
     args.lms = values.lms;
   }
-  if (values.timeout !== undefined) args.timeoutMs = parseDuration(values.timeout);
+  if (values.timeout !== undefined) {
+    try {
+      args.timeoutMs = parseDuration(values.timeout);
+    } catch (error) {
+      if (!(error instanceof LMStudioError)) throw error;
+      throw usage(`Invalid --timeout ${shown(values.timeout)}`, error.hint);
+    }
+  }
   if (values["context-length"] !== undefined) {
     const text = values["context-length"];
     const n = Number(text);
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-      throw usage(`Invalid --context-length ${JSON.stringify(text)}: expected a whole number ≥ 1`);
+      throw usage(`Invalid --context-length ${shown(text)}: expected a whole number ≥ 1`);
     }
     args.contextLength = n;
   }

@@ -31,9 +31,13 @@ const HINT =
   "Use a model key such as `qwen/qwen3-4b-2507` or `openai/gpt-oss-20b` (see `lms ls` or GET /v1/models).";
 
 function preview(name: string): string {
-  // JSON.stringify escapes control characters, so the message itself stays one clean line.
+  // JSON.stringify escapes C0 controls but not C1, the line separators or bidi overrides: those are
+  // escaped by hand, so the message itself stays one clean line that reads as what it is.
   const short = name.length > 60 ? `${name.slice(0, 60)}…` : name;
-  return JSON.stringify(short);
+  return JSON.stringify(short).replace(
+    new RegExp(FORBIDDEN.source, "g"),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**
