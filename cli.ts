@@ -12,7 +12,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { runCli } from "./src/cli_main.ts";
 import { LMStudioError } from "./src/errors.ts";
 import { stdoutWriter } from "./src/runtime.ts";

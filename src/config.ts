@@ -15,7 +15,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import process from "node:process";
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import { parseTomlDocument, type TomlDocument } from "./toml.ts";
