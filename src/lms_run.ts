@@ -18,10 +18,7 @@
  *
  * @module
  */
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { constants as osConstants } from "node:os";
-import process from "node:process";
+import type { ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { CommandContext, CommandPipeWriter, ExecuteResult } from "dax";
 import { abortReason, type CallOptions, formatMs } from "./deadline.ts";
@@ -206,8 +203,22 @@ function describeCommand(args: readonly string[]): string {
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
-function signalNumber(signal: string): number {
-  const table = osConstants?.signals as Record<string, number> | undefined;
+/** What a run needs from Node's modules, imported on the first run rather than with this module. */
+interface NodeApis {
+  spawn: typeof nodeSpawn;
+  signals: Record<string, number> | undefined;
+}
+
+let nodeApis: Promise<NodeApis> | undefined;
+function loadNodeApis(): Promise<NodeApis> {
+  nodeApis ??= Promise.all([import("node:child_process"), import("node:os")]).then(([childProcess, os]) => ({
+    spawn: childProcess.spawn,
+    signals: os.constants?.signals as Record<string, number> | undefined,
+  }));
+  return nodeApis;
+}
+
+function signalNumber(signal: string, table: Record<string, number> | undefined): number {
   return table?.[signal] ??
     ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
 }
@@ -283,6 +294,7 @@ function processGroupCommand(
   os: string,
   killGraceMs: number,
   state: RunState,
+  { spawn, signals }: NodeApis,
 ): (context: CommandContext) => Promise<ExecuteResult> {
   return async (context) => {
     if (context.signal.aborted) return { code: 130 };
@@ -377,7 +389,7 @@ function processGroupCommand(
         child.stderr?.destroy();
       }
       state.exitSignal = signal;
-      if (signal) return { code: 128 + signalNumber(signal) };
+      if (signal) return { code: 128 + signalNumber(signal, signals) };
       return { code: code ?? 1 };
     } finally {
       context.signal.removeListener(onSignal);
@@ -424,7 +436,7 @@ export async function runLms(
   const signal = options.signal;
   if (signal?.aborted) throw abortReason(signal, what);
 
-  const dax = await import("dax");
+  const [dax, node] = await Promise.all([import("dax"), loadNodeApis()]);
   if (signal?.aborted) throw abortReason(signal, what);
 
   const maxBytes = Math.max(1024, options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
@@ -483,7 +495,7 @@ export async function runLms(
     const child = new dax.CommandBuilder()
       .registerCommand(
         COMMAND_NAME,
-        processGroupCommand(lmsPath, os, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS, state),
+        processGroupCommand(lmsPath, os, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS, state, node),
       )
       .command([COMMAND_NAME, ...args])
       .env(options.env ?? {})
