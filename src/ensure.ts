@@ -298,6 +298,11 @@ export interface EnsureOssReadyOptions extends LMStudioClientOptions {
   onWarning?: (message: string, error: LMStudioError) => void;
   /** Progress of a download. */
   onDownloadProgress?: (progress: DownloadProgress) => void;
+  /**
+   * Cancels the check, the listing and the download (they reject with `INTERRUPTED`) and the
+   * background load (which then resolves `null` after a warning, as any failed load does).
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@linkcode ensureOssReady} returns: the model, the client, and the background load. */
@@ -333,10 +338,13 @@ export async function ensureOssReady(
   const client = await LMStudioClient.tryFromProvider(config, options);
   let model = requested;
   let models: ModelInfo[] | undefined;
+  const signal = options.signal;
   try {
-    models = await client.listModels();
+    models = await client.listModels({ signal });
   } catch (error) {
     const typed = toLMStudioError(error);
+    // Cancelled is not a failed listing: stop here rather than download on a guess.
+    if (signal?.aborted) throw typed;
     // Not fatal, as in the seed: later requests surface the problem if there is one.
     warn(`Failed to query local models from LM Studio: ${typed.message}.`, typed);
   }
@@ -344,10 +352,10 @@ export async function ensureOssReady(
     const match = matchModel(requested, models);
     if (match.model) model = match.model.id;
     else {
-      await client.downloadModel(requested, { onProgress: options.onDownloadProgress });
+      await client.downloadModel(requested, { onProgress: options.onDownloadProgress, signal });
     }
   }
-  const load = client.loadModel(model).catch((error: unknown) => {
+  const load = client.loadModel(model, { signal }).catch((error: unknown) => {
     const typed = toLMStudioError(error);
     warn(`Failed to load model ${model}: ${typed.message}`, typed);
     return null;
