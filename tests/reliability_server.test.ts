@@ -1,0 +1,113 @@
+/**
+ * Reliability matrix, part 1 (issue 8): every hostile answer a server can give on the endpoints we
+ * call makes the library settle within its deadline with the documented code and a hint, and never
+ * leaves an unhandled rejection. The cases live in `_reliability.ts` (the secrets suite replays them).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LMStudioClient } from "../src/client.ts";
+import { startSimulator } from "../src/testing/simulator.ts";
+import { startServer } from "./_helpers.ts";
+import {
+  assertNoUnhandledRejections,
+  collectUnhandledRejections,
+  GPT,
+  QWEN,
+  rejectsWith,
+  runServerCase,
+  SERVER_CASES,
+  TOKEN,
+} from "./_reliability.ts";
+
+collectUnhandledRejections();
+
+const groups = [...new Set(SERVER_CASES.map((c) => c.group))];
+
+describe("reliability: server answers", () => {
+  it("covers at least 30 distinct cases over every endpoint we call", () => {
+    assert.ok(SERVER_CASES.length >= 30, `${SERVER_CASES.length} cases`);
+    const names = SERVER_CASES.map((c) => `${c.group}: ${c.name}`);
+    assert.equal(new Set(names).size, names.length, "case names are distinct");
+    assert.equal(groups.length, 8);
+  });
+
+  for (const group of groups) {
+    describe(group, () => {
+      for (const c of SERVER_CASES.filter((x) => x.group === group)) {
+        it(`${c.name} → ${c.code}`, { timeout: 8000 }, async () => {
+          const { error } = await runServerCase(c);
+          // The code is the one the CLI contract maps to an exit code; the message names what failed.
+          assert.ok(error.message.length < 2000, "a bounded message");
+          await assertNoUnhandledRejections();
+        });
+      }
+    });
+  }
+});
+
+describe("reliability: redirects that are fine", () => {
+  it("follows up to 3 redirects on the server's own origin", { timeout: 8000 }, async () => {
+    const sim = await startSimulator({ models: [GPT] });
+    try {
+      const client = new LMStudioClient({ baseUrl: sim.url, env: () => undefined });
+      await client.check();
+      await client.listModels();
+      sim.inject({ match: "/api/v1/models", kind: "redirect", location: "/api/v1/models", times: 3 });
+      const models = await client.listModels({ timeoutMs: 3000 });
+      assert.deepEqual(models.map((m) => m.id), [GPT.key]);
+      // One for the check (its listing is reused once), then the first try and three redirects.
+      assert.equal(sim.requestCount("/api/v1/models"), 1 + 4);
+      sim.inject({ match: "/api/v1/models", kind: "redirect", location: "/api/v1/models", times: 4 });
+      await rejectsWith(client.listModels({ timeoutMs: 3000 }), "INVALID_RESPONSE", /redirect/i);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("never sends the token to another origin it is redirected to", { timeout: 8000 }, async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = await startServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ models: [] }));
+    });
+    const sim = await startSimulator({ models: [GPT], auth: { token: TOKEN } });
+    try {
+      const client = new LMStudioClient({ baseUrl: sim.url, apiToken: TOKEN, env: () => undefined });
+      await client.check();
+      await client.listModels();
+      sim.inject({
+        match: "/api/v1/models",
+        kind: "redirect",
+        location: `${elsewhere.url}/api/v1/models`,
+        times: 1,
+      });
+      assert.deepEqual(await client.listModels({ timeoutMs: 3000 }), []);
+      assert.deepEqual(seen, [undefined]);
+    } finally {
+      await sim.close();
+      await elsewhere.close();
+    }
+  });
+});
+
+describe("reliability: the happy path still holds next to the faults", () => {
+  it("a fault that fired once does not poison the next call", { timeout: 8000 }, async () => {
+    const sim = await startSimulator({ models: [GPT, QWEN] });
+    try {
+      const client = new LMStudioClient({ baseUrl: sim.url, env: () => undefined });
+      sim.inject({ match: "/api/v1/models", kind: "close", times: 1 });
+      await rejectsWith(client.check({ timeoutMs: 3000 }), "SERVER_UNREACHABLE");
+      assert.equal((await client.check({ timeoutMs: 3000 })).api, "v1");
+      await client.listModels({ timeoutMs: 3000 }); // uses up the check's listing
+      sim.inject({ match: "/api/v1/models", kind: "hang", times: 1 });
+      await rejectsWith(client.listModels({ timeoutMs: 300 }), "TIMEOUT");
+      assert.equal((await client.listModels({ timeoutMs: 3000 })).length, 2);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+it("reliability (server): no unhandled rejection in the whole file", async () => {
+  await assertNoUnhandledRejections();
+});
