@@ -51,7 +51,15 @@ const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 const MAX_REDIRECTS = 3;
 
 /** Kinds of transport failure, told apart portably across Deno, Bun and Node. */
-export type TransportFailure = "timeout" | "aborted" | "refused" | "dns" | "reset" | "tls" | "other";
+export type TransportFailure =
+  | "timeout"
+  | "aborted"
+  | "refused"
+  | "dns"
+  | "reset"
+  | "tls"
+  | "protocol"
+  | "other";
 
 /**
  * Classifies a rejected `fetch`: Bun puts `code` on the error, Node on `cause`, Deno only in text.
@@ -80,6 +88,14 @@ export function classifyFetchError(error: unknown): TransportFailure {
     /ECONNRESET|socket hang up|connection reset|other side closed|connection closed/i.test(text)
   ) return "reset";
   if (/certificate|tls|ssl/i.test(text)) return "tls";
+  // Something answered, but not in HTTP (an SSH banner, a database port): Node's parser codes,
+  // Bun's Malformed_HTTP_Response, Deno's hyper messages.
+  if (
+    codes.some((code) =>
+      typeof code === "string" && (code.startsWith("HPE_") || code === "Malformed_HTTP_Response")
+    ) ||
+    /does not match the HTTP|invalid HTTP|Malformed_HTTP_Response|malformed HTTP/i.test(text)
+  ) return "protocol";
   return "other";
 }
 
@@ -116,6 +132,13 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
           cause: error,
         },
       );
+    case "protocol":
+      return new LMStudioError("NOT_LMSTUDIO", `Something answers at ${where}, but it does not speak HTTP`, {
+        hint:
+          "Another kind of server is on that port: point --url / LMSTUDIO_URL at LM Studio's (default 1234).",
+        endpoint,
+        cause: error,
+      });
     case "tls":
       return new LMStudioError("SERVER_UNREACHABLE", `TLS failure talking to ${where}`, {
         hint: "Check the https certificate, or use http:// for a local server.",
