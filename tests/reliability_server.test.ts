@@ -4,6 +4,7 @@
  * leaves an unhandled rejection. The cases live in `_reliability.ts` (the secrets suite replays them).
  */
 import assert from "node:assert/strict";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
@@ -40,6 +41,35 @@ describe("reliability: server answers", () => {
           assert.ok(error.message.length < 2000, "a bounded message");
           await assertNoUnhandledRejections();
         });
+      }
+    });
+  }
+});
+
+describe("reliability: something that does not speak HTTP at all", () => {
+  for (
+    const [name, hangs] of [["an SSH banner, then close", false], [
+      "an SSH banner, then silence",
+      true,
+    ]] as const
+  ) {
+    it(`${name} → NOT_LMSTUDIO`, { timeout: 8000 }, async () => {
+      const sockets = new Set<Socket>();
+      const server = createNetServer((socket) => {
+        sockets.add(socket);
+        socket.on("error", () => {});
+        socket.write("SSH-2.0-OpenSSH_9.6\r\n");
+        if (!hangs) socket.end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const client = new LMStudioClient({ baseUrl: `http://127.0.0.1:${port}`, env: () => undefined });
+        await rejectsWith(client.check({ timeoutMs: 500 }), "NOT_LMSTUDIO", /does not speak HTTP/);
+        await assertNoUnhandledRejections();
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
       }
     });
   }
