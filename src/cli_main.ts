@@ -7,7 +7,7 @@
 import { type CliArgs, parseCliArgs } from "./cli_args.ts";
 import { createReporter, formatBytes, type Reporter } from "./cli_reporter.ts";
 import { LMStudioClient } from "./client.ts";
-import { loadConfig } from "./config.ts";
+import { DEFAULT_API_TOKEN_ENV, loadConfig } from "./config.ts";
 import { DEFAULT_TIMEOUTS } from "./deadline.ts";
 import { ensureReady } from "./ensure.ts";
 import { LMStudioError, redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
@@ -117,6 +117,13 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
   const command = () => args?.command ?? "check";
+  // Known before parsing, so that a usage error quoting a misplaced argument (`check $LM_API_TOKEN`,
+  // `--timeout <token>`) cannot show the token.
+  registerSecret(env(DEFAULT_API_TOKEN_ENV));
+  argv.forEach((arg, i) => {
+    if (arg === "--token") registerSecret(argv[i + 1]);
+    else if (arg.startsWith("--token=")) registerSecret(arg.slice("--token=".length));
+  });
   try {
     args = parseCliArgs(argv);
     if (args.help) {

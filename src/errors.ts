@@ -100,8 +100,13 @@ export function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 4) secrets.add(secret);
 }
 
+// LM Studio's token format (`sk-lm-<8 alnum>:<20 alnum>`): redacted even when nobody registered it,
+// e.g. a token typed where a command or a model name goes, or one that `lms` prints from its config.
+const LM_STUDIO_TOKEN = /sk-lm-[a-zA-Z0-9]{8}:[a-zA-Z0-9]{20}/g;
+
 /**
- * Replaces every registered secret, and every `user:password@` part of a URL, with `[redacted]`.
+ * Replaces every registered secret, every well-formed LM Studio token (`sk-lm-…:…`), and every
+ * `user:password@` part of a URL, with `[redacted]`.
  *
  * @example
  * ```ts
@@ -124,6 +129,7 @@ export function redactSecrets(text: string): string {
       at = out.indexOf(head, at + "[redacted]".length);
     }
   }
+  out = out.replace(LM_STUDIO_TOKEN, "[redacted]");
   return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1[redacted]@");
 }
 
