@@ -201,6 +201,44 @@ describe("reliability: servers and lms that echo the token", () => {
   }
 });
 
+describe("reliability: a token typed in the wrong place", () => {
+  // Each case has a token of its own, registered nowhere before: the redaction must come from the
+  // CLI knowing its token before it parses, or from the token's well-known shape.
+  const lmToken = (id: string) => `sk-lm-${id}:Wr0ngPlace0123456789`;
+  const runs: [string, string[], Record<string, string>, string][] = [
+    ["as the command, with LM_API_TOKEN set", [lmToken("AsCmd001"), "--json"], {
+      LM_API_TOKEN: lmToken("AsCmd001"),
+    }, lmToken("AsCmd001")],
+    ["as an extra argument, with LM_API_TOKEN set", ["check", "own-format-1a2b3c", "--json"], {
+      LM_API_TOKEN: "own-format-1a2b3c",
+    }, "own-format-1a2b3c"],
+    ["as a model name, with LM_API_TOKEN set", ["load", "--json", "--", "-own-format-4d5e6f"], {
+      LM_API_TOKEN: "-own-format-4d5e6f",
+    }, "own-format-4d5e6f"],
+    [
+      "as a --timeout value next to --token",
+      ["check", "--json", "--timeout", "own-format-7g8h9i", "--token", "own-format-7g8h9i"],
+      {},
+      "own-format-7g8h9i",
+    ],
+    [
+      "as a stray argument next to --token=",
+      ["check", "own-format-0j1k2l", "--token=own-format-0j1k2l"],
+      {},
+      "own-format-0j1k2l",
+    ],
+    ["an LM Studio token nobody registered", ["models", lmToken("NotRegd1")], {}, lmToken("NotRegd1")],
+  ];
+  for (const [name, args, env, secret] of runs) {
+    it(name, async () => {
+      const run = await cli(args, env);
+      assert.equal(run.code, 2, run.stderr);
+      assertNoSecrets(run.stdout + run.stderr, name, [secret]);
+      assert.match(run.stderr, /\[redacted\]/);
+    });
+  }
+});
+
 describe("reliability: URL credentials", () => {
   it("--url and LMSTUDIO_URL with user:password@ are refused without echoing them", T, async () => {
     const url = `http://admin:${URL_PASSWORD}@127.0.0.1:1234/v1`;
