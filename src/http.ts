@@ -323,17 +323,29 @@ export function serverErrorOf(json: unknown): ServerErrorBody | undefined {
   if (json === null || typeof json !== "object" || Array.isArray(json)) return undefined;
   const error = (json as { error?: unknown }).error;
   if (error === undefined || error === null) return undefined;
-  if (typeof error === "string") return { message: error };
+  if (typeof error === "string") return { message: bounded(error) };
   if (typeof error === "object") {
     const e = error as { message?: unknown; type?: unknown; code?: unknown };
-    const out: ServerErrorBody = {
-      message: typeof e.message === "string" ? e.message : JSON.stringify(error),
-    };
+    let message: string;
+    try {
+      message = typeof e.message === "string" ? e.message : JSON.stringify(error);
+    } catch {
+      // Nested too deep to serialise (a hostile body): the stack would overflow.
+      message = "(an error object too deeply nested to show)";
+    }
+    const out: ServerErrorBody = { message: bounded(message) };
     if (typeof e.type === "string") out.type = e.type;
     if (typeof e.code === "string") out.code = e.code;
     return out;
   }
   return { message: String(error) };
+}
+
+/** Longest server error text carried into a message; LM Studio's are one or two sentences. */
+const MAX_SERVER_MESSAGE = 1000;
+
+function bounded(text: string): string {
+  return text.length > MAX_SERVER_MESSAGE ? `${text.slice(0, MAX_SERVER_MESSAGE)}…` : text;
 }
 
 /** Whether a body is LM Studio's answer to a route it does not have. */
