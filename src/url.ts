@@ -22,19 +22,21 @@ export function normalizeBaseUrl(input: string): string {
   const raw = typeof input === "string" ? input.trim() : "";
   const hint = "Use a URL like http://localhost:1234 (with or without /v1).";
   if (raw === "") throw new LMStudioError("USAGE", "The server URL is empty", { hint });
-  if (/[\u0000-\u001f\u007f\s]/.test(raw)) {
+  // Spaces, C0/C1 controls and bidi overrides: refused without echoing them (a message must not
+  // reorder or forge what the terminal shows).
+  if (/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\s]/.test(raw)) {
     throw new LMStudioError("USAGE", "The server URL contains spaces or control characters", { hint });
   }
   if (/^[\w.-]+:\d+(\/.*)?$/.test(raw) || /^\[[0-9a-f:]+\]:\d+/i.test(raw)) {
-    throw new LMStudioError("USAGE", `The server URL has no scheme: ${raw}`, {
-      hint: `Write it as http://${raw}.`,
+    throw new LMStudioError("USAGE", `The server URL has no scheme: ${preview(raw)}`, {
+      hint: `Write it as http://${preview(raw)}.`,
     });
   }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new LMStudioError("USAGE", `Not a valid URL: ${raw}`, { hint });
+    throw new LMStudioError("USAGE", `Not a valid URL: ${preview(raw)}`, { hint });
   }
   if (url.username !== "" || url.password !== "") {
     throw new LMStudioError("USAGE", "The server URL must not contain credentials (user:password@)", {
@@ -44,7 +46,7 @@ export function normalizeBaseUrl(input: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new LMStudioError(
       "USAGE",
-      `Unsupported URL scheme ${JSON.stringify(url.protocol)}: only http and https`,
+      `Unsupported URL scheme ${JSON.stringify(preview(url.protocol))}: only http and https`,
       {
         hint,
       },
@@ -57,6 +59,11 @@ export function normalizeBaseUrl(input: string): string {
   if (/\/v1$/i.test(path)) path = path.slice(0, -3);
   path = path.replace(/\/+$/, "");
   return `${url.protocol}//${url.host}${path}`;
+}
+
+/** At most 80 characters of what the user typed, for messages. */
+function preview(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0", "[::]"]);
