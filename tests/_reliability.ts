@@ -388,6 +388,33 @@ function listingCases(): ServerCase[] {
     },
     {
       ...base,
+      name: "an error message of 5 MB",
+      faults: [respond(path, 500, { error: { message: "x".repeat(5_000_000) } })],
+      code: "INVALID_RESPONSE",
+    },
+    {
+      ...base,
+      name: "an error object nested 200 000 deep",
+      faults: [
+        respond(
+          path,
+          200,
+          `{"error":{"detail":${"[".repeat(200_000)}${"]".repeat(200_000)}}}`,
+          "application/json",
+        ),
+      ],
+      code: "INVALID_RESPONSE",
+    },
+    {
+      ...base,
+      name: "a listing nested 200 000 deep",
+      faults: [
+        respond(path, 200, `{"models":${"[".repeat(200_000)}${"]".repeat(200_000)}}`, "application/json"),
+      ],
+      code: "INVALID_RESPONSE",
+    },
+    {
+      ...base,
       name: "401 in LM Studio's error shape",
       faults: [
         respond(

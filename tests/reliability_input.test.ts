@@ -243,23 +243,31 @@ describe("reliability: hostile URLs are USAGE, never fetched", () => {
     "http://127.0.0.1:1234/#x",
     "http://127.0.0.1:1234 --token x",
     "http://127.0.0.1:1234\nhttp://evil.example",
+    "http://127.0.0.1:1234/\u202eevil",
+    `localhost:1234/${"x".repeat(10_240)}`,
+    `not a url ${"x".repeat(10_240)}`,
+    `${"a".repeat(10_240)}://host`,
   ];
   for (const url of URLS) {
-    it(`${JSON.stringify(url)}: --url, LMSTUDIO_URL and the library all refuse it`, T, async () => {
-      assertUsage(await cli(["check", "--json", "--url", url]), "--url");
-      assertUsage(await cli(["models", "--json"], { LMSTUDIO_URL: url }), "LMSTUDIO_URL");
-      const flag = await cli(["check", "--url", url]);
-      assert.ok(!(flag.stdout + flag.stderr).includes("user:pass@"), "no credentials echoed");
-      assert.throws(() => new LMStudioClient({ baseUrl: url, env: () => undefined }), { code: "USAGE" });
-      assert.throws(() => new LMStudioClient({ env: (n) => (n === "LMSTUDIO_URL" ? url : undefined) }), {
-        code: "USAGE",
-      });
-      await rejectsWith(ensureReady({ baseUrl: url, env: () => undefined, timeoutMs: 3000 }), "USAGE");
-      await rejectsWith(
-        LMStudioClient.tryFromProvider({ baseUrl: url }, { env: () => undefined, timeoutMs: 3000 }),
-        "USAGE",
-      );
-    });
+    it(
+      `${JSON.stringify(url).slice(0, 60)}: --url, LMSTUDIO_URL and the library all refuse it`,
+      T,
+      async () => {
+        assertUsage(await cli(["check", "--json", "--url", url]), "--url");
+        assertUsage(await cli(["models", "--json"], { LMSTUDIO_URL: url }), "LMSTUDIO_URL");
+        const flag = await cli(["check", "--url", url]);
+        assert.ok(!(flag.stdout + flag.stderr).includes("user:pass@"), "no credentials echoed");
+        assert.throws(() => new LMStudioClient({ baseUrl: url, env: () => undefined }), { code: "USAGE" });
+        assert.throws(() => new LMStudioClient({ env: (n) => (n === "LMSTUDIO_URL" ? url : undefined) }), {
+          code: "USAGE",
+        });
+        await rejectsWith(ensureReady({ baseUrl: url, env: () => undefined, timeoutMs: 3000 }), "USAGE");
+        await rejectsWith(
+          LMStudioClient.tryFromProvider({ baseUrl: url }, { env: () => undefined, timeoutMs: 3000 }),
+          "USAGE",
+        );
+      },
+    );
   }
 });
 
