@@ -728,6 +728,26 @@ function downloadCases(): ServerCase[] {
     },
     {
       ...base,
+      name: "start: a job_id that climbs out of the status path",
+      faults: [respond(post, 200, { status: "downloading", job_id: "../../../v1/models?x=1#y" })],
+      run: async (ctx) => {
+        try {
+          return await download(ctx);
+        } finally {
+          // The id is one encoded path segment: nothing but the status route was asked.
+          const paths = ctx.sim.requests.map((q) => q.path).filter((p) =>
+            p !== post && p !== "/api/v1/models"
+          );
+          assert.ok(
+            paths.length > 0 && paths.every((p) => p.startsWith("/api/v1/models/download/status/")),
+            paths.join(),
+          );
+        }
+      },
+      code: "DOWNLOAD_FAILED",
+    },
+    {
+      ...base,
       name: "start: a redirect of the POST",
       faults: [{ match: post, kind: "redirect", location: "/elsewhere", status: 302 }],
       code: "INVALID_RESPONSE",
