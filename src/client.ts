@@ -545,7 +545,7 @@ export class LMStudioClient {
     let lastAt = Date.now();
     for (;;) {
       const total = numberOr(snapshot.total_size_bytes);
-      if (snapshot.status === "completed") {
+      if (snapshot.status === "completed" || snapshot.status === "already_downloaded") {
         if (total !== null) options.onProgress?.(progressOf(total, total, null));
         return {
           model: name,
