@@ -9,7 +9,9 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { after } from "node:test";
 import { detectRuntime } from "../src/runtime.ts";
+import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 
 export const ROOT: string = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 
@@ -110,14 +112,61 @@ export function runCliProcess(
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return false;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
   }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
     return state !== "Z" && state !== "X";
   } catch {
-    return true;
+    return true; // no /proc (macOS): kill(pid, 0) succeeded, so it exists
   }
+}
+
+/** Waits (bounded) until `pid` is gone; true if it went. Reaping by init is not instantaneous. */
+export async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !isAlive(pid);
+}
+
+/** Registers cleanup for the running test. */
+export type Defer = (cleanup: () => unknown) => void;
+
+/**
+ * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
+ * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
+ * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
+ */
+export function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
+  return async () => {
+    const cleanups: Array<() => unknown> = [];
+    try {
+      await body((cleanup) => cleanups.push(cleanup));
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        try {
+          await cleanup();
+        } catch {
+          // Cleanup is best effort; the test's own outcome is what matters.
+        }
+      }
+    }
+  };
+}
+
+/**
+ * Returns a `sim(state)` that starts LM Studio simulators for a test file and closes them all when
+ * the file's tests are done. Call it once at module level.
+ */
+export function useSimulators(): (state?: SimulatorState) => Promise<Simulator> {
+  const open: Simulator[] = [];
+  after(async () => {
+    await Promise.all(open.map((s) => s.close()));
+  });
+  return async (state = {}) => {
+    const simulator = await startSimulator(state);
+    open.push(simulator);
+    return simulator;
+  };
 }

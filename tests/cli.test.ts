@@ -5,23 +5,22 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { type CliIO, runCli } from "../src/cli_main.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
-import { cliCommand, closedPortUrl, isAlive, ROOT, runCliProcess, startServer } from "./_helpers.ts";
+import {
+  cliCommand,
+  closedPortUrl,
+  isAlive,
+  ROOT,
+  runCliProcess,
+  startServer,
+  useSimulators,
+} from "./_helpers.ts";
 
 const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000 };
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
 const FAST = { mode: "time" as const, bytesPerSecond: 40_000_000_000 };
 const VERSION = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version;
 
-const open: Simulator[] = [];
-after(async () => {
-  await Promise.all(open.map((s) => s.close()));
-});
-async function sim(state: SimulatorState = {}): Promise<Simulator> {
-  const simulator = await startSimulator(state);
-  open.push(simulator);
-  return simulator;
-}
+const sim = useSimulators();
 
 interface Run {
   code: number;

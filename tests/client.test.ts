@@ -3,8 +3,7 @@ import { after, describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { LMStudioError } from "../src/errors.ts";
 import type { DownloadProgress } from "../src/progress.ts";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
-import { closedPortUrl, startServer } from "./_helpers.ts";
+import { closedPortUrl, startServer, useSimulators } from "./_helpers.ts";
 
 const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000, maxContextLength: 131072 };
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
@@ -14,15 +13,7 @@ const EMBED = {
   sizeBytes: 84_000_000,
 };
 
-const open: Simulator[] = [];
-after(async () => {
-  await Promise.all(open.map((s) => s.close()));
-});
-async function sim(state: SimulatorState = {}): Promise<Simulator> {
-  const simulator = await startSimulator(state);
-  open.push(simulator);
-  return simulator;
-}
+const sim = useSimulators();
 
 async function rejectsWith(
   promise: Promise<unknown>,

@@ -4,22 +4,13 @@ import { LMStudioClient } from "../src/client.ts";
 import { type EnsureEvent, ensureOssReady, ensureReady } from "../src/ensure.ts";
 import { LMStudioError } from "../src/errors.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
-import { closedPortUrl } from "./_helpers.ts";
+import { closedPortUrl, useSimulators } from "./_helpers.ts";
 
 const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000 };
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
 const FAST = { mode: "time" as const, bytesPerSecond: 40_000_000_000 };
 
-const open: Simulator[] = [];
-after(async () => {
-  await Promise.all(open.map((s) => s.close()));
-});
-async function sim(state: SimulatorState = {}): Promise<Simulator> {
-  const simulator = await startSimulator(state);
-  open.push(simulator);
-  return simulator;
-}
+const sim = useSimulators();
 
 describe("ensureReady", () => {
   it("downloads a missing model, loads it, and says what it did", async () => {

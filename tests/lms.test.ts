@@ -1,37 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import process from "node:process";
 import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { Lms } from "../src/lms.ts";
 import { LMStudioError } from "../src/errors.ts";
 import type { DownloadProgress } from "../src/progress.ts";
-
-/** Registers cleanup for the running test. */
-type Defer = (cleanup: () => unknown) => void;
-
-/**
- * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
- * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
- * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
- */
-function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
-  return async () => {
-    const cleanups: Array<() => unknown> = [];
-    try {
-      await body((cleanup) => cleanups.push(cleanup));
-    } finally {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch {
-          // Cleanup is best effort; the test's own outcome is what matters.
-        }
-      }
-    }
-  };
-}
+import { cleanly, type Defer, gone } from "./_helpers.ts";
 
 const posix = process.platform !== "win32";
 
@@ -64,27 +39,6 @@ async function rejection(promise: Promise<unknown>): Promise<LMStudioError> {
     return error;
   }
   assert.fail("expected a rejection");
-}
-
-/** Whether a process still runs; a zombie (dead, not reaped yet) counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true;
-  }
-}
-
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  return !alive(pid);
 }
 
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632 };

@@ -5,31 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileSystemProbe, findLms, type FindLmsOptions, nodeFileSystemProbe } from "../src/lms_find.ts";
 import { LMStudioError } from "../src/errors.ts";
-
-/** Registers cleanup for the running test. */
-type Defer = (cleanup: () => unknown) => void;
-
-/**
- * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
- * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
- * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
- */
-function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
-  return async () => {
-    const cleanups: Array<() => unknown> = [];
-    try {
-      await body((cleanup) => cleanups.push(cleanup));
-    } finally {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch {
-          // Cleanup is best effort; the test's own outcome is what matters.
-        }
-      }
-    }
-  };
-}
+import { cleanly } from "./_helpers.ts";
 
 /** An in-memory file system: executables, plain files, directories and text files. */
 function memoryFs(

@@ -6,31 +6,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
 import { LMStudioError } from "../src/errors.ts";
-
-/** Registers cleanup for the running test. */
-type Defer = (cleanup: () => unknown) => void;
-
-/**
- * Wraps a test body so its cleanups run in `finally`, newest first, whatever the outcome.
- * Why not `t.after`: Deno's node:test layer never runs `t.after` of an `it` nested in a
- * `describe` (measured on Deno 2.9.6), which would leak temp dirs and processes there.
- */
-function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
-  return async () => {
-    const cleanups: Array<() => unknown> = [];
-    try {
-      await body((cleanup) => cleanups.push(cleanup));
-    } finally {
-      for (const cleanup of cleanups.reverse()) {
-        try {
-          await cleanup();
-        } catch {
-          // Cleanup is best effort; the test's own outcome is what matters.
-        }
-      }
-    }
-  };
-}
+import { cleanly, type Defer, gone, isAlive } from "./_helpers.ts";
 
 const posix = process.platform !== "win32";
 
@@ -47,28 +23,6 @@ function scripts(defer: Defer): { dir: string; script(name: string, body: string
       return file;
     },
   };
-}
-
-/** Whether a process still runs. A zombie (dead, not yet reaped by init) counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return true; // no /proc (macOS): kill(pid, 0) succeeded, so it exists
-  }
-}
-
-/** Waits (bounded) until `pid` is gone; true if it went. Reaping by init is not instantaneous. */
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  return !alive(pid);
 }
 
 /** Kills a pid if a failed test left it running. */
@@ -298,8 +252,8 @@ describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkil
       const theirs = pidsFrom(outputs[1]);
       assert.equal(await gone(mine.child), true);
       assert.equal(await gone(mine.grandchild), true);
-      assert.equal(alive(theirs.child), true, "the other lms still runs");
-      assert.equal(alive(theirs.grandchild), true, "and so does its child");
+      assert.equal(isAlive(theirs.child), true, "the other lms still runs");
+      assert.equal(isAlive(theirs.grandchild), true, "and so does its child");
       controllers[1].abort();
       assert.equal((await rejection(second)).code, "INTERRUPTED");
       assert.equal(await gone(theirs.grandchild), true);
