@@ -77,7 +77,7 @@ try {
   console.error(`\n${v04.requests.length} requests reached the 0.4 simulator; lms was called as:`);
   for (const argv of lms.calls()) console.error(`  lms ${argv.join(" ")}`);
   console.error(
-    "\nAgainst a real LM Studio: npx vtcode-lmstudio ensure openai/gpt-oss-20b  (or deno run -A cli.ts ensure ...)",
+    "\nAgainst a real LM Studio: npx @vtcode/lmstudio ensure openai/gpt-oss-20b  (or, from a checkout: deno run -A cli.ts ensure)",
   );
 } finally {
   await lms.cleanup();
