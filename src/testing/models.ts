@@ -192,8 +192,8 @@ export function v1Model(record: ModelRecord, instances: InstanceRecord[]): Recor
   return entry;
 }
 
-/** An entry of `lms ls --json` (SDK `ModelInfo`, camelCase; MLX is `safetensors`). */
-export function lmsModelInfo(record: ModelRecord): Record<string, unknown> {
+/** The fields `lms ls --json` and `lms ps --json` share (SDK `ModelInfoBase`), in lms's order. */
+function lmsInfoBase(record: ModelRecord): Record<string, unknown> {
   const path = modelPath(record);
   const info: Record<string, unknown> = {
     type: record.type,
@@ -209,6 +209,12 @@ export function lmsModelInfo(record: ModelRecord): Record<string, unknown> {
   if (record.paramsString !== null) info.paramsString = record.paramsString;
   info.architecture = record.architecture;
   info.quantization = { name: record.quantization, bits: record.bitsPerWeight };
+  return info;
+}
+
+/** An entry of `lms ls --json` (SDK `ModelInfo`, camelCase; MLX is `safetensors`). */
+export function lmsModelInfo(record: ModelRecord): Record<string, unknown> {
+  const info = lmsInfoBase(record);
   if (record.variants && record.variants.length > 0) {
     info.variants = [...record.variants];
     info.selectedVariant = record.variants[0];
@@ -223,21 +229,7 @@ export function lmsModelInfo(record: ModelRecord): Record<string, unknown> {
 
 /** An entry of `lms ps --json` (SDK `ModelInstanceInfo` minus `instanceReference`, plus status). */
 export function lmsInstanceInfo(record: ModelRecord, instance: InstanceRecord): Record<string, unknown> {
-  const path = modelPath(record);
-  const info: Record<string, unknown> = {
-    type: record.type,
-    modelKey: record.key,
-    format: record.format === "mlx" ? "safetensors" : "gguf",
-    displayName: record.displayName,
-    publisher: record.publisher,
-    path,
-    sizeBytes: record.sizeBytes,
-    indexedModelIdentifier: path,
-    deviceIdentifier: null,
-  };
-  if (record.paramsString !== null) info.paramsString = record.paramsString;
-  info.architecture = record.architecture;
-  info.quantization = { name: record.quantization, bits: record.bitsPerWeight };
+  const info = lmsInfoBase(record);
   info.identifier = instance.id;
   info.ttlMs = instance.ttlMs;
   info.lastUsedTime = instance.lastUsedTime;
