@@ -682,6 +682,7 @@ export class LMStudioClient {
     });
   }
 
+  /** The listed model a name refers to, or MODEL_NOT_FOUND with suggestions. */
   async #requireModel(name: string, signal: AbortSignal): Promise<ModelMatchResult> {
     const match = matchModel(name, await this.#list(signal));
     if (match.model) return match;
@@ -808,38 +809,30 @@ export class LMStudioClient {
     return withDeadline(`Unloading ${what}`, options, DEFAULT_TIMEOUTS.unload, async (signal) => {
       if (typeof target === "string") validateModelName(target);
       const api = (await this.#detect(signal)).api;
+      // The same name rules on every server: an unknown model is MODEL_NOT_FOUND, a known one that
+      // is not loaded is "nothing to unload".
+      const match = typeof target === "string" ? await this.#requireModel(target, signal) : undefined;
       if (api !== "v1") {
         await this.#forgetListing();
         this.#requireLocal("unload", api);
         const lms = this.lms();
-        if (typeof target !== "string") {
+        if (!match) {
           const before = await lms.ps({ signal });
           await lms.unload({ all: true }, { signal });
           return { unloaded: before.map((i) => i.identifier) };
         }
         const loaded = await lms.ps({ signal });
-        const ids = loaded.filter((i) => i.identifier === target || i.modelKey === target).map((i) =>
-          i.identifier
-        );
+        const ids = loaded
+          .filter((i) =>
+            match.instanceId ? i.identifier === match.instanceId : i.modelKey === match.model!.id
+          )
+          .map((i) => i.identifier);
         for (const id of ids) await lms.unload(id, { signal });
         return { unloaded: ids };
       }
-      const models = await this.#list(signal);
-      let ids: string[];
-      if (typeof target !== "string") {
-        ids = models.flatMap((m) => (m.instances ?? []).map((i) => i.id));
-      } else {
-        const match = matchModel(target, models);
-        if (!match.model) {
-          const suggestions = match.suggestions.length > 0
-            ? ` Did you mean: ${match.suggestions.join(", ")}?`
-            : "";
-          throw new LMStudioError("MODEL_NOT_FOUND", `No model ${target} on ${this.baseUrl}.${suggestions}`, {
-            hint: "List loaded models with `vtcode-lmstudio models`.",
-          });
-        }
-        ids = match.instanceId ? [match.instanceId] : (match.model.instances ?? []).map((i) => i.id);
-      }
+      const ids = match
+        ? (match.instanceId ? [match.instanceId] : (match.model!.instances ?? []).map((i) => i.id))
+        : (await this.#list(signal)).flatMap((m) => (m.instances ?? []).map((i) => i.id));
       await this.#forgetListing();
       for (const id of ids) {
         const answer = await request(this.#http, "POST", "/api/v1/models/unload", {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { LMStudioError } from "../src/errors.ts";
+import { createFakeLms } from "../src/testing/fake_lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
 import { closedPortUrl, startServer, useSimulators } from "./_helpers.ts";
 
@@ -404,6 +405,22 @@ describe("load and unload", () => {
     assert.deepEqual((await client.unloadModel({ all: true })).unloaded, [QWEN.key]);
     assert.equal(s.state.loaded().length, 0);
     await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND");
+  });
+});
+
+describe("unload on LM Studio 0.3 (through lms)", () => {
+  it("follows the same name rules as REST v1: unknown is MODEL_NOT_FOUND, not loaded is nothing", async () => {
+    const s = await sim({ version: "0.3", models: [GPT, QWEN], loaded: [QWEN.key] });
+    const lms = await createFakeLms({ simulator: s });
+    try {
+      const client = new LMStudioClient({ baseUrl: s.url, lmsPath: lms.path, env: () => undefined });
+      await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND");
+      assert.deepEqual((await client.unloadModel(GPT.key)).unloaded, []);
+      assert.deepEqual((await client.unloadModel("qwen3-4b-2507")).unloaded, [QWEN.key]);
+      assert.equal(s.state.loaded().length, 0);
+    } finally {
+      await lms.cleanup();
+    }
   });
 });
 
