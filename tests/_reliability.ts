@@ -330,6 +330,24 @@ const openAiError = (message: string, code: string | null) => ({
   error: { message, type: "invalid_request_error", param: "model", code },
 });
 
+/** A server that accepts and never answers, and one that drips bytes forever: both end at the deadline. */
+function stalls<B extends Omit<ServerCase, "name" | "code">>(
+  base: B,
+  path: string,
+  hangName: string,
+): ServerCase[] {
+  return [
+    { ...base, name: hangName, faults: [{ match: path, kind: "hang" }], code: "TIMEOUT", timeoutMs: HANG_MS },
+    {
+      ...base,
+      name: "a slow drip of bytes",
+      faults: [{ match: path, kind: "drip", intervalMs: 40 }],
+      code: "TIMEOUT",
+      timeoutMs: HANG_MS,
+    },
+  ];
+}
+
 function listingCases(): ServerCase[] {
   const path = "/api/v1/models";
   const list = (ctx: CaseContext) => ctx.client.listModels(ctx.call);
@@ -486,20 +504,7 @@ function listingCases(): ServerCase[] {
       faults: [{ match: path, kind: "close" }],
       code: "SERVER_UNREACHABLE",
     },
-    {
-      ...base,
-      name: "accepts and never answers",
-      faults: [{ match: path, kind: "hang" }],
-      code: "TIMEOUT",
-      timeoutMs: HANG_MS,
-    },
-    {
-      ...base,
-      name: "a slow drip of bytes",
-      faults: [{ match: path, kind: "drip", intervalMs: 40 }],
-      code: "TIMEOUT",
-      timeoutMs: HANG_MS,
-    },
+    ...stalls(base, path, "accepts and never answers"),
     {
       ...base,
       name: "a 100 MB body (reading stops at the cap)",
@@ -860,20 +865,7 @@ function loadCases(): ServerCase[] {
       faults: [respond(path, 404, v1Error("model_not_found", "Model not found", "model_not_found"))],
       code: "MODEL_NOT_FOUND",
     },
-    {
-      ...base,
-      name: "never answers",
-      faults: [{ match: path, kind: "hang" }],
-      code: "TIMEOUT",
-      timeoutMs: HANG_MS,
-    },
-    {
-      ...base,
-      name: "a slow drip of bytes",
-      faults: [{ match: path, kind: "drip", intervalMs: 40 }],
-      code: "TIMEOUT",
-      timeoutMs: HANG_MS,
-    },
+    ...stalls(base, path, "never answers"),
     {
       ...base,
       name: "closed mid-body",
