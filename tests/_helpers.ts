@@ -3,6 +3,7 @@
  * Studio"), running the CLI as a subprocess on the runtime the tests run on, and a closed port.
  */
 import { spawn } from "node:child_process";
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,6 +11,7 @@ import { join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
+import { LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 
@@ -169,4 +171,38 @@ export function useSimulators(): (state?: SimulatorState) => Promise<Simulator> 
     open.push(simulator);
     return simulator;
   };
+}
+
+/** The LMStudioError a promise rejects with (fails the test if it resolves or throws anything else). */
+export async function rejection(promise: Promise<unknown>): Promise<LMStudioError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${error}`);
+    return error;
+  }
+  assert.fail("expected a rejection");
+}
+
+/**
+ * Runs the CLI as a subprocess, sends it SIGINT once `ready()` holds (polled every 20 ms, at most
+ * 10 s), and returns how it ended. The process is SIGKILLed if a failure leaves it running.
+ */
+export async function interruptCli(
+  args: string[],
+  ready: () => boolean,
+  options: { env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  let pid = 0;
+  const running = runCliProcess(args, { ...options, onSpawn: (p) => (pid = p) });
+  try {
+    for (let i = 0; i < 500 && !ready(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(ready(), `the CLI never got ready to be interrupted: ${args.join(" ")}`);
+    process.kill(pid, "SIGINT");
+    const run = await running;
+    assert.equal(isAlive(pid), false);
+    return run;
+  } finally {
+    if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
+  }
 }

@@ -8,6 +8,7 @@ import { createFakeLms } from "../src/testing/fake_lms.ts";
 import {
   cliCommand,
   closedPortUrl,
+  interruptCli,
   isAlive,
   ROOT,
   runCliProcess,
@@ -428,15 +429,10 @@ describe("CLI as a subprocess on this runtime", () => {
     const s = await sim({ version: "0.3", catalog: [QWEN] });
     const lms = await createFakeLms({ simulator: s, script: { get: { hangWithChild: true } } });
     after(() => lms.cleanup());
-    let pid = 0;
-    const running = runCliProcess(["download", QWEN.key, "--json", "--url", s.url, "--lms", lms.path], {
-      onSpawn: (p) => (pid = p),
-    });
-    // Wait until lms (and its child) run, then interrupt the CLI.
-    for (let i = 0; i < 100 && lms.pids().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(lms.pids().length >= 2, "fake lms and its child started");
-    process.kill(pid, "SIGINT");
-    const run = await running;
+    const run = await interruptCli(
+      ["download", QWEN.key, "--json", "--url", s.url, "--lms", lms.path],
+      () => lms.pids().length >= 2, // fake lms and its child run
+    );
     assert.equal(run.code, 130, run.stderr);
     assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
     await new Promise((r) => setTimeout(r, 200));

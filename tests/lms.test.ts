@@ -4,9 +4,8 @@ import process from "node:process";
 import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { Lms } from "../src/lms.ts";
-import { LMStudioError } from "../src/errors.ts";
 import type { DownloadProgress } from "../src/progress.ts";
-import { cleanly, type Defer, gone } from "./_helpers.ts";
+import { cleanly, type Defer, gone, rejection } from "./_helpers.ts";
 
 const posix = process.platform !== "win32";
 
@@ -29,16 +28,6 @@ async function rig(
     await sim.close();
   });
   return { sim, fake, lms: new Lms({ path: fake.path, source: "option" }) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LMStudioError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632 };

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
 import { LMStudioError } from "../src/errors.ts";
-import { cleanly, type Defer, gone, isAlive } from "./_helpers.ts";
+import { cleanly, type Defer, gone, isAlive, rejection } from "./_helpers.ts";
 
 const posix = process.platform !== "win32";
 
@@ -34,16 +34,6 @@ function reap(defer: Defer, pids: () => number[]): void {
       } catch { /* already gone */ }
     }
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LMStudioError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${error}`);
-    return error;
-  }
-  assert.fail("expected a rejection");
 }
 
 /** A script that starts a grandchild and hangs: prints `child <pid>` and `grandchild <pid>`. */

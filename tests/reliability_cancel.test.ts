@@ -29,7 +29,7 @@ import {
   type SimulatorState,
   startSimulator,
 } from "../src/testing/simulator.ts";
-import { cliCommand, closedPortUrl, isAlive, ROOT, runCliProcess } from "./_helpers.ts";
+import { cliCommand, closedPortUrl, interruptCli, ROOT } from "./_helpers.ts";
 import {
   assertNoOpenRequests,
   assertNothingRunning,
@@ -412,56 +412,35 @@ describe("reliability: a signal aborted before the call", () => {
 describe("reliability: Ctrl-C on the CLI", { skip: !posix && "POSIX signals" }, () => {
   it("during a request that never answers → exit 130, INTERRUPTED, the request dropped", T, async () => {
     await withHttp({ faults: [hang("/api/v1/models/load")] }, async ({ proxy }) => {
-      let pid = 0;
-      const running = runCliProcess(["ensure", GPT.key, "--json", "--url", proxy.url], {
-        onSpawn: (p) => (pid = p),
-      });
-      try {
-        await until(() => proxy.inFlight() > 0, "the load request", 500);
-        process.kill(pid, "SIGINT");
-        const run = await running;
-        assert.equal(run.code, 130, run.stderr);
-        assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
-        assert.equal(isAlive(pid), false);
-      } finally {
-        if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
-      }
+      const run = await interruptCli(
+        ["ensure", GPT.key, "--json", "--url", proxy.url],
+        () => proxy.inFlight() > 0,
+      );
+      assert.equal(run.code, 130, run.stderr);
+      assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
     });
   });
 
   it("during a REST download that is polled → exit 130, nothing polled after", T, async () => {
     await withHttp({}, async ({ sim, proxy }) => {
-      let pid = 0;
-      const running = runCliProcess(["download", NEW.key, "--url", proxy.url], { onSpawn: (p) => (pid = p) });
-      try {
-        await until(() => sim.requestCount(STATUS) >= 1, "the first poll", 500);
-        process.kill(pid, "SIGINT");
-        const run = await running;
-        assert.equal(run.code, 130, run.stderr);
-        assert.match(run.stderr, /Interrupted/i);
-        await assertNoMorePolls(sim);
-      } finally {
-        if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
-      }
+      const run = await interruptCli(
+        ["download", NEW.key, "--url", proxy.url],
+        () => sim.requestCount(STATUS) >= 1,
+      );
+      assert.equal(run.code, 130, run.stderr);
+      assert.match(run.stderr, /Interrupted/i);
+      await assertNoMorePolls(sim);
     });
   });
 
   it("while lms load runs with a child of its own → exit 130, no process left", T, async () => {
     await withHangingLms(async ({ sim, fake }) => {
-      let pid = 0;
-      const running = runCliProcess(["load", GPT.key, "--json", "--url", sim.url, "--lms", fake.path], {
-        onSpawn: (p) => (pid = p),
-      });
-      try {
-        await until(() => fake.pids().length >= 2, "lms and its child", 500);
-        process.kill(pid, "SIGINT");
-        const run = await running;
-        assert.equal(run.code, 130, run.stderr);
-        assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
-        assert.equal(isAlive(pid), false);
-      } finally {
-        if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
-      }
+      const run = await interruptCli(
+        ["load", GPT.key, "--json", "--url", sim.url, "--lms", fake.path],
+        () => fake.pids().length >= 2,
+      );
+      assert.equal(run.code, 130, run.stderr);
+      assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
     });
   });
 });
