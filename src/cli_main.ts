@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type CliArgs, parseCliArgs } from "./cli_args.ts";
+import { CLI_COMMANDS, type CliArgs, parseCliArgs } from "./cli_args.ts";
 import { createReporter, formatBytes, type Reporter } from "./cli_reporter.ts";
 import { LMStudioClient } from "./client.ts";
 import { DEFAULT_API_TOKEN_ENV, loadConfig } from "./config.ts";
@@ -116,7 +116,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   let baseUrl = "http://localhost:1234";
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
-  const command = () => args?.command ?? "check";
+  // A usage error still names the command the user typed, when it is one.
+  const typed = argv.find((arg) => !arg.startsWith("-"));
+  const command = () =>
+    args?.command ?? ((CLI_COMMANDS as readonly string[]).includes(typed ?? "") ? typed! : "check");
   // Known before parsing, so that a usage error quoting a misplaced argument (`check $LM_API_TOKEN`,
   // `--timeout <token>`) cannot show the token.
   registerSecret(env(DEFAULT_API_TOKEN_ENV));

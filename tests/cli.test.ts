@@ -98,6 +98,13 @@ describe("CLI: usage", () => {
     });
   }
 
+  it("a usage error's JSON names the command typed, not the default", async () => {
+    const run = await cli(["load", "--json"]);
+    assert.equal(run.code, 2);
+    assert.equal(run.json.command, "load");
+    assert.equal(run.json.server, undefined);
+  });
+
   it("points to --help on bad flags", async () => {
     const run = await cli(["--bogus"]);
     assert.match(run.stderr, /--help/);
