@@ -8,6 +8,7 @@
  */
 import { openAiModel, v0Model, v1Model } from "./models.ts";
 import type { InstanceRecord, ModelRecord } from "./models.ts";
+import { answerInference } from "./inference.ts";
 import { type World, WorldError } from "./world.ts";
 
 /** A request as the routes see it. */
@@ -91,9 +92,10 @@ export function checkAuth(world: World, headers: Record<string, string>): SimRes
   );
 }
 
-type Body = Record<string, unknown>;
+/** A parsed JSON request body. */
+export type Body = Record<string, unknown>;
 
-function parseBody(text: string): { body: Body } | { error: SimResponse } {
+export function parseBody(text: string): { body: Body } | { error: SimResponse } {
   if (text.trim() === "") return { body: {} };
   let value: unknown;
   try {
@@ -116,18 +118,18 @@ function missing(param: string): SimResponse {
   });
 }
 
-function randomId(chars: number): string {
+export function randomId(chars: number): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   const bytes = new Uint8Array(chars);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
 }
 
-function estimateTokens(text: string): number {
+export function estimateTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
-function recordOf(world: World, instance: InstanceRecord): ModelRecord {
+export function recordOf(world: World, instance: InstanceRecord): ModelRecord {
   return world.models.get(instance.key)!;
 }
 
@@ -264,7 +266,8 @@ function downloadStatusV1(world: World, jobId: string): SimResponse {
   return json(200, world.downloads.statusOf(job, Date.now()));
 }
 
-type Resolved = { instance: InstanceRecord; loadSeconds?: number } | { response: SimResponse };
+/** The instance an inference request runs on (and how long a JIT load took), or the error answer. */
+export type Resolved = { instance: InstanceRecord; loadSeconds?: number } | { response: SimResponse };
 
 function noModelsLoaded(world: World): SimResponse {
   if (world.version === "0.4") {
@@ -276,7 +279,11 @@ function noModelsLoaded(world: World): SimResponse {
 }
 
 /** Finds (or JIT-loads) the instance an inference request runs on. */
-async function resolveInference(world: World, body: Body, wanted: "llm" | "embedding"): Promise<Resolved> {
+export async function resolveInference(
+  world: World,
+  body: Body,
+  wanted: "llm" | "embedding",
+): Promise<Resolved> {
   const requested = typeof body.model === "string" && body.model !== "" ? body.model : undefined;
   let instance: InstanceRecord | undefined;
   let loadSeconds: number | undefined;
@@ -328,7 +335,7 @@ async function resolveInference(world: World, body: Body, wanted: "llm" | "embed
   return loadSeconds === undefined ? { instance } : { instance, loadSeconds };
 }
 
-function promptText(body: Body): string {
+export function promptText(body: Body): string {
   const parts: string[] = [];
   const collect = (value: unknown): void => {
     if (typeof value === "string") parts.push(value);
@@ -342,13 +349,13 @@ function promptText(body: Body): string {
   return parts.join(" ");
 }
 
-function sse(data: unknown, event?: string): string {
+export function sse(data: unknown, event?: string): string {
   return `${event ? `event: ${event}\n` : ""}data: ${
     typeof data === "string" ? data : JSON.stringify(data)
   }\n\n`;
 }
 
-function sseResponse(chunks: string[]): SimResponse {
+export function sseResponse(chunks: string[]): SimResponse {
   return {
     status: 200,
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
@@ -357,126 +364,8 @@ function sseResponse(chunks: string[]): SimResponse {
   };
 }
 
-function words(text: string): string[] {
+export function words(text: string): string[] {
   return text.split(/(?<=\s)/);
-}
-
-async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) return resolved.response;
-  const model = resolved.instance.id;
-  const id = `chatcmpl-${randomId(21)}`;
-  const created = Math.floor(Date.now() / 1000);
-  const promptTokens = estimateTokens(promptText(body));
-  const completionTokens = estimateTokens(world.reply);
-  const usage = {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-  };
-  if (body.stream === true) {
-    const base = { id, object: "chat.completion.chunk", created, model, system_fingerprint: model };
-    const chunks = words(world.reply).map((piece, index) =>
-      sse({
-        ...base,
-        choices: [{
-          index: 0,
-          delta: index === 0 ? { role: "assistant", content: piece } : { content: piece },
-          logprobs: null,
-          finish_reason: null,
-        }],
-      })
-    );
-    chunks.push(sse({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }] }));
-    const options = body.stream_options as { include_usage?: boolean } | undefined;
-    if (options?.include_usage) chunks.push(sse({ ...base, choices: [], usage }));
-    chunks.push(sse("[DONE]"));
-    return sseResponse(chunks);
-  }
-  return json(200, {
-    id,
-    object: "chat.completion",
-    created,
-    model,
-    choices: [{
-      index: 0,
-      logprobs: null,
-      finish_reason: "stop",
-      message: { role: "assistant", content: world.reply },
-    }],
-    usage,
-    stats: {},
-    system_fingerprint: model,
-  });
-}
-
-async function responses(world: World, body: Body): Promise<SimResponse> {
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) return resolved.response;
-  const inputTokens = estimateTokens(promptText(body));
-  const outputTokens = estimateTokens(world.reply);
-  const message = {
-    id: `msg_${randomId(24)}`,
-    type: "message",
-    role: "assistant",
-    status: "completed",
-    content: [{ type: "output_text", text: world.reply, annotations: [] }],
-  };
-  const response = {
-    id: `resp_${randomId(24)}`,
-    object: "response",
-    created_at: Math.floor(Date.now() / 1000),
-    model: resolved.instance.id,
-    output: [message],
-    previous_response_id: typeof body.previous_response_id === "string" ? body.previous_response_id : null,
-    status: "completed",
-    usage: {
-      input_tokens: inputTokens,
-      output_tokens: outputTokens,
-      total_tokens: inputTokens + outputTokens,
-    },
-  };
-  if (body.stream === true) {
-    const chunks = [
-      sse(
-        { type: "response.created", response: { ...response, status: "in_progress", output: [] } },
-        "response.created",
-      ),
-      ...words(world.reply).map((delta) =>
-        sse({
-          type: "response.output_text.delta",
-          item_id: message.id,
-          output_index: 0,
-          content_index: 0,
-          delta,
-        }, "response.output_text.delta")
-      ),
-      sse({ type: "response.completed", response }, "response.completed"),
-    ];
-    return sseResponse(chunks);
-  }
-  return json(200, response);
-}
-
-async function embeddings(world: World, body: Body): Promise<SimResponse> {
-  const resolved = await resolveInference(world, body, "embedding");
-  if ("response" in resolved) return resolved.response;
-  const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ""];
-  const data = inputs.map((input, index) => {
-    const text = String(input);
-    const embedding = Array.from({ length: 8 }, (_, i) => {
-      let h = i + 1;
-      for (let c = 0; c < text.length; c++) h = (h * 31 + text.charCodeAt(c)) % 1000003;
-      return (h / 1000003) * 2 - 1;
-    });
-    return { object: "embedding", embedding, index };
-  });
-  return json(200, {
-    object: "list",
-    data,
-    model: resolved.instance.id,
-    usage: { prompt_tokens: 0, total_tokens: 0 },
-  });
 }
 
 async function chatV1(world: World, body: Body): Promise<SimResponse> {
@@ -549,9 +438,6 @@ const V04 = ["0.4"] as const;
 const ROUTES: readonly Route[] = [
   { method: "GET", path: "/lmstudio-greeting", versions: V03, handler: () => json(200, { lmstudio: true }) },
   { method: "GET", path: "/v1/models", versions: ALL, handler: (w) => listOpenAi(w) },
-  { method: "POST", path: "/v1/chat/completions", versions: ALL, json: true, handler: chatCompletions },
-  { method: "POST", path: "/v1/embeddings", versions: ALL, json: true, handler: embeddings },
-  { method: "POST", path: "/v1/responses", versions: V03, json: true, handler: responses },
   { method: "GET", path: "/api/v0/models", versions: V03, handler: (w) => listV0(w) },
   {
     method: "GET",
@@ -587,6 +473,8 @@ export async function answer(world: World, request: SimRequest): Promise<SimResp
     const denied = checkAuth(world, request.headers);
     if (denied) return denied;
   }
+  const inferred = await answerInference(world, request);
+  if (inferred) return inferred;
   for (const route of ROUTES) {
     if (route.method !== method || !route.versions.includes(world.version)) continue;
     let rest = "";
