@@ -1,7 +1,7 @@
 /**
  * The single door to the network: web-standard `fetch` with a bearer token, a body-size cap,
- * manual redirects (a few, http(s) only, no token across origins), and transport failures turned
- * into typed errors. Deadlines come from the caller's signal (see `withDeadline`).
+ * redirects never followed (LM Studio does not redirect, and the token must not travel), and
+ * transport failures turned into typed errors. Deadlines come from the caller's signal (see `withDeadline`).
  *
  * @module
  */
@@ -48,7 +48,6 @@ export interface RequestOptions {
 }
 
 const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
-const MAX_REDIRECTS = 3;
 
 /** Kinds of transport failure, told apart portably across Deno, Bun and Node. */
 export type TransportFailure =
@@ -204,62 +203,27 @@ export async function request(
   const endpoint = `${method} ${path}`;
   const { signal } = options;
   if (signal.aborted) throw abortReason(signal, endpoint);
-  const origin = new URL(target.baseUrl).origin;
-  let url = `${target.baseUrl}${path}`;
-  let response: Response | undefined;
-  for (let hop = 0;; hop++) {
-    const headers: Record<string, string> = { accept: "application/json" };
-    // The token goes only to the configured server, never to a redirect target elsewhere.
-    if (target.token && new URL(url).origin === origin) headers.authorization = `Bearer ${target.token}`;
-    if (options.body !== undefined) headers["content-type"] = "application/json";
-    try {
-      response = await target.fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal,
-        redirect: "manual",
-      });
-    } catch (error) {
-      if (signal.aborted) throw abortReason(signal, endpoint);
-      throw transportError(error, target, endpoint);
-    }
-    if (response.status < 300 || response.status >= 400 || response.status === 304) break;
-    const location = response.headers.get("location");
+  const url = `${target.baseUrl}${path}`;
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (target.token) headers.authorization = `Bearer ${target.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  let response: Response;
+  try {
+    // LM Studio never redirects: a 3xx is not followed (the token must not travel to another address).
+    response = await target.fetch(url, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal,
+      redirect: "manual",
+    });
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal, endpoint);
+    throw transportError(error, target, endpoint);
+  }
+  if (response.status >= 300 && response.status < 400 && response.status !== 304) {
     await response.body?.cancel().catch(() => {});
-    if (!location || hop >= MAX_REDIRECTS) {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `Too many redirects (or a redirect without a target) at ${endpoint}`,
-        {
-          hint: "LM Studio does not redirect: point --url at the server itself.",
-          status: response.status,
-          endpoint,
-        },
-      );
-    }
-    const next = new URL(location, url);
-    if (next.protocol !== "http:" && next.protocol !== "https:") {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `Refusing a redirect to a ${next.protocol} URL at ${endpoint}`,
-        {
-          hint: "LM Studio does not redirect: point --url at the server itself.",
-          status: response.status,
-          endpoint,
-        },
-      );
-    }
-    if (
-      method === "POST" && (response.status === 301 || response.status === 302 || response.status === 303)
-    ) {
-      throw new LMStudioError("INVALID_RESPONSE", `The server redirected ${endpoint}`, {
-        hint: "LM Studio does not redirect: point --url at the server itself.",
-        status: response.status,
-        endpoint,
-      });
-    }
-    url = next.href;
+    throw redirectError(response, url, target, endpoint);
   }
 
   let text: string;
@@ -352,6 +316,35 @@ function bounded(text: string): string {
 export function isUnknownRouteAnswer(json: unknown): boolean {
   const error = serverErrorOf(json);
   return error !== undefined && /^Unexpected endpoint or method/i.test(error.message);
+}
+
+/** A 3xx answer: named, never followed. An `http://` → `https://` move of the same server gets a fix hint. */
+function redirectError(response: Response, url: string, target: HttpTarget, endpoint: string): LMStudioError {
+  const location = response.headers.get("location");
+  let next: URL | undefined;
+  try {
+    next = location ? new URL(location, url) : undefined;
+  } catch {
+    next = undefined;
+  }
+  const here = new URL(url);
+  const shown = next ? boundedUrl(`${next.protocol}//${next.host}${next.pathname}`) : "nowhere (no Location)";
+  const toHttps = next?.protocol === "https:" && here.protocol === "http:" && next.hostname === here.hostname;
+  return new LMStudioError(
+    "NOT_LMSTUDIO",
+    `The server at ${target.baseUrl} redirected ${endpoint} (HTTP ${response.status}) to ${shown}; LM Studio never redirects`,
+    {
+      hint: toHttps
+        ? `The server wants https: set baseUrl to https://${next!.host}.`
+        : "Something other than LM Studio answers there (a proxy?): set baseUrl to LM Studio's own address.",
+      status: response.status,
+      endpoint,
+    },
+  );
+}
+
+function boundedUrl(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {

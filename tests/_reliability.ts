@@ -514,38 +514,38 @@ function listingCases(): ServerCase[] {
     },
     {
       ...base,
-      name: "a redirect loop (followed at most 3 times)",
+      name: "a redirect to the same path (never followed: LM Studio does not redirect)",
       faults: [{ match: path, kind: "redirect", location: path }],
-      code: "INVALID_RESPONSE",
-      message: /redirect/i,
+      code: "NOT_LMSTUDIO",
+      message: /redirected .* \(HTTP 302\) to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/models; LM Studio never redirects/,
     },
     {
       ...base,
       name: "a redirect to file:///etc/passwd",
       faults: [{ match: path, kind: "redirect", location: "file:///etc/passwd" }],
-      code: "INVALID_RESPONSE",
+      code: "NOT_LMSTUDIO",
       message: /file:/,
     },
     {
       ...base,
       name: "a redirect to javascript:",
       faults: [{ match: path, kind: "redirect", location: "javascript:alert(1)" }],
-      code: "INVALID_RESPONSE",
+      code: "NOT_LMSTUDIO",
       message: /javascript:/,
     },
     {
       ...base,
       name: "a redirect without a Location",
       faults: [respond(path, 302, "")],
-      code: "INVALID_RESPONSE",
-      message: /redirect/i,
+      code: "NOT_LMSTUDIO",
+      message: /no Location/,
     },
     {
       ...base,
-      name: "a redirect to a port where nothing listens",
+      name: "a redirect to a port where nothing listens (not followed, so not 'unreachable')",
       faults:
         async () => [{ match: path, kind: "redirect", location: `${await closedPortUrl()}/api/v1/models` }],
-      code: "SERVER_UNREACHABLE",
+      code: "NOT_LMSTUDIO",
     },
   ];
   return cases;
@@ -755,7 +755,7 @@ function downloadCases(): ServerCase[] {
       ...base,
       name: "start: a redirect of the POST",
       faults: [{ match: post, kind: "redirect", location: "/elsewhere", status: 302 }],
-      code: "INVALID_RESPONSE",
+      code: "NOT_LMSTUDIO",
     },
     {
       ...base,

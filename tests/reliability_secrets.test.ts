@@ -260,7 +260,7 @@ describe("reliability: URL credentials", () => {
   });
 
   it(
-    "a redirect to a URL with credentials: refused or unreachable, credentials and token redacted",
+    "a redirect to a URL with credentials: named, not followed, credentials and token redacted",
     T,
     async () => {
       const target = new URL(await closedPortUrl());
@@ -272,7 +272,8 @@ describe("reliability: URL credentials", () => {
         let thrown: unknown;
         await client.check({ timeoutMs: 3000 }).catch((error: unknown) => (thrown = error));
         assert.ok(thrown instanceof LMStudioError, inspect(thrown));
-        assert.ok(["SERVER_UNREACHABLE", "INVALID_RESPONSE"].includes(thrown.code), thrown.code);
+        assert.equal(thrown.code, "NOT_LMSTUDIO", thrown.message);
+        assert.match(thrown.message, new RegExp(`to http://${target.host}/api/v1/models`));
         assert.ok(thrown.hint);
         assertNoSecrets(everythingAbout(thrown), "redirect", [URL_PASSWORD]);
         const run = await cli(["check", "--json", "--url", sim.url], { LM_API_TOKEN: TOKEN });

@@ -75,26 +75,36 @@ describe("reliability: something that does not speak HTTP at all", () => {
   }
 });
 
-describe("reliability: redirects that are fine", () => {
-  it("follows up to 3 redirects on the server's own origin", { timeout: 8000 }, async () => {
+describe("reliability: redirects are never followed", () => {
+  it("a redirect on the server's own origin is named, not followed", { timeout: 8000 }, async () => {
     const sim = await startSimulator({ models: [GPT] });
     try {
       const client = new LMStudioClient({ baseUrl: sim.url, env: () => undefined });
       await client.check();
       await client.listModels();
-      sim.inject({ match: "/api/v1/models", kind: "redirect", location: "/api/v1/models", times: 3 });
-      const models = await client.listModels({ timeoutMs: 3000 });
-      assert.deepEqual(models.map((m) => m.id), [GPT.key]);
-      // One for the check (its listing is reused once), then the first try and three redirects.
-      assert.equal(sim.requestCount("/api/v1/models"), 1 + 4);
-      sim.inject({ match: "/api/v1/models", kind: "redirect", location: "/api/v1/models", times: 4 });
-      await rejectsWith(client.listModels({ timeoutMs: 3000 }), "INVALID_RESPONSE", /redirect/i);
+      sim.inject({ match: "/api/v1/models", kind: "redirect", location: "/api/v1/models", times: 1 });
+      await rejectsWith(client.listModels({ timeoutMs: 3000 }), "NOT_LMSTUDIO", /never redirects/);
+      // One for the check (its listing is reused once), then the redirected one: nothing followed it.
+      assert.equal(sim.requestCount("/api/v1/models"), 2);
     } finally {
       await sim.close();
     }
   });
 
-  it("never sends the token to another origin it is redirected to", { timeout: 8000 }, async () => {
+  it("an http → https move of the same host gets a hint to use the https URL", { timeout: 8000 }, async () => {
+    const sim = await startSimulator({ models: [GPT] });
+    try {
+      const host = new URL(sim.url).host;
+      sim.inject({ match: "/api/v1/models", kind: "redirect", location: `https://${host}/api/v1/models` });
+      const client = new LMStudioClient({ baseUrl: sim.url, env: () => undefined });
+      const error = await rejectsWith(client.check({ timeoutMs: 3000 }), "NOT_LMSTUDIO", /to https:\/\//);
+      assert.match(error.hint ?? "", new RegExp(`https://${host.replace(".", "\\.")}`));
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("never sends the token to the address it is redirected to", { timeout: 8000 }, async () => {
     const seen: (string | undefined)[] = [];
     const elsewhere = await startServer((req, res) => {
       seen.push(req.headers.authorization);
@@ -111,8 +121,8 @@ describe("reliability: redirects that are fine", () => {
         location: `${elsewhere.url}/api/v1/models`,
         times: 1,
       });
-      assert.deepEqual(await client.listModels({ timeoutMs: 3000 }), []);
-      assert.deepEqual(seen, [undefined]);
+      await rejectsWith(client.listModels({ timeoutMs: 3000 }), "NOT_LMSTUDIO", new RegExp(elsewhere.url));
+      assert.deepEqual(seen, []);
     } finally {
       await sim.close();
       await elsewhere.close();
