@@ -13,10 +13,11 @@
  *
  * @module
  */
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import nodePath from "node:path";
 import { LMStudioError } from "./errors.ts";
-import { envDenied, type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
+import { type HomeFileSystemProbe, lmStudioHomeCandidates, nodeHomeProbe } from "./lmstudio_home.ts";
+import { envDenied, type EnvReader, getEnv, platform as currentPlatform } from "./runtime.ts";
 
 /**
  * How {@linkcode findLms} found `lms`.
@@ -60,15 +61,11 @@ export interface LmsLocation {
  * findLms({ fs: onlyOne, env: () => undefined, path: "/opt/lms" }); // { path: "/opt/lms", source: "option" }
  * ```
  */
-export interface FileSystemProbe {
+export interface FileSystemProbe extends HomeFileSystemProbe {
   /** Whether `path` is a regular file (symlinks followed). */
   isFile(path: string): boolean;
   /** Whether the current user may execute `path` (on Windows: whether it is a file). */
   isExecutable(path: string): boolean;
-  /** The file's text, or `undefined` if it cannot be read. */
-  readText(path: string): string | undefined;
-  /** Whether `path` is a directory (symlinks followed). */
-  isDirectory(path: string): boolean;
 }
 
 /**
@@ -133,20 +130,8 @@ export const nodeFileSystemProbe: FileSystemProbe = {
       return false;
     }
   },
-  readText(path: string): string | undefined {
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      return undefined;
-    }
-  },
-  isDirectory(path: string): boolean {
-    try {
-      return statSync(path).isDirectory();
-    } catch {
-      return false;
-    }
-  },
+  readText: nodeHomeProbe.readText,
+  isDirectory: nodeHomeProbe.isDirectory,
 };
 
 type Check = "ok" | "missing" | "not-executable" | "directory";
@@ -228,16 +213,11 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
   looked.push(`PATH (${pathDirs} absolute ${pathDirs === 1 ? "directory" : "directories"})`);
 
   // LM Studio's own home layout (lmstudio-js findLMStudioHome): pointer file, legacy cache, default.
-  const home = options.home ?? (windows ? env("USERPROFILE") : env("HOME")) ?? homeDir();
-  if (home !== undefined && home !== "") {
-    const homeAbs = path.resolve(home);
+  // Every candidate is tried: a stale pointer must not hide an installed lms.
+  const homes = lmStudioHomeCandidates({ home: options.home, env, platform: os, fs });
+  if (homes.length > 0) {
     const exe = windows ? "lms.exe" : "lms";
-    const homes: Array<[string, LmsSource]> = [];
-    const pointer = fs.readText(path.join(homeAbs, ".lmstudio-home-pointer"))?.trim();
-    if (pointer && path.isAbsolute(pointer)) homes.push([pointer, "home-pointer"]);
-    homes.push([path.join(homeAbs, ".cache", "lm-studio"), "legacy-cache"]);
-    homes.push([path.join(homeAbs, ".lmstudio"), "default-home"]);
-    for (const [lmstudioHome, source] of homes) {
+    for (const { path: lmstudioHome, source } of homes) {
       const file = path.join(lmstudioHome, "bin", exe);
       if (looked.includes(file)) continue;
       looked.push(file);
