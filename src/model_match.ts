@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ModelInfo } from "./models.ts";
+import type { ModelInfo, ModelInstance } from "./models.ts";
 
 /** How a name matched. */
 export type MatchKind = "exact" | "instance" | "variant" | "case" | "publisher";
@@ -18,6 +18,11 @@ export interface ModelMatchResult {
   kind?: MatchKind;
   /** The instance id when the name named an instance (`key:2`). */
   instanceId?: string;
+  /**
+   * The instance itself when the name named one (`key:2`): the very entry of `model.instances`,
+   * so its `contextLength` is that instance's, not another's of the same model.
+   */
+  instance?: ModelInstance;
   /** The variant when the name named one (`key@q4_k_m`). */
   variant?: string;
   /** Several models fit equally well (e.g. the same name from two publishers). */
@@ -125,8 +130,10 @@ export function matchModel(name: string, models: readonly ModelInfo[]): ModelMat
   // 1. Exact model id, or an exact loaded-instance id (`key:2`).
   const exact = models.find((m) => m.id === trimmed);
   if (exact) return { model: exact, kind: "exact", suggestions: [] };
-  const byInstance = models.find((m) => m.instances?.some((i) => i.id === trimmed));
-  if (byInstance) return { model: byInstance, kind: "instance", instanceId: trimmed, suggestions: [] };
+  for (const m of models) {
+    const instance = m.instances?.find((i) => i.id === trimmed);
+    if (instance) return { model: m, kind: "instance", instanceId: instance.id, instance, suggestions: [] };
+  }
   // 2. An exact variant key.
   const byVariant = models.find((m) => m.variants.includes(trimmed));
   if (byVariant) return { model: byVariant, kind: "variant", variant: trimmed, suggestions: [] };
@@ -154,6 +161,7 @@ export function matchModel(name: string, models: readonly ModelInfo[]): ModelMat
     if (!instance) return { suggestions: (model.instances ?? []).map((i) => i.id).slice(0, 3) };
     result.kind = "instance";
     result.instanceId = instance.id;
+    result.instance = instance;
   }
   return result;
 }

@@ -3,9 +3,26 @@
  * (REST v1, REST v0, OpenAI `/v1/models`), liberal about unknown and missing optional fields, and
  * one normalised {@linkcode ModelInfo} shape out of them.
  *
+ * Read liberally, concluded strictly. The schemas reject only what makes a listing unusable: no
+ * entries array, an entry without its id, an instance id that is not a non-empty string, a field of
+ * the wrong type where the value is passed on as is (`publisher`, `size_bytes`, ...). What an agent
+ * decides on (context lengths, capabilities) is not validated but read in {@linkcode normalise}:
+ * a value that is not what LM Studio documents becomes `null`, "not claimed", never a crash and
+ * never a guess.
+ *
  * zod is imported lazily, and only for a payload that fails a plain-JavaScript check of the same
  * schema: importing zod costs 20–50 ms on every runtime (more on a cold start), and a well-formed
  * listing (the hot path of `ensure` and `models`) does not need it. zod then names the bad field.
+ *
+ * The shape is therefore written twice, and a parity test (tests/models.test.ts) holds the two
+ * together: it feeds both the documented payloads of each family, every field of them replaced by
+ * values of every JSON type, and the listing cases of the reliability suites, and asserts the same
+ * verdict. That was measured as the simpler of the two ways issue 11 allows. Deriving both from one
+ * source means a small schema language with two interpreters (prototyped: ~45 lines of
+ * interpreters plus ~30 of tables, against ~70 lines of plain checks today), a third notation a
+ * reader must learn; zod then only formats messages, and the interpreters still need the same
+ * parity test, because zod's `number`, `looseObject` and `nullish` are not ours to define. Kept:
+ * two plain notations a newcomer already reads, and the test that fails when they drift.
  *
  * @module
  */
@@ -14,11 +31,29 @@ import { LMStudioError } from "./errors.ts";
 /** Which HTTP API family a server speaks (best first). */
 export type ApiFamily = "v1" | "v0" | "openai";
 
+/**
+ * Something a model can do that an agent may require: call tools (`tool-use`), read images
+ * (`vision`), or think before answering (`reasoning`).
+ *
+ * @example
+ * ```ts
+ * import type { Capability, ModelInfo } from "@vtcode/lmstudio";
+ * declare const model: ModelInfo;
+ * const wanted: Capability[] = ["tool-use"];
+ * const lacking = model.capabilities && wanted.filter((c) => !model.capabilities!.includes(c));
+ * // null: the server does not say; []: it has them all; else the ones it lacks.
+ * ```
+ */
+export type Capability = "tool-use" | "vision" | "reasoning";
+
 /** One loaded instance of a model. */
 export interface ModelInstance {
   /** Instance identifier to use in requests and unloads (`key`, `key:2`, ...). */
   id: string;
-  /** Context length it was loaded with, if the server says. */
+  /**
+   * Context length it was loaded with (tokens), or `null` where the server does not say or says
+   * something that is not a positive integer (a string, zero, a fraction, ...).
+   */
   contextLength: number | null;
 }
 
@@ -38,7 +73,11 @@ export interface ModelInfo {
   quantization: string | null;
   /** Size on disk in bytes, if known. */
   sizeBytes: number | null;
-  /** Maximum context length, if known. */
+  /**
+   * The largest context the model supports (REST `max_context_length`): its ceiling, never the
+   * context it is loaded with (see {@linkcode ModelInstance.contextLength}). `null` where unknown
+   * or not a positive integer.
+   */
   maxContextLength: number | null;
   /** `gguf`, `mlx`, ..., if known. */
   format: string | null;
@@ -46,8 +85,20 @@ export interface ModelInfo {
   variants: string[];
   /** Whether any instance is loaded; `null` where the server cannot say (OpenAI-only servers). */
   loaded: boolean | null;
-  /** Loaded instances; `null` where the server cannot say. */
+  /**
+   * Loaded instances, each with the context it was loaded with; `[]` when none is loaded, `null`
+   * where the server cannot say (OpenAI `/v1/models`; a v0 entry without a `state`). REST v0 lists
+   * one instance per model, under the model's own id.
+   */
   instances: ModelInstance[] | null;
+  /**
+   * What the model can do, in the order `tool-use`, `vision`, `reasoning`; `null` where the server
+   * does not say. A capability missing from the array is one LM Studio says the model lacks, except
+   * `reasoning`, which only newer servers report (REST v1 `capabilities.reasoning`): its absence
+   * proves nothing. An embedding model has `[]`: it neither chats nor calls tools, which is why
+   * LM Studio documents `capabilities` as "absent for embedding models".
+   */
+  capabilities: Capability[] | null;
   /** The API family this entry came from. */
   source: ApiFamily;
 }
@@ -63,6 +114,9 @@ function loadZod(): Promise<Zod> {
 // deno-lint-ignore no-explicit-any
 const schemaCache = new Map<ApiFamily, any>();
 
+// Fields not listed are ignored here (looseObject) and, where used, read liberally in normalise():
+// the context lengths (v1 `max_context_length`, `loaded_instances[].config`; v0 `max_context_length`,
+// `loaded_context_length`) and `capabilities` (a v1 object, a v0 array).
 // deno-lint-ignore no-explicit-any
 function buildSchema(z: Zod, api: ApiFamily): any {
   const str = z.string();
@@ -80,10 +134,7 @@ function buildSchema(z: Zod, api: ApiFamily): any {
           quantization: z.looseObject({ name: optStr, bits_per_weight: optNum }).nullish(),
           size_bytes: optNum,
           params_string: optStr,
-          loaded_instances: z.array(
-            z.looseObject({ id: str.min(1), config: z.looseObject({ context_length: optNum }).nullish() }),
-          ).nullish(),
-          max_context_length: optNum,
+          loaded_instances: z.array(z.looseObject({ id: str.min(1) })).nullish(),
           format: optStr,
           variants: z.array(str).nullish(),
           selected_variant: optStr,
@@ -102,8 +153,6 @@ function buildSchema(z: Zod, api: ApiFamily): any {
           compatibility_type: optStr,
           quantization: optStr,
           state: optStr,
-          max_context_length: optNum,
-          loaded_context_length: optNum,
         }),
       ),
     });
@@ -111,9 +160,10 @@ function buildSchema(z: Zod, api: ApiFamily): any {
   return z.object({ data: z.array(z.looseObject({ id: str.min(1), object: optStr, owned_by: optStr })) });
 }
 
-// The schemas above in plain JavaScript, for the hot path. They accept only what zod accepts (a
-// payload they reject goes to zod, which then accepts it or names the bad field), so the result is
-// the same either way. Written as functions, so that nothing is built at import time.
+// The schemas above in plain JavaScript, for the hot path. They accept exactly what zod accepts
+// (the parity test in tests/models.test.ts holds them to that; were one to accept less, the payload
+// would go to zod, which accepts it or names the bad field). Written as functions, so that nothing
+// is built at import time.
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -154,14 +204,12 @@ const V1_STRINGS = [
 const V0_STRINGS = ["type", "publisher", "arch", "compatibility_type", "quantization", "state"];
 
 function isV1Instance(value: unknown): boolean {
-  if (!isRecord(value) || !isKey(value.id)) return false;
-  const config = value.config;
-  return config === undefined || config === null || (isRecord(config) && isOptNumber(config.context_length));
+  return isRecord(value) && isKey(value.id);
 }
 
 function isV1Model(value: unknown): boolean {
   if (!isRecord(value) || !isKey(value.key) || !allOptStrings(value, V1_STRINGS)) return false;
-  if (!isOptNumber(value.size_bytes) || !isOptNumber(value.max_context_length)) return false;
+  if (!isOptNumber(value.size_bytes)) return false;
   const q = value.quantization;
   if (
     q !== undefined && q !== null && !(isRecord(q) && isOptString(q.name) && isOptNumber(q.bits_per_weight))
@@ -175,25 +223,109 @@ function isV1Model(value: unknown): boolean {
 }
 
 function isV0Model(value: unknown): boolean {
-  return isRecord(value) && isKey(value.id) && allOptStrings(value, V0_STRINGS) &&
-    isOptNumber(value.max_context_length) && isOptNumber(value.loaded_context_length);
+  return isRecord(value) && isKey(value.id) && allOptStrings(value, V0_STRINGS);
 }
 
 function isOpenAiModel(value: unknown): boolean {
   return isRecord(value) && isKey(value.id) && isOptString(value.object) && isOptString(value.owned_by);
 }
 
-/** Whether a listing certainly passes the zod schema of its family (false: ask zod). */
-function conforms(api: ApiFamily, json: unknown): boolean {
+/**
+ * Whether a listing passes the schema of its family, by the plain-JavaScript check of the hot
+ * path. Internal (not exported from the package): the parity test compares it with
+ * {@linkcode conformsZod}.
+ *
+ * @example
+ * ```ts
+ * import { conformsFast } from "./models.ts";
+ * conformsFast("openai", { data: [{ id: "qwen/qwen3-4b-2507" }] }); // true
+ * ```
+ */
+export function conformsFast(api: ApiFamily, json: unknown): boolean {
   if (!isRecord(json)) return false;
   if (api === "v1") return everyItem(json.models, isV1Model);
   return everyItem(json.data, api === "v0" ? isV0Model : isOpenAiModel);
+}
+
+// deno-lint-ignore no-explicit-any
+async function zodSchema(api: ApiFamily): Promise<any> {
+  let schema = schemaCache.get(api);
+  if (!schema) {
+    schema = buildSchema(await loadZod(), api);
+    schemaCache.set(api, schema);
+  }
+  return schema;
+}
+
+/**
+ * Whether a listing passes the zod schema of its family. Internal (not exported from the package):
+ * the parity test compares it with {@linkcode conformsFast}.
+ *
+ * @example
+ * ```ts
+ * import { conformsZod } from "./models.ts";
+ * await conformsZod("v0", { data: [{ id: "" }] }); // false
+ * ```
+ */
+export async function conformsZod(api: ApiFamily, json: unknown): Promise<boolean> {
+  return (await zodSchema(api)).safeParse(json).success;
 }
 
 function normaliseType(type: string | null | undefined): "llm" | "embedding" | null {
   if (type === "llm" || type === "vlm") return "llm";
   if (type === "embedding" || type === "embeddings") return "embedding";
   return null;
+}
+
+/**
+ * A context length (or a maximum) as LM Studio reports it: a positive integer, else `null`. A
+ * string, zero, a negative or fractional number, anything beyond 2^53 is not claimed.
+ */
+function tokens(value: unknown): number | null {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
+/** The capabilities in their documented order, from what was observed. */
+function capabilityList(toolUse: boolean, vision: boolean, reasoning: boolean): Capability[] {
+  const list: Capability[] = [];
+  if (toolUse) list.push("tool-use");
+  if (vision) list.push("vision");
+  if (reasoning) list.push("reasoning");
+  return list;
+}
+
+/**
+ * REST v1 `capabilities: { vision, trained_for_tool_use, reasoning? }`. Both booleans must be
+ * there for any conclusion (a missing one would read as "lacks it"); `reasoning` counts when it is
+ * an object that allows something other than "off".
+ */
+function v1Capabilities(type: "llm" | "embedding" | null, capabilities: unknown): Capability[] | null {
+  if (capabilities === undefined || capabilities === null) return type === "embedding" ? [] : null;
+  if (!isRecord(capabilities)) return null;
+  const { vision, trained_for_tool_use: toolUse, reasoning } = capabilities;
+  if (typeof vision !== "boolean" || typeof toolUse !== "boolean") return null;
+  const options = isRecord(reasoning) ? reasoning.allowed_options : undefined;
+  const reasons = isRecord(reasoning) &&
+    (!Array.isArray(options) || options.some((option) => option !== "off"));
+  return capabilityList(toolUse, vision, reasons);
+}
+
+/**
+ * REST v0 (0.3.16+) `capabilities: ["tool_use"]`, with `type: "vlm"` for vision. Without the
+ * array (older servers) nothing is said about tool use: `null`. Vision is known only from a type
+ * of `llm` or `vlm`.
+ */
+function v0Capabilities(rawType: unknown, capabilities: unknown): Capability[] | null {
+  const isEmbedding = rawType === "embedding" || rawType === "embeddings";
+  if ((capabilities === undefined || capabilities === null) && isEmbedding) return [];
+  if (!everyItem(capabilities, (c) => typeof c === "string")) return null;
+  const said = capabilities as string[];
+  if (!isEmbedding && rawType !== "llm" && rawType !== "vlm") return null;
+  return capabilityList(
+    said.includes("tool_use"),
+    rawType === "vlm" || said.includes("vision"),
+    said.includes("reasoning"),
+  );
 }
 
 /** The endpoint each family lists models at. */
@@ -205,26 +337,22 @@ export const MODELS_PATH: Readonly<Record<ApiFamily, string>> = {
 
 /**
  * Validates a models listing of the given API family and normalises it. A malformed payload is an
- * `INVALID_RESPONSE` naming the endpoint and the field.
+ * `INVALID_RESPONSE` naming the endpoint and the field. Context lengths and capabilities that are
+ * not what LM Studio documents are `null` (unknown), never an error.
  *
  * @example
  * ```ts
  * import { parseModelList } from "@vtcode/lmstudio";
  * const models = await parseModelList("openai", { data: [{ id: "openai/gpt-oss-20b", object: "model" }] });
  * models[0].loaded; // null: the OpenAI listing cannot say
+ * models[0].capabilities; // null: nor what the model can do
  * ```
  */
 export async function parseModelList(api: ApiFamily, json: unknown): Promise<ModelInfo[]> {
   // deno-lint-ignore no-explicit-any
   let data: any = json;
-  if (!conforms(api, json)) {
-    const z = await loadZod();
-    let schema = schemaCache.get(api);
-    if (!schema) {
-      schema = buildSchema(z, api);
-      schemaCache.set(api, schema);
-    }
-    const parsed = schema.safeParse(json);
+  if (!conformsFast(api, json)) {
+    const parsed = (await zodSchema(api)).safeParse(json);
     if (parsed.success) data = parsed.data;
     else throw malformed(api, parsed.error.issues[0]);
   }
@@ -249,25 +377,28 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
   if (api === "v1") {
     // deno-lint-ignore no-explicit-any
     return data.models.map((m: any): ModelInfo => {
-      const instances: ModelInstance[] = (m.loaded_instances ?? []).map((
-        i: { id: string; config?: { context_length?: number | null } | null },
-      ) => ({
-        id: i.id,
-        contextLength: i.config?.context_length ?? null,
-      }));
+      const type = normaliseType(m.type);
+      // `loaded_instances` is always there on LM Studio; without it, nothing is known.
+      const instances: ModelInstance[] | null = Array.isArray(m.loaded_instances)
+        ? m.loaded_instances.map((i: { id: string; config?: unknown }) => ({
+          id: i.id,
+          contextLength: isRecord(i.config) ? tokens(i.config.context_length) : null,
+        }))
+        : null;
       return {
         id: m.key,
-        type: normaliseType(m.type),
+        type,
         publisher: m.publisher ?? null,
         displayName: m.display_name ?? null,
         architecture: m.architecture ?? null,
         quantization: m.quantization?.name ?? null,
         sizeBytes: m.size_bytes ?? null,
-        maxContextLength: m.max_context_length ?? null,
+        maxContextLength: tokens(m.max_context_length),
         format: m.format ?? null,
         variants: m.variants ?? [],
-        loaded: instances.length > 0,
+        loaded: instances === null ? null : instances.length > 0,
         instances,
+        capabilities: v1Capabilities(type, m.capabilities),
         source: "v1",
       };
     });
@@ -284,7 +415,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
         architecture: m.arch ?? null,
         quantization: m.quantization ?? null,
         sizeBytes: null,
-        maxContextLength: m.max_context_length ?? null,
+        maxContextLength: tokens(m.max_context_length),
         format: m.compatibility_type ?? null,
         variants: [],
         loaded,
@@ -292,8 +423,9 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
         instances: loaded === null
           ? null
           : loaded
-          ? [{ id: m.id, contextLength: m.loaded_context_length ?? null }]
+          ? [{ id: m.id, contextLength: tokens(m.loaded_context_length) }]
           : [],
+        capabilities: v0Capabilities(m.type, m.capabilities),
         source: "v0",
       };
     });
@@ -311,6 +443,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
     variants: [],
     loaded: null,
     instances: null,
+    capabilities: null,
     source: "openai",
   }));
 }

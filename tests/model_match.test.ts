@@ -17,6 +17,7 @@ function model(id: string, extra: Partial<ModelInfo> = {}): ModelInfo {
     variants: [],
     loaded: false,
     instances: [],
+    capabilities: ["tool-use"],
     source: "v1",
     ...extra,
   };
@@ -48,10 +49,28 @@ describe("matchModel", () => {
     );
   });
 
-  it("matches a loaded instance id", () => {
+  it("matches a loaded instance id, and points at that instance and its context", () => {
     const result = matchModel("openai/gpt-oss-20b:2", models);
     assert.equal(result.model?.id, "openai/gpt-oss-20b");
+    assert.equal(result.kind, "instance");
     assert.equal(result.instanceId, "openai/gpt-oss-20b:2");
+    assert.equal(result.instance, models[0].instances![1], "the listed instance itself, not a copy");
+    assert.equal(result.instance?.contextLength, 8192, "the second instance's context, not the first's");
+  });
+
+  it("points at the named instance through the tolerant forms too (case, no publisher)", () => {
+    for (const name of ["OpenAI/GPT-OSS-20B:2", "gpt-oss-20b:2"]) {
+      const result = matchModel(name, models);
+      assert.equal(result.instanceId, "openai/gpt-oss-20b:2", name);
+      assert.equal(result.instance?.contextLength, 8192, name);
+    }
+  });
+
+  it("names no instance when the name is the model's id, even if an instance has that id", () => {
+    const result = matchModel("openai/gpt-oss-20b", models);
+    assert.equal(result.kind, "exact");
+    assert.equal(result.instanceId, undefined);
+    assert.equal(result.instance, undefined);
   });
 
   it("matches a listed variant and a quantization suffix the model has", () => {
