@@ -321,7 +321,7 @@ async function load(host: LmsHost, args: string[], dryRun: boolean): Promise<Lms
       0,
     );
   }
-  const options: LoadOptions = {};
+  const options: LoadOptions = { loadedBy: "lms" };
   if (contextLength !== undefined) options.contextLength = contextLength;
   if (ttl !== undefined) options.ttlMs = ttl * 1000;
   if (parallel !== undefined) options.parallel = parallel;

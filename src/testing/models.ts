@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SimModel } from "./types.ts";
+import type { SimInstanceSnapshot, SimModel, SimReasoning } from "./types.ts";
 
 /** A {@linkcode SimModel} with every default applied. */
 export interface ModelRecord {
@@ -23,13 +23,22 @@ export interface ModelRecord {
   paramsString: string | null;
   vision: boolean;
   trainedForToolUse: boolean;
+  /** REST v1 `capabilities.reasoning`, or null when the model exposes none. */
+  reasoning: SimReasoning | null;
+  /** The most context this model gets (auto-fit), or null for no limit below the maximum. */
+  fitContextLength: number | null;
 }
 
 /** A loaded instance with everything LM Studio tracks about it. */
 export interface InstanceRecord {
   key: string;
   id: string;
+  /** The context actually loaded (after auto-fit). */
   contextLength: number;
+  /** The context the load asked for, or null when it named none. */
+  requestedContextLength: number | null;
+  /** Which path loaded it. */
+  loadedBy: SimInstanceSnapshot["loadedBy"];
   /** Idle TTL in ms, or null (models loaded with `lms load` have none unless `--ttl`). */
   ttlMs: number | null;
   loadedAt: number;
@@ -85,6 +94,12 @@ export function normalizeModel(model: SimModel): ModelRecord {
     paramsString: model.paramsString ?? (type === "llm" ? derivedParams(model.key) : null),
     vision: model.vision ?? false,
     trainedForToolUse: model.trainedForToolUse ?? false,
+    reasoning: model.reasoning === true
+      ? { allowedOptions: ["off", "on"], default: "on" }
+      : model.reasoning
+      ? { allowedOptions: [...model.reasoning.allowedOptions], default: model.reasoning.default }
+      : null,
+    fitContextLength: model.fitContextLength ?? null,
   };
   if (model.variants !== undefined) record.variants = [...model.variants];
   return record;
@@ -108,12 +123,25 @@ export function publicModel(record: ModelRecord): SimModel {
   };
   if (record.paramsString !== null) model.paramsString = record.paramsString;
   if (record.variants) model.variants = [...record.variants];
+  if (record.reasoning) {
+    model.reasoning = {
+      allowedOptions: [...record.reasoning.allowedOptions],
+      default: record.reasoning.default,
+    };
+  }
+  if (record.fitContextLength !== null) model.fitContextLength = record.fitContextLength;
   return model;
 }
 
-/** Default loaded context length: 4096 (or less) for LLMs, the maximum for embedding models. */
-export function defaultContextLength(record: ModelRecord): number {
-  return record.type === "llm" ? Math.min(4096, record.maxContextLength) : record.maxContextLength;
+/** LM Studio's default context for LLM loads that name none (JIT loads included). */
+export const DEFAULT_CONTEXT_LENGTH = 4096;
+
+/** Default loaded context length: `llmDefault` (or less) for LLMs, the maximum for embedding models. */
+export function defaultContextLength(
+  record: ModelRecord,
+  llmDefault: number = DEFAULT_CONTEXT_LENGTH,
+): number {
+  return record.type === "llm" ? Math.min(llmDefault, record.maxContextLength) : record.maxContextLength;
 }
 
 /** The relative model path as `lms`/the SDK report it. */
@@ -182,7 +210,17 @@ export function v1Model(record: ModelRecord, instances: InstanceRecord[]): Recor
   entry.max_context_length = record.maxContextLength;
   entry.format = record.format;
   if (record.type === "llm") {
-    entry.capabilities = { vision: record.vision, trained_for_tool_use: record.trainedForToolUse };
+    const capabilities: Record<string, unknown> = {
+      vision: record.vision,
+      trained_for_tool_use: record.trainedForToolUse,
+    };
+    if (record.reasoning) {
+      capabilities.reasoning = {
+        allowed_options: [...record.reasoning.allowedOptions],
+        default: record.reasoning.default,
+      };
+    }
+    entry.capabilities = capabilities;
     entry.description = null;
   }
   if (record.variants && record.variants.length > 0) {

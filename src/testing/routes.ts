@@ -187,6 +187,9 @@ function worldErrorToV1(error: unknown): SimResponse {
   if (error instanceof WorldError) {
     if (error.kind === "not_found") return v1Error(404, "model_not_found", error.message);
     if (error.kind === "load_failed") return v1Error(500, "internal_error", error.message);
+    if (error.kind === "invalid_context") {
+      return v1Error(400, "invalid_request", error.message, { param: "context_length" });
+    }
     return v1Error(400, "invalid_request", error.message);
   }
   return v1Error(500, "unknown", error instanceof Error ? error.message : String(error));

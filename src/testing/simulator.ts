@@ -15,7 +15,7 @@
  *   runs one `lms` command line (used by the fake `lms`); `follow` is a download job id to poll;
  * - `POST /__simulator/lms/follow` `{"jobId": string, "frame": number}` → `{stdout, stderr, done, exitCode?}`:
  *   one redraw of an `lms get` progress bar;
- * - `GET /__simulator/state` → `{version, jit, serverRunning, models, loaded, jobs}`.
+ * - `GET /__simulator/state` → `{version, jit, serverRunning, models, loaded, instances, jobs}`.
  *
  * @module
  */
@@ -28,8 +28,13 @@ import type {
   RecordedRequest,
   SimFault,
   SimInstance,
+  SimInstanceSnapshot,
   SimLoadedInstance,
+  SimMemory,
   SimModel,
+  SimQuirks,
+  SimReasoning,
+  SimReasoningOption,
   SimulatorState,
   SimulatorVersion,
 } from "./types.ts";
@@ -39,8 +44,13 @@ export type {
   RecordedRequest,
   SimFault,
   SimInstance,
+  SimInstanceSnapshot,
   SimLoadedInstance,
+  SimMemory,
   SimModel,
+  SimQuirks,
+  SimReasoning,
+  SimReasoningOption,
   SimulatorState,
   SimulatorVersion,
 };
@@ -79,6 +89,13 @@ export interface SimulatorSnapshots {
   models(): SimModel[];
   /** Loaded instances. */
   loaded(): SimLoadedInstance[];
+  /** Loaded instances with what was asked and given (context), how and when they were loaded. */
+  instances(): SimInstanceSnapshot[];
+  /**
+   * The loaded context of a model as a request's `model` names it: the instance with that id,
+   * else the first instance of that key; undefined when it is not loaded.
+   */
+  contextLength(model: string): number | undefined;
   /** Download jobs as REST v1 status objects, plus the `model` key. */
   jobs(): object[];
 }
@@ -128,7 +145,10 @@ export interface Simulator {
   addModel(model: SimModel): void;
   /** Deletes a downloaded model and its instances; false when there was none. */
   removeModel(key: string): boolean;
-  /** Loads at once, as `lms load` does: a second load of a key makes `key:2`. */
+  /**
+   * Loads at once, as `lms load` does: a second load of a key makes `key:2`. The context is
+   * auto-fitted like any load (`memory`, `fitContextLength`); the answer says what was given.
+   */
   loadModel(key: string, opts?: { contextLength?: number; identifier?: string }): SimLoadedInstance;
   /** Unloads an instance; false when there was none. */
   unloadInstance(id: string): boolean;
@@ -242,6 +262,27 @@ class SimulatorImpl implements Simulator {
       loaded: () => {
         world.tick();
         return world.instances.map((i) => ({ key: i.key, id: i.id, contextLength: i.contextLength }));
+      },
+      instances: () => {
+        world.tick();
+        return world.instances.map((i) => {
+          const record = world.models.get(i.key)!;
+          return {
+            key: i.key,
+            id: i.id,
+            type: record.type,
+            contextLength: i.contextLength,
+            requestedContextLength: i.requestedContextLength,
+            maxContextLength: record.maxContextLength,
+            loadedBy: i.loadedBy,
+            ttlMs: i.ttlMs,
+            parallel: i.parallel,
+          };
+        });
+      },
+      contextLength: (model: string) => {
+        world.tick();
+        return world.loadedContextLength(model);
       },
       jobs: () => {
         const now = Date.now();
@@ -401,7 +442,10 @@ class SimulatorImpl implements Simulator {
 
   loadModel(key: string, opts: { contextLength?: number; identifier?: string } = {}): SimLoadedInstance {
     try {
-      const instance = this.#world.addInstance(key, opts);
+      const options: Parameters<World["addInstance"]>[1] = { loadedBy: "loadModel" };
+      if (opts.contextLength !== undefined) options.contextLength = opts.contextLength;
+      if (opts.identifier !== undefined) options.identifier = opts.identifier;
+      const instance = this.#world.addInstance(key, options);
       return { key: instance.key, id: instance.id, contextLength: instance.contextLength };
     } catch (error) {
       if (error instanceof WorldError) throw new Error(error.message);
@@ -569,6 +613,7 @@ class SimulatorImpl implements Simulator {
         serverRunning: this.#api !== undefined,
         models: this.state.models(),
         loaded: this.state.loaded(),
+        instances: this.state.instances(),
         jobs: this.state.jobs(),
       });
     }

@@ -60,6 +60,88 @@ export interface SimModel {
   vision?: boolean;
   /** Whether it was trained for tool use (v0 `capabilities: ["tool_use"]`). Default false. */
   trainedForToolUse?: boolean;
+  /**
+   * Reasoning settings, reported by REST v1 as `capabilities.reasoning` (LLMs only; absent by default).
+   * `true` means `{ allowedOptions: ["off", "on"], default: "on" }`.
+   */
+  reasoning?: boolean | SimReasoning;
+  /**
+   * The most context this model gets in this machine's memory: LM Studio's load-time auto-fit
+   * (2026) silently gives `min(requested, fitContextLength)`. Default: no limit but the maximum.
+   * See also {@linkcode SimulatorState.memory}.
+   */
+  fitContextLength?: number;
+}
+
+/**
+ * A reasoning setting of a model, as REST v1 names it.
+ *
+ * @example
+ * ```ts
+ * import type { SimReasoningOption } from "@vtcode/lmstudio/testing";
+ * const effort: SimReasoningOption = "medium";
+ * ```
+ */
+export type SimReasoningOption = "off" | "on" | "low" | "medium" | "high";
+
+/**
+ * A model's reasoning settings (REST v1 `capabilities.reasoning` `{ allowed_options, default }`).
+ *
+ * @example
+ * ```ts
+ * import type { SimModel, SimReasoning } from "@vtcode/lmstudio/testing";
+ * const reasoning: SimReasoning = { allowedOptions: ["low", "medium", "high"], default: "medium" };
+ * const gptOss: SimModel = { key: "openai/gpt-oss-20b", trainedForToolUse: true, reasoning };
+ * ```
+ */
+export interface SimReasoning {
+  /** The settings a request may choose. */
+  allowedOptions: SimReasoningOption[];
+  /** The setting used when a request names none (must be one of `allowedOptions`). */
+  default: SimReasoningOption;
+}
+
+/**
+ * The machine's memory, as far as context is concerned: with `maxContextLength`, every load
+ * (REST v1, `lms load`, JIT, `loadModel()`) gets at most that much context, silently, like
+ * LM Studio's 2026 auto-fit (`llm.load.llama.autoFit`, on by default). A per-model limit is
+ * {@linkcode SimModel.fitContextLength}; the smaller one wins.
+ *
+ * @example
+ * ```ts
+ * import { startSimulator } from "@vtcode/lmstudio/testing";
+ * const sim = await startSimulator({ models: [{ key: "m" }], memory: { maxContextLength: 8192 } });
+ * const instance = sim.loadModel("m", { contextLength: 32768 });
+ * console.log(instance.contextLength); // 8192
+ * await sim.close();
+ * ```
+ */
+export interface SimMemory {
+  /** The most context any load gets (a positive integer). Default: no limit. */
+  maxContextLength?: number;
+}
+
+/**
+ * LM Studio behaviours that are bugs, each off unless switched on. An unknown name makes
+ * `startSimulator` reject.
+ * - `concurrentJitDuplicates`: JIT loads of one model that overlap each create an instance
+ *   (`key`, `key:2`, ...) instead of sharing one load (lmstudio-bug-tracker #1751, 0.4.9–0.4.16).
+ * - `autoFitIgnoresRequest`: an LLM load gets the most context that fits (the model's maximum
+ *   when memory is not limited) whatever was asked (#2250, #2270, #2287: `-c 4096` loaded at 131072).
+ *
+ * @example
+ * ```ts
+ * import { startSimulator, type SimQuirks } from "@vtcode/lmstudio/testing";
+ * const quirks: SimQuirks = { concurrentJitDuplicates: true };
+ * const sim = await startSimulator({ models: [{ key: "m" }], quirks });
+ * await sim.close();
+ * ```
+ */
+export interface SimQuirks {
+  /** Overlapping JIT loads of one model create `key`, `key:2`, ... (default false). */
+  concurrentJitDuplicates?: boolean;
+  /** LLM loads ignore the requested context and get the most that fits (default false). */
+  autoFitIgnoresRequest?: boolean;
 }
 
 /**
@@ -120,6 +202,16 @@ export interface SimulatorState {
   serverRunning?: boolean;
   /** The canned assistant text of inference answers. */
   reply?: string;
+  /**
+   * The context an LLM gets when a load names none (JIT loads, `lms load` without `-c`, REST v1
+   * without `context_length`): default 4096, never above the model's maximum. Embedding models
+   * always default to their maximum.
+   */
+  defaultContextLength?: number;
+  /** Memory limits: loads get less context than asked, silently (auto-fit). */
+  memory?: SimMemory;
+  /** LM Studio bugs to reproduce (all off by default). */
+  quirks?: SimQuirks;
 }
 
 /**
@@ -207,3 +299,38 @@ export type SimFault =
  * ```
  */
 export type SimLoadedInstance = Required<SimInstance>;
+
+/**
+ * Everything the simulator knows about a loaded instance: what was asked, what was given, how it
+ * was loaded. Returned by `sim.state.instances()`.
+ *
+ * @example
+ * ```ts
+ * import { startSimulator, type SimInstanceSnapshot } from "@vtcode/lmstudio/testing";
+ * const sim = await startSimulator({ models: [{ key: "m" }], memory: { maxContextLength: 8192 } });
+ * sim.loadModel("m", { contextLength: 32768 });
+ * const [m]: SimInstanceSnapshot[] = sim.state.instances();
+ * console.log(m?.requestedContextLength, m?.contextLength); // 32768 8192
+ * await sim.close();
+ * ```
+ */
+export interface SimInstanceSnapshot {
+  /** Model key. */
+  key: string;
+  /** Instance identifier (`key`, `key:2`, or a custom one). */
+  id: string;
+  /** `llm` or `embedding`. */
+  type: "llm" | "embedding";
+  /** The context actually loaded (after auto-fit). */
+  contextLength: number;
+  /** The context the load asked for, or null when it named none (the default applied). */
+  requestedContextLength: number | null;
+  /** The model's maximum context. */
+  maxContextLength: number;
+  /** How it got loaded: the start-up state, REST v1, a JIT inference request, `lms load`, or `loadModel()`. */
+  loadedBy: "state" | "rest" | "jit" | "lms" | "loadModel";
+  /** Idle TTL in ms, or null. */
+  ttlMs: number | null;
+  /** Max parallel predictions (LLMs), null for embedding models. */
+  parallel: number | null;
+}

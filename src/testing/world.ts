@@ -6,8 +6,14 @@
  * @module
  */
 import { DownloadJobs } from "./downloads.ts";
-import { defaultContextLength, type InstanceRecord, type ModelRecord, normalizeModel } from "./models.ts";
-import type { SimInstance, SimModel, SimulatorState, SimulatorVersion } from "./types.ts";
+import {
+  DEFAULT_CONTEXT_LENGTH,
+  defaultContextLength,
+  type InstanceRecord,
+  type ModelRecord,
+  normalizeModel,
+} from "./models.ts";
+import type { SimInstance, SimModel, SimQuirks, SimulatorState, SimulatorVersion } from "./types.ts";
 
 /** Default idle TTL of JIT-loaded models (60 minutes). */
 export const JIT_TTL_MS = 60 * 60 * 1000;
@@ -23,11 +29,21 @@ export interface LoadOptions {
   flashAttention?: boolean;
   numExperts?: number;
   offloadKvCacheToGpu?: boolean;
+  /** Which path loads it (default `"rest"`, or `"jit"` when `jit`). */
+  loadedBy?: InstanceRecord["loadedBy"];
+  /** Take `contextLength` as given, without auto-fit (the start-up state describes what is loaded). */
+  exactContext?: boolean;
 }
+
+/** Every quirk name with its default (all off). */
+export const QUIRK_DEFAULTS: Readonly<Required<SimQuirks>> = {
+  concurrentJitDuplicates: false,
+  autoFitIgnoresRequest: false,
+};
 
 /** Thrown by world operations; routes and `lms` commands turn it into their own error shapes. */
 export class WorldError extends Error {
-  readonly kind: "not_found" | "exists" | "load_failed" | "invalid";
+  readonly kind: "not_found" | "exists" | "load_failed" | "invalid" | "invalid_context";
   constructor(kind: WorldError["kind"], message: string) {
     super(message);
     this.name = "WorldError";
@@ -47,6 +63,11 @@ export class World {
   authToken: string | undefined;
   loadDelayMs: number;
   reply: string;
+  /** The context an LLM gets when a load names none. */
+  readonly defaultContextLength: number;
+  /** The most context any load gets (auto-fit), or undefined for no limit. */
+  readonly memoryMaxContextLength: number | undefined;
+  readonly quirks: Required<SimQuirks>;
   readonly downloads: DownloadJobs;
   /** The port `lms server start/status` report, once the server has run. */
   serverPort: number | undefined;
@@ -69,6 +90,9 @@ export class World {
     }
     this.loadDelayMs = Math.max(0, state.loadDelayMs ?? 50);
     this.reply = state.reply ?? "Hello from the LM Studio simulator.";
+    this.defaultContextLength = state.defaultContextLength ?? DEFAULT_CONTEXT_LENGTH;
+    this.memoryMaxContextLength = state.memory?.maxContextLength;
+    this.quirks = { ...QUIRK_DEFAULTS, ...state.quirks };
     const mode = state.download?.mode ?? "time";
     if (mode !== "time" && mode !== "manual") {
       throw new TypeError(`Unknown download mode ${JSON.stringify(mode)}`);
@@ -89,7 +113,7 @@ export class World {
     const now = Date.now();
     for (const entry of state.loaded ?? []) {
       const instance: SimInstance = typeof entry === "string" ? { key: entry } : entry;
-      const options: LoadOptions = {};
+      const options: LoadOptions = { loadedBy: "state", exactContext: true };
       if (instance.id !== undefined) options.identifier = instance.id;
       if (instance.contextLength !== undefined) options.contextLength = instance.contextLength;
       this.addInstance(instance.key, options, now);
@@ -126,6 +150,28 @@ export class World {
     return this.instances.find((instance) => instance.id === id);
   }
 
+  /**
+   * The loaded context of what a request's `model` names: the instance with that identifier,
+   * else the first instance of that model key (`key@variant` allowed); undefined when not loaded.
+   */
+  loadedContextLength(modelId: string): number | undefined {
+    const instance = this.instanceById(modelId) ?? this.instancesOf(modelId.split("@")[0]!)[0];
+    return instance?.contextLength;
+  }
+
+  /**
+   * The context a load gets: the request (or the default), cut to what fits in memory
+   * (auto-fit: the model's `fitContextLength` and `memory.maxContextLength`), silently.
+   */
+  givenContextLength(record: ModelRecord, requested: number | undefined): number {
+    const fit = Math.min(
+      record.maxContextLength,
+      record.fitContextLength ?? Infinity,
+      this.memoryMaxContextLength ?? Infinity,
+    );
+    if (this.quirks.autoFitIgnoresRequest && record.type === "llm") return fit;
+    return Math.min(requested ?? defaultContextLength(record, this.defaultContextLength), fit);
+  }
   #idTaken(id: string): boolean {
     return this.#reserved.has(id) || this.instances.some((instance) => instance.id === id);
   }
@@ -152,16 +198,28 @@ export class World {
       options.contextLength !== undefined &&
       (!Number.isInteger(options.contextLength) || options.contextLength < 1)
     ) {
-      throw new WorldError("invalid", `Invalid context length: ${options.contextLength}`);
+      throw new WorldError("invalid_context", `Invalid context length: ${options.contextLength}`);
+    }
+    if (options.contextLength !== undefined && options.contextLength > record.maxContextLength) {
+      // LM Studio's answer here is not documented; a refusal naming both numbers is our guess. [uncertain]
+      throw new WorldError(
+        "invalid_context",
+        `Requested context length ${options.contextLength} is greater than the maximum context length of ${key} (${record.maxContextLength}).`,
+      );
     }
     return { record, id: options.identifier ?? this.nextInstanceId(key) };
   }
 
   #instance(record: ModelRecord, id: string, options: LoadOptions, now: number): InstanceRecord {
+    const requested = options.contextLength ?? null;
     return {
       key: record.key,
       id,
-      contextLength: options.contextLength ?? defaultContextLength(record),
+      contextLength: options.exactContext && requested !== null
+        ? requested
+        : this.givenContextLength(record, options.contextLength),
+      requestedContextLength: requested,
+      loadedBy: options.loadedBy ?? (options.jit ? "jit" : "rest"),
       ttlMs: options.ttlMs ?? null,
       loadedAt: now,
       lastUsedTime: null,
@@ -240,8 +298,11 @@ export class World {
       const instance = this.#instance(record, id, options, now);
       if (dryRun) return instance;
       if (instance.jit) {
-        // Auto-evict: keep at most one JIT-loaded model.
-        this.instances = this.instances.filter((other) => !other.jit);
+        // Auto-evict: keep at most one JIT-loaded model (with the duplicates bug, the
+        // model's own overlapping JIT instances stay).
+        const keep = (other: InstanceRecord): boolean =>
+          !other.jit || (this.quirks.concurrentJitDuplicates && other.key === instance.key);
+        this.instances = this.instances.filter(keep);
       }
       this.instances.push(instance);
       return instance;
@@ -250,14 +311,19 @@ export class World {
     }
   }
 
-  /** JIT-loads `key` for an inference request; concurrent requests share one load. */
+  /**
+   * JIT-loads `key` for an inference request; concurrent requests share one load (unless the
+   * `concurrentJitDuplicates` quirk is on: then each makes its own instance, `key:2`, ...).
+   */
   jitLoad(key: string, ttlSeconds: number | undefined): Promise<InstanceRecord> {
-    const pending = this.#jitLoads.get(key);
+    const pending = this.quirks.concurrentJitDuplicates ? undefined : this.#jitLoads.get(key);
     if (pending) return pending;
     const ttlMs = ttlSeconds !== undefined && Number.isFinite(ttlSeconds) && ttlSeconds > 0
       ? ttlSeconds * 1000
       : JIT_TTL_MS;
-    const promise = this.load(key, { jit: true, ttlMs }).finally(() => this.#jitLoads.delete(key));
+    const promise: Promise<InstanceRecord> = this.load(key, { jit: true, ttlMs }).finally(() => {
+      if (this.#jitLoads.get(key) === promise) this.#jitLoads.delete(key);
+    });
     this.#jitLoads.set(key, promise);
     return promise;
   }
