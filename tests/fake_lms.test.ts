@@ -399,7 +399,7 @@ describe("fake lms: ls, ps and server", () => {
     assert.deepEqual([(await lms("server", "stop")).stderr], [`Stopped the server on port ${sim.port}.\n`]);
     await assert.rejects(fetch(`${sim.url}/lmstudio-greeting`), TypeError);
     const status = await lms("server", "status", "--json");
-    assert.deepEqual([status.code, status.stdout], [0, '{"running":false}\n']);
+    assert.deepEqual([status.code, status.stdout], [0, `{"running":false,"port":${sim.port}}\n`]);
     assert.equal((await lms("server", "stop")).code, 1);
     const started = await lms("server", "start");
     assert.equal(started.code, 0);

@@ -319,13 +319,13 @@ describe("simulator 0.4: load and unload", () => {
     assert.deepEqual(s.state.loaded(), []);
   });
 
-  it("failNextLoad makes the next load answer 500 internal_error; the one after succeeds", async (t) => {
+  it("failNextLoad makes the next load answer 500 model_load_failed; the one after succeeds", async (t) => {
     const s = await sim(t, { models: [GPT] });
     s.failNextLoad(GPT.key, "Not enough memory to load the model.");
     const failed = await post(s, "/api/v1/models/load", { model: GPT.key });
     assert.equal(failed.status, 500);
     assert.deepEqual(failed.body, {
-      error: { type: "internal_error", message: "Not enough memory to load the model." },
+      error: { type: "model_load_failed", message: "Not enough memory to load the model." },
     });
     assert.deepEqual(s.state.loaded(), []);
     const ok = await post(s, "/api/v1/models/load", { model: GPT.key });

@@ -493,7 +493,13 @@ async function server(host: LmsHost, args: string[], dryRun: boolean): Promise<L
     const parsed = parseArgs(rest, { bools: ["--json"] });
     const running = host.serverRunning();
     if (parsed.options.has("--json")) {
-      const status = running ? { running: true, port: host.port() } : { running: false };
+      // lms prints the port of the saved server config even when the server is off.
+      const saved = world.serverPort;
+      const status = running
+        ? { running: true, port: host.port() }
+        : saved === undefined
+        ? { running: false }
+        : { running: false, port: saved };
       return reply(JSON.stringify(status) + "\n", "", 0);
     }
     return reply(

@@ -186,7 +186,9 @@ function loadConfig(record: ModelRecord, instance: InstanceRecord): Record<strin
 function worldErrorToV1(error: unknown): SimResponse {
   if (error instanceof WorldError) {
     if (error.kind === "not_found") return v1Error(404, "model_not_found", error.message);
-    if (error.kind === "load_failed") return v1Error(500, "internal_error", error.message);
+    // LM Studio 0.4.21 answers a failed load with the undocumented type `model_load_failed`
+    // (lmstudio-bug-tracker #2295); the status 500 is our guess. [uncertain]
+    if (error.kind === "load_failed") return v1Error(500, "model_load_failed", error.message);
     if (error.kind === "invalid_context") {
       return v1Error(400, "invalid_request", error.message, { param: "context_length" });
     }

@@ -1,0 +1,259 @@
+/**
+ * Specs of the simulator's 2026 LM Studio behaviours (`@vtcode/lmstudio/testing`): the
+ * `model_load_failed` error, capabilities in every listing, the saved port in
+ * `lms server status --json`, and the switchable bugs (`quirks`).
+ */
+import { describe, it, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import process from "node:process";
+import { createFakeLms } from "../src/testing/fake_lms.ts";
+import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+
+const GPT = { key: "openai/gpt-oss-20b", trainedForToolUse: true, reasoning: true };
+const GEMMA = {
+  key: "google/gemma-4-26b-a4b",
+  vision: true,
+  trainedForToolUse: true,
+  reasoning: { allowedOptions: ["off" as const, "on" as const], default: "on" as const },
+};
+const QWEN = {
+  key: "qwen/qwen3-4b-2507",
+  reasoning: {
+    allowedOptions: ["low" as const, "medium" as const, "high" as const],
+    default: "medium" as const,
+  },
+};
+const PLAIN = { key: "plain-model" };
+const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
+const windows = process.platform === "win32";
+
+async function sim(t: TestContext, state: SimulatorState = {}): Promise<Simulator> {
+  const s = await startSimulator(state);
+  t.after(() => s.close());
+  return s;
+}
+
+async function fetchJson<T>(url: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const init: RequestInit = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
+  const res = await fetch(url, init);
+  return { status: res.status, body: await res.json() as T };
+}
+
+function lms(path: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path, args, { timeout: 10_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function fakeLms(t: TestContext, s: Simulator): Promise<string> {
+  const fake = await createFakeLms({ simulator: s });
+  t.after(() => fake.cleanup());
+  return fake.path;
+}
+
+async function until(what: string, check: () => boolean): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+interface V1Entry {
+  key: string;
+  type: string;
+  capabilities?: unknown;
+  loaded_instances: { id: string }[];
+}
+interface V0Entry {
+  id: string;
+  type: string;
+  capabilities?: string[];
+}
+
+describe("simulator 2026: a failed REST v1 load", () => {
+  it("answers 500 model_load_failed with LM Studio's message and loads nothing", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    s.failNextLoad(GPT.key);
+    const { status, body } = await fetchJson(`${s.url}/api/v1/models/load`, { model: GPT.key });
+    assert.equal(status, 500);
+    assert.deepEqual(body, {
+      error: {
+        type: "model_load_failed",
+        message:
+          `Failed to load model "${GPT.key}". Error loading model. (Exit code: 18446744072635810000). Unknown error. Try a different model and/or config.`,
+      },
+    });
+    assert.deepEqual(s.state.instances(), []);
+  });
+});
+
+describe("simulator 2026: capabilities", () => {
+  it("REST v1: an object with vision, trained_for_tool_use and reasoning when the model has it; none on embeddings", async (t) => {
+    const s = await sim(t, { models: [GPT, GEMMA, QWEN, PLAIN, NOMIC] });
+    const { body } = await fetchJson<{ models: V1Entry[] }>(`${s.url}/api/v1/models`);
+    const capabilities = Object.fromEntries(body.models.map((m) => [m.key, m.capabilities]));
+    assert.deepEqual(capabilities, {
+      [GPT.key]: {
+        vision: false,
+        trained_for_tool_use: true,
+        reasoning: { allowed_options: ["off", "on"], default: "on" },
+      },
+      [GEMMA.key]: {
+        vision: true,
+        trained_for_tool_use: true,
+        reasoning: { allowed_options: ["off", "on"], default: "on" },
+      },
+      [QWEN.key]: {
+        vision: false,
+        trained_for_tool_use: false,
+        reasoning: { allowed_options: ["low", "medium", "high"], default: "medium" },
+      },
+      [PLAIN.key]: { vision: false, trained_for_tool_use: false },
+      [NOMIC.key]: undefined,
+    });
+    assert.equal("capabilities" in body.models.find((m) => m.key === NOMIC.key)!, false);
+  });
+
+  it("REST v0: a tool_use array, type vlm for vision models, embeddings without capabilities", async (t) => {
+    const s = await sim(t, { models: [GPT, GEMMA, PLAIN, NOMIC] });
+    const { body } = await fetchJson<{ data: V0Entry[] }>(`${s.url}/api/v0/models`);
+    assert.deepEqual(body.data.map((m) => [m.id, m.type, m.capabilities]), [
+      [GPT.key, "llm", ["tool_use"]],
+      [GEMMA.key, "vlm", ["tool_use"]],
+      [PLAIN.key, "llm", []],
+      [NOMIC.key, "embeddings", undefined],
+    ]);
+  });
+
+  it(
+    "lms ls --json: vision and trainedForToolUse on LLMs, neither on embedding models",
+    { skip: windows },
+    async (t) => {
+      const s = await sim(t, { models: [GPT, GEMMA, NOMIC] });
+      const path = await fakeLms(t, s);
+      const listed = JSON.parse((await lms(path, ["ls", "--json"])).stdout) as Record<string, unknown>[];
+      assert.deepEqual(listed.map((m) => [m.modelKey, m.vision, m.trainedForToolUse]), [
+        [GPT.key, false, true],
+        [GEMMA.key, true, true],
+        [NOMIC.key, undefined, undefined],
+      ]);
+      assert.equal("vision" in listed[2]!, false);
+    },
+  );
+
+  it("sim.state.models() gives reasoning back in the shape it was given", async (t) => {
+    const s = await sim(t, { models: [GPT, QWEN, PLAIN] });
+    assert.deepEqual(s.state.models().map((m) => m.reasoning), [
+      { allowedOptions: ["off", "on"], default: "on" },
+      QWEN.reasoning,
+      undefined,
+    ]);
+  });
+});
+
+describe("simulator 2026: lms server status --json keeps the saved port", { skip: windows }, () => {
+  it("prints only JSON: running with the port, then running:false with the same port once stopped", async (t) => {
+    const s = await sim(t, { models: [GPT] });
+    const path = await fakeLms(t, s);
+    const on = await lms(path, ["server", "status", "--json"]);
+    assert.deepEqual(on, { code: 0, stdout: `{"running":true,"port":${s.port}}\n`, stderr: "" });
+    assert.equal((await lms(path, ["server", "stop"])).code, 0);
+    const off = await lms(path, ["server", "status", "--json"]);
+    assert.deepEqual(off, { code: 0, stdout: `{"running":false,"port":${s.port}}\n`, stderr: "" });
+    await s.setServerRunning(true);
+    await s.setServerRunning(false); // stopped from the test side: same answer
+    assert.equal(
+      (await lms(path, ["server", "status", "--json"])).stdout,
+      `{"running":false,"port":${s.port}}\n`,
+    );
+  });
+
+  it("a simulator that never ran its server has no saved port", async (t) => {
+    const s = await sim(t, { serverRunning: false });
+    const path = await fakeLms(t, s);
+    assert.equal((await lms(path, ["server", "status", "--json"])).stdout, '{"running":false}\n');
+    assert.equal((await lms(path, ["server", "start"])).code, 0);
+    assert.equal((await lms(path, ["server", "stop"])).code, 0);
+    assert.equal(
+      (await lms(path, ["server", "status", "--json"])).stdout,
+      `{"running":false,"port":${s.port}}\n`,
+    );
+  });
+});
+
+describe("simulator 2026: quirks", () => {
+  const chat = (s: Simulator, model: string) =>
+    fetchJson<{ model: string }>(`${s.url}/v1/chat/completions`, { model, messages: [] });
+
+  it("by default overlapping JIT loads of one model share one instance", async (t) => {
+    const s = await sim(t, { models: [GPT], loadDelayMs: 1000 });
+    const answers = [chat(s, GPT.key), chat(s, GPT.key), chat(s, GPT.key)];
+    await until("three requests", () => s.requestCount("/v1/chat/completions") === 3);
+    const done = await Promise.all(answers);
+    assert.deepEqual(done.map((a) => [a.status, a.body.model]), Array(3).fill([200, GPT.key]));
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
+  });
+
+  it("concurrentJitDuplicates: overlapping JIT loads create key, key:2, key:3 (#1751); listings show all", async (t) => {
+    const s = await sim(t, {
+      models: [GPT, PLAIN],
+      loadDelayMs: 1000,
+      quirks: { concurrentJitDuplicates: true },
+    });
+    const answers = [chat(s, GPT.key), chat(s, GPT.key), chat(s, GPT.key)];
+    await until("three requests", () => s.requestCount("/v1/chat/completions") === 3);
+    const done = await Promise.all(answers);
+    assert.deepEqual(done.map((a) => a.body.model).sort(), [GPT.key, `${GPT.key}:2`, `${GPT.key}:3`]);
+    assert.deepEqual(s.state.instances().map((i) => [i.id, i.loadedBy]), [
+      [GPT.key, "jit"],
+      [`${GPT.key}:2`, "jit"],
+      [`${GPT.key}:3`, "jit"],
+    ]);
+    const { body } = await fetchJson<{ models: V1Entry[] }>(`${s.url}/api/v1/models`);
+    assert.deepEqual(body.models[0]!.loaded_instances.map((i) => i.id), [
+      GPT.key,
+      `${GPT.key}:2`,
+      `${GPT.key}:3`,
+    ]);
+    // A later request for the model reuses an instance; a JIT load of another model evicts them all.
+    assert.equal((await chat(s, GPT.key)).body.model, GPT.key);
+    assert.equal(s.state.instances().length, 3);
+    await chat(s, PLAIN.key);
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [PLAIN.key]);
+  });
+
+  it(
+    "autoFitIgnoresRequest: an LLM load gets the most that fits whatever was asked (#2250); embeddings as asked",
+    {
+      skip: windows,
+    },
+    async (t) => {
+      const s = await sim(t, {
+        models: [{ key: GPT.key, maxContextLength: 131072 }, { key: "big", fitContextLength: 40192 }, NOMIC],
+        quirks: { autoFitIgnoresRequest: true },
+      });
+      const path = await fakeLms(t, s);
+      assert.equal((await lms(path, ["load", GPT.key, "-y", "-c", "4096"])).code, 0);
+      const big = await fetchJson<{ load_config: { context_length: number } }>(
+        `${s.url}/api/v1/models/load`,
+        {
+          model: "big",
+          context_length: 40000,
+          echo_load_config: true,
+        },
+      );
+      assert.equal(big.body.load_config.context_length, 40192);
+      await fetchJson(`${s.url}/api/v1/models/load`, { model: NOMIC.key, context_length: 512 });
+      assert.deepEqual(s.state.instances().map((i) => [i.id, i.requestedContextLength, i.contextLength]), [
+        [GPT.key, 4096, 131072],
+        ["big", 40000, 40192],
+        [NOMIC.key, 512, 512],
+      ]);
+    },
+  );
+});
