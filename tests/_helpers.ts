@@ -10,8 +10,9 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
 import { after } from "node:test";
-import { LMStudioError } from "../src/errors.ts";
+import { type ErrorCode, LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 
@@ -173,15 +174,49 @@ export function useSimulators(): (state?: SimulatorState) => Promise<Simulator> 
   };
 }
 
-/** The LMStudioError a promise rejects with (fails the test if it resolves or throws anything else). */
+/**
+ * The {@linkcode LMStudioError} a promise rejects with, for a test that then asserts on it itself
+ * (fails the test if the promise resolves or throws anything else). To assert the whole contract
+ * of a failure (code, message, a hint that says the fix) use {@linkcode rejectsWith}.
+ */
 export async function rejection(promise: Promise<unknown>): Promise<LMStudioError> {
+  let outcome: unknown;
   try {
-    await promise;
+    outcome = await promise;
   } catch (error) {
-    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${error}`);
+    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${inspect(error)}`);
     return error;
   }
-  assert.fail("expected a rejection");
+  assert.fail(`expected a rejection, got ${inspect(outcome, { depth: 2 })}`);
+}
+
+/** What {@linkcode rejectsWith} checks besides the code; a bare RegExp is the message's. */
+export type Expected = RegExp | { message?: RegExp; hint?: RegExp };
+
+/**
+ * Awaits a promise that must reject with an {@linkcode LMStudioError} of `code`, with a message
+ * (matching `expected.message` when given) and a hint that says the fix (matching `expected.hint`
+ * when given). Every code but `INTERRUPTED` must carry a hint: a user who aborted needs no advice.
+ * Returns the error for further checks.
+ */
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: ErrorCode,
+  expected: Expected = {},
+): Promise<LMStudioError> {
+  const { message, hint } = expected instanceof RegExp ? { message: expected, hint: undefined } : expected;
+  const error = await rejection(promise);
+  assert.equal(error.code, code, `${error.code}: ${error.message}`);
+  assert.ok(error.message.trim() !== "", `${code} without a message`);
+  if (message) assert.match(error.message, message);
+  if (code !== "INTERRUPTED" || hint) {
+    assert.ok(
+      typeof error.hint === "string" && error.hint.trim() !== "",
+      `${code} without a hint: ${error.message}`,
+    );
+  }
+  if (hint) assert.match(error.hint!, hint, `${code} hint`);
+  return error;
 }
 
 /**

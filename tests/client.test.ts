@@ -1,37 +1,17 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
-import { LMStudioError } from "../src/errors.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
-import { closedPortUrl, startServer, useSimulators } from "./_helpers.ts";
-
-const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000, maxContextLength: 131072 };
-const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
-const EMBED = {
-  key: "text-embedding-nomic-embed-text-v1.5",
-  type: "embedding" as const,
-  sizeBytes: 84_000_000,
-};
+import { FAST, GPT, LMS_BACKED, NOMIC, OTHER_TOKEN, QWEN, TOKEN } from "./_fixtures.ts";
+import { closedPortUrl, rejectsWith, startServer, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: string,
-  pattern?: RegExp,
-): Promise<LMStudioError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof LMStudioError, `expected LMStudioError, got ${error}`);
-    assert.equal(error.code, code, `${error.code}: ${error.message}`);
-    if (pattern) assert.match(error.message, pattern);
-    assert.ok(error.hint === undefined || error.hint.length > 0);
-    return error;
-  }
-  assert.fail(`expected a ${code} rejection`);
-}
+/** What a hint says when its fix is to point the client at LM Studio's own address. */
+const FIX_URL = /--url|baseUrl|LMSTUDIO_URL/;
+/** What a hint says when its fix is a longer deadline. */
+const FIX_TIMEOUT = /timeout/i;
 
 describe("configuration", () => {
   it("takes options over LMSTUDIO_URL over the default, normalised", () => {
@@ -99,15 +79,16 @@ describe("check and API detection", () => {
     const error = await rejectsWith(
       new LMStudioClient({ baseUrl: await closedPortUrl() }).check(),
       "SERVER_UNREACHABLE",
-      /refused/,
+      { message: /refused/, hint: /lms server start/ },
     );
-    assert.match(error.hint!, /lms server start/);
+    assert.equal(error.status, undefined);
   });
 
   it("says SERVER_UNREACHABLE when the host name does not resolve", async () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: "http://no-such-host.invalid:1234" }).check({ timeoutMs: 4000 }),
       "SERVER_UNREACHABLE",
+      { hint: /host name/ },
     );
   });
 
@@ -115,8 +96,13 @@ describe("check and API detection", () => {
     const server = await startServer((_req, res) => {
       res.writeHead(404, { "content-type": "text/html" }).end("<html><body>Not Found</body></html>");
     });
-    after(() => server.close());
-    await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO");
+    try {
+      await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO", {
+        hint: FIX_URL,
+      });
+    } finally {
+      await server.close();
+    }
   });
 
   it("says NOT_LMSTUDIO for an OpenAI-compatible server that is not LM Studio (e.g. Ollama)", async () => {
@@ -127,8 +113,14 @@ describe("check and API detection", () => {
         );
       } else res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
     });
-    after(() => server.close());
-    await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO", /not LM Studio/);
+    try {
+      await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO", {
+        message: /not LM Studio/,
+        hint: FIX_URL,
+      });
+    } finally {
+      await server.close();
+    }
   });
 
   it("times out on a slow server within the deadline, naming it", async () => {
@@ -137,7 +129,7 @@ describe("check and API detection", () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: s.url }).check({ timeoutMs: 300 }),
       "TIMEOUT",
-      /timed out after 300ms/,
+      { message: /timed out after 300ms/, hint: FIX_TIMEOUT },
     );
   });
 
@@ -153,30 +145,29 @@ describe("check and API detection", () => {
   });
 
   it("treats 401 as AUTH_REQUIRED with a hint, and never prints the token", async () => {
-    const token = "sk-lm-Tst12345:abcdefghij0123456789";
-    const s = await sim({ models: [GPT], auth: { token } });
+    const s = await sim({ models: [GPT], auth: { token: TOKEN } });
     const missing = await rejectsWith(
       new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check(),
       "AUTH_REQUIRED",
+      { hint: /requires authentication.*LM_API_TOKEN/ },
     );
     assert.equal(missing.status, 401);
-    assert.match(missing.hint!, /LM_API_TOKEN/);
     const wrong = await rejectsWith(
-      new LMStudioClient({ baseUrl: s.url, apiToken: "sk-lm-Wrong999:zzzzzzzzzz0123456789" }).check(),
+      new LMStudioClient({ baseUrl: s.url, apiToken: OTHER_TOKEN }).check(),
       "AUTH_REQUIRED",
+      { hint: /rejected the token.*Manage Tokens/ },
     );
-    assert.doesNotMatch(`${wrong.message} ${wrong.hint}`, /Wrong999|zzzzzzzzzz/);
-    const ok = await new LMStudioClient({ baseUrl: s.url, apiToken: token }).check();
+    assert.doesNotMatch(`${wrong.message} ${wrong.hint}`, /0therTok|Zz9y8x7w6v/);
+    const ok = await new LMStudioClient({ baseUrl: s.url, apiToken: TOKEN }).check();
     assert.equal(ok.authenticated, true);
     assert.equal(s.requests.at(-1)!.headers.authorization, "[redacted]");
   });
 
   it("reads LM_API_TOKEN from the environment", async () => {
-    const token = "sk-lm-EnvTok12:abcdefghij0123456789";
-    const s = await sim({ models: [GPT], auth: { token } });
+    const s = await sim({ models: [GPT], auth: { token: TOKEN } });
     const client = new LMStudioClient({
       baseUrl: s.url,
-      env: (n) => (n === "LM_API_TOKEN" ? token : undefined),
+      env: (n) => (n === "LM_API_TOKEN" ? TOKEN : undefined),
     });
     assert.equal((await client.check()).api, "v1");
   });
@@ -185,6 +176,7 @@ describe("check and API detection", () => {
     await rejectsWith(
       LMStudioClient.tryFromProvider({ baseUrl: await closedPortUrl() }),
       "SERVER_UNREACHABLE",
+      { hint: /lms server start/ },
     );
     const s = await sim({ models: [GPT] });
     assert.equal((await LMStudioClient.tryFromProvider({ baseUrl: s.url })).baseUrl, s.url);
@@ -193,7 +185,7 @@ describe("check and API detection", () => {
 
 describe("model listing", () => {
   it("lists rich entries with loaded instances from REST v1", async () => {
-    const s = await sim({ models: [GPT, QWEN, EMBED], loaded: ["openai/gpt-oss-20b"] });
+    const s = await sim({ models: [{ ...GPT, maxContextLength: 65_536 }, QWEN, NOMIC], loaded: [GPT.key] });
     const client = new LMStudioClient({ baseUrl: s.url });
     const models = await client.listModels();
     const gpt = models.find((m) => m.id === GPT.key)!;
@@ -202,18 +194,18 @@ describe("model listing", () => {
     assert.equal(gpt.loaded, true);
     assert.deepEqual(gpt.instances?.map((i) => i.id), ["openai/gpt-oss-20b"]);
     assert.equal(gpt.sizeBytes, GPT.sizeBytes);
-    assert.equal(gpt.maxContextLength, 131072);
-    assert.equal(models.find((m) => m.id === EMBED.key)!.type, "embedding");
+    assert.equal(gpt.maxContextLength, 65_536);
+    assert.equal(models.find((m) => m.id === NOMIC.key)!.type, "embedding");
     assert.equal(models.find((m) => m.id === QWEN.key)!.loaded, false);
     assert.deepEqual(await client.fetchModels(), models.map((m) => m.id));
   });
 
   it("lists loaded state from REST v0 and normalises its types", async () => {
-    const s = await sim({ version: "0.3", models: [GPT, EMBED], loaded: ["openai/gpt-oss-20b"] });
+    const s = await sim({ version: "0.3", models: [GPT, NOMIC], loaded: ["openai/gpt-oss-20b"] });
     const models = await new LMStudioClient({ baseUrl: s.url }).listModels();
     assert.equal(models.find((m) => m.id === GPT.key)!.loaded, true);
-    assert.equal(models.find((m) => m.id === EMBED.key)!.type, "embedding");
-    assert.equal(models.find((m) => m.id === EMBED.key)!.loaded, false);
+    assert.equal(models.find((m) => m.id === NOMIC.key)!.type, "embedding");
+    assert.equal(models.find((m) => m.id === NOMIC.key)!.loaded, false);
   });
 
   it("says loaded: null where the server cannot tell (OpenAI-only)", async () => {
@@ -226,9 +218,10 @@ describe("model listing", () => {
   it("reports a malformed REST v1 payload as INVALID_RESPONSE naming the endpoint and field", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] } });
-    const error = await rejectsWith(new LMStudioClient({ baseUrl: s.url }).listModels(), "INVALID_RESPONSE");
-    assert.match(error.message, /GET \/api\/v1\/models/);
-    assert.match(error.message, /models\.0\.key/);
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).listModels(), "INVALID_RESPONSE", {
+      message: /GET \/api\/v1\/models.*models\.0\.key/s,
+      hint: /(--url|baseUrl).*LM Studio version/,
+    });
   });
 
   it("accepts unknown fields and missing optional ones", async () => {
@@ -240,7 +233,8 @@ describe("model listing", () => {
     });
     const [model] = await new LMStudioClient({ baseUrl: s.url }).listModels();
     assert.equal(model.id, "a/b");
-    assert.equal(model.loaded, false);
+    assert.equal(model.loaded, null, "without loaded_instances, the loaded state is unknown");
+    assert.equal(model.instances, null);
     assert.equal(model.type, null);
   });
 
@@ -250,14 +244,14 @@ describe("model listing", () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: s.url }).check(),
       "INVALID_RESPONSE",
-      /No 'data' array in response/,
+      { message: /No 'data' array in response/, hint: /(--url|baseUrl).*LM Studio version/ },
     );
   });
 });
 
 describe("download over REST v1", () => {
   it("starts a job, polls it, reports progress and ends with the model on disk", async () => {
-    const s = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 30_000_000_000 } });
+    const s = await sim({ catalog: [GPT], download: FAST });
     const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
     const progress: DownloadProgress[] = [];
     const result = await client.downloadModel(GPT.key, { onProgress: (p) => progress.push(p) });
@@ -286,6 +280,7 @@ describe("download over REST v1", () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 }).downloadModel(GPT.key),
       "DOWNLOAD_FAILED",
+      { hint: /Downloads panel.*run again/ },
     );
   });
 
@@ -294,8 +289,7 @@ describe("download over REST v1", () => {
     const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
     const running = client.downloadModel(GPT.key);
     setTimeout(() => s.pauseDownload(), 50);
-    const error = await rejectsWith(running, "DOWNLOAD_FAILED", /paused/);
-    assert.match(error.hint!, /Resume/);
+    await rejectsWith(running, "DOWNLOAD_FAILED", { message: /paused/, hint: /Resume it/ });
   });
 
   it("says MODEL_NOT_FOUND for a name the catalog does not have", async () => {
@@ -303,13 +297,14 @@ describe("download over REST v1", () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: s.url }).downloadModel("nobody/nothing-1b"),
       "MODEL_NOT_FOUND",
+      { hint: /model id in LM Studio's catalog/ },
     );
   });
 
   it("stops at the deadline and on abort", async () => {
     const s = await sim({ catalog: [GPT, QWEN], download: { mode: "manual" } });
     const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
-    await rejectsWith(client.downloadModel(GPT.key, { timeoutMs: 200 }), "TIMEOUT");
+    await rejectsWith(client.downloadModel(GPT.key, { timeoutMs: 200 }), "TIMEOUT", { hint: FIX_TIMEOUT });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     await rejectsWith(client.downloadModel(QWEN.key, { signal: controller.signal }), "INTERRUPTED");
@@ -317,16 +312,19 @@ describe("download over REST v1", () => {
 
   it("refuses to download for a remote server without REST v1", async () => {
     const s = await sim({ version: "0.3", models: [] });
-    const error = await rejectsWith(
+    await rejectsWith(
       new LMStudioClient({ baseUrl: s.url, local: false }).downloadModel(GPT.key),
       "UNSUPPORTED",
+      { message: /not on this machine/, hint: /Upgrade LM Studio on that machine to 0\.4/ },
     );
-    assert.match(error.message, /not on this machine/);
+    assert.equal(s.requestCount("/api/v1/models/download"), 0);
   });
 
   it("refuses hostile model names before any request", async () => {
     const s = await sim({ catalog: [GPT] });
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).downloadModel("--help"), "USAGE");
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).downloadModel("--help"), "USAGE", {
+      hint: /Use a model key such as/,
+    });
     assert.equal(s.requests.length, 0);
   });
 });
@@ -357,8 +355,11 @@ describe("load and unload", () => {
     const s = await sim({ models: [GPT, QWEN] });
     const client = new LMStudioClient({ baseUrl: s.url });
     assert.equal((await client.loadModel("GPT-OSS-20B")).model, GPT.key);
-    const error = await rejectsWith(client.loadModel("gpt-oss-120b"), "MODEL_NOT_FOUND");
-    assert.match(error.message, /Did you mean: openai\/gpt-oss-20b/);
+    await rejectsWith(client.loadModel("gpt-oss-120b"), "MODEL_NOT_FOUND", {
+      message: /Did you mean: openai\/gpt-oss-20b/,
+      hint: /Download it first/,
+    });
+    assert.equal(s.requestCount("/api/v1/models/load"), 1, "only the first load was sent");
   });
 
   it("reports a failed load as LOAD_FAILED with the server's message", async () => {
@@ -367,7 +368,7 @@ describe("load and unload", () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key),
       "LOAD_FAILED",
-      /Not enough memory/,
+      { message: /Not enough memory/, hint: /free memory.*smaller context length/ },
     );
   });
 
@@ -389,8 +390,9 @@ describe("load and unload", () => {
 
   it("explains a JIT warm-up that cannot load (JIT off)", async () => {
     const s = await sim({ version: "0.2", models: [GPT], jit: false });
-    const error = await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED");
-    assert.match(error.hint!, /Just-in-Time/);
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED", {
+      hint: /Turn on Just-in-Time/,
+    });
   });
 
   it("unloads a model's instances, one instance, or everything", async () => {
@@ -404,17 +406,17 @@ describe("load and unload", () => {
     assert.deepEqual((await client.unloadModel(GPT.key)).unloaded, []);
     assert.deepEqual((await client.unloadModel({ all: true })).unloaded, [QWEN.key]);
     assert.equal(s.state.loaded().length, 0);
-    await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND");
+    await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND", { hint: /check the name/ });
   });
 });
 
 describe("unload on LM Studio 0.3 (through lms)", () => {
   it("follows the same name rules as REST v1: unknown is MODEL_NOT_FOUND, not loaded is nothing", async () => {
-    const s = await sim({ version: "0.3", models: [GPT, QWEN], loaded: [QWEN.key] });
+    const s = await sim(LMS_BACKED);
     const lms = await createFakeLms({ simulator: s });
     try {
       const client = new LMStudioClient({ baseUrl: s.url, lmsPath: lms.path, env: () => undefined });
-      await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND");
+      await rejectsWith(client.unloadModel("nobody/nothing"), "MODEL_NOT_FOUND", { hint: /check the name/ });
       assert.deepEqual((await client.unloadModel(GPT.key)).unloaded, []);
       assert.deepEqual((await client.unloadModel("qwen3-4b-2507")).unloaded, [QWEN.key]);
       assert.equal(s.state.loaded().length, 0);
@@ -439,6 +441,7 @@ describe("waiting for the server", () => {
     await rejectsWith(
       new LMStudioClient({ baseUrl: await closedPortUrl() }).waitForServer({ timeoutMs: 300 }),
       "TIMEOUT",
+      { hint: FIX_TIMEOUT },
     );
   });
 });

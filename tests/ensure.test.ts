@@ -1,16 +1,29 @@
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
-import { type EnsureEvent, ensureOssReady, ensureReady } from "../src/ensure.ts";
-import { LMStudioError } from "../src/errors.ts";
+import { type EnsureEvent, ensureOssReady, ensureReady, type EnsureResult } from "../src/ensure.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
-import { closedPortUrl, useSimulators } from "./_helpers.ts";
-
-const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000 };
-const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
-const FAST = { mode: "time" as const, bytesPerSecond: 40_000_000_000 };
+import { FAST, GPT, QWEN } from "./_fixtures.ts";
+import { closedPortUrl, rejectsWith, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
+
+/**
+ * The timings describe the steps that ran: one duration per step taken (none for a step skipped),
+ * each a whole number of milliseconds, and the steps, which run one after another, fit in the total.
+ */
+function assertTimingsMatchSteps(result: EnsureResult): void {
+  const { totalMs, ...steps } = result.timings;
+  const expected = ["checkMs", "listMs"];
+  if (result.actions.includes("download")) expected.push("downloadMs");
+  if (result.actions.includes("load")) expected.push("loadMs");
+  assert.deepEqual(Object.keys(steps).sort(), expected.sort(), "one duration per step taken");
+  for (const [name, ms] of Object.entries(result.timings)) {
+    assert.ok(Number.isInteger(ms) && ms >= 0, `${name} = ${ms}`);
+  }
+  const sum = Object.values(steps).reduce((a, b) => a + (b ?? 0), 0);
+  assert.ok(sum <= totalMs, `the steps (${sum} ms) fit in the total (${totalMs} ms)`);
+}
 
 describe("ensureReady", () => {
   it("downloads a missing model, loads it, and says what it did", async () => {
@@ -28,7 +41,7 @@ describe("ensureReady", () => {
     assert.equal(result.model, GPT.key);
     assert.equal(result.instanceId, GPT.key);
     assert.equal(result.api, "v1");
-    assert.ok(result.timings.totalMs >= result.timings.checkMs);
+    assertTimingsMatchSteps(result);
     assert.ok(events.some((e) => e.type === "download-progress"));
     assert.deepEqual(
       events.filter((e) => e.type === "step").map((e) => (e as { step: string }).step),
@@ -44,6 +57,7 @@ describe("ensureReady", () => {
     assert.equal(result.loaded, true);
     assert.equal(result.downloaded, false);
     assert.equal(s.requests.length, 1);
+    assertTimingsMatchSteps(result);
   });
 
   it("resolves a tolerant name to the listed model instead of downloading again", async () => {
@@ -52,19 +66,17 @@ describe("ensureReady", () => {
     assert.equal(result.model, GPT.key);
     assert.deepEqual(result.actions, ["check", "list", "load"]);
     assert.equal(s.requestCount("/api/v1/models/download"), 0);
+    assertTimingsMatchSteps(result);
   });
 
   it("with download: false, a missing model is MODEL_NOT_FOUND with suggestions", async () => {
     const s = await sim({ models: [QWEN] });
-    await assert.rejects(
+    await rejectsWith(
       ensureReady({ baseUrl: s.url, model: "qwen/qwen3-4b", download: false }),
-      (error: unknown) => {
-        assert.ok(error instanceof LMStudioError);
-        assert.equal(error.code, "MODEL_NOT_FOUND");
-        assert.match(error.message, /Did you mean: qwen\/qwen3-4b-2507/);
-        return true;
-      },
+      "MODEL_NOT_FOUND",
+      { message: /Did you mean: qwen\/qwen3-4b-2507/, hint: /download it/ },
     );
+    assert.equal(s.requestCount("/api/v1/models/download"), 0);
   });
 
   it("with load: false, stops once the model is present", async () => {
@@ -73,6 +85,7 @@ describe("ensureReady", () => {
     assert.deepEqual(result.actions, ["check", "list"]);
     assert.equal(result.loaded, false);
     assert.equal(s.state.loaded().length, 0);
+    assertTimingsMatchSteps(result);
   });
 
   it("shares one download and one load among concurrent calls for the same model", async () => {
@@ -114,16 +127,20 @@ describe("ensureReady", () => {
   it("starts the server with lms when asked and the server is down", async () => {
     const s = await sim({ models: [GPT], serverRunning: false });
     const lms = await createFakeLms({ simulator: s });
-    after(() => lms.cleanup());
-    const result = await ensureReady({
-      baseUrl: s.url,
-      model: GPT.key,
-      startServer: true,
-      lmsPath: lms.path,
-      env: () => undefined,
-    });
-    assert.deepEqual(result.actions, ["check", "start-server", "list", "load"]);
-    assert.ok(lms.calls().some((argv) => argv[0] === "server" && argv[1] === "start"));
+    try {
+      const result = await ensureReady({
+        baseUrl: s.url,
+        model: GPT.key,
+        startServer: true,
+        lmsPath: lms.path,
+        env: () => undefined,
+      });
+      assert.deepEqual(result.actions, ["check", "start-server", "list", "load"]);
+      assert.ok(lms.calls().some((argv) => argv[0] === "server" && argv[1] === "start"));
+      assert.deepEqual(s.state.loaded().map((i) => i.key), [GPT.key]);
+    } finally {
+      await lms.cleanup();
+    }
   });
 
   it("without startServer, a down server is SERVER_UNREACHABLE", async () => {
@@ -135,15 +152,18 @@ describe("ensureReady", () => {
   it("downloads with lms get on a local LM Studio 0.3 (no REST v1)", async () => {
     const s = await sim({ version: "0.3", catalog: [QWEN] });
     const lms = await createFakeLms({ simulator: s });
-    after(() => lms.cleanup());
-    const client = new LMStudioClient({ baseUrl: s.url, lmsPath: lms.path, env: () => undefined });
-    const events: EnsureEvent[] = [];
-    const result = await ensureReady({ client, model: QWEN.key, onEvent: (e) => events.push(e) });
-    assert.deepEqual(result.actions, ["check", "list", "download", "load"]);
-    assert.equal(result.api, "v0");
-    assert.ok(lms.calls().some((argv) => argv.join(" ") === `get --yes ${QWEN.key}`));
-    assert.ok(events.some((e) => e.type === "download-progress"));
-    assert.deepEqual(s.state.loaded().map((i) => i.key), [QWEN.key]);
+    try {
+      const client = new LMStudioClient({ baseUrl: s.url, lmsPath: lms.path, env: () => undefined });
+      const events: EnsureEvent[] = [];
+      const result = await ensureReady({ client, model: QWEN.key, onEvent: (e) => events.push(e) });
+      assert.deepEqual(result.actions, ["check", "list", "download", "load"]);
+      assert.equal(result.api, "v0");
+      assert.ok(lms.calls().some((argv) => argv.join(" ") === `get --yes ${QWEN.key}`));
+      assert.ok(events.some((e) => e.type === "download-progress"));
+      assert.deepEqual(s.state.loaded().map((i) => i.key), [QWEN.key]);
+    } finally {
+      await lms.cleanup();
+    }
   });
 });
 
