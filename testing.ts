@@ -47,5 +47,6 @@ export type {
   SimulatorState,
   SimulatorVersion,
 } from "./src/testing/simulator.ts";
+export type { SimReply, SimToolCall } from "./src/testing/inference_types.ts";
 export { createFakeLms } from "./src/testing/fake_lms.ts";
 export type { FakeLms, FakeLmsBehaviour, FakeLmsOptions, FakeLmsScript } from "./src/testing/fake_lms.ts";

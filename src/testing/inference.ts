@@ -1,18 +1,34 @@
 /**
- * The simulated OpenAI-compatible inference endpoints: `/v1/chat/completions`, `/v1/responses`
- * and `/v1/embeddings`. Pure request → response functions over the {@linkcode World}, reached
- * through {@linkcode answerInference}, the one hook in `routes.ts` (which owns auth, the other
- * routes and the shared helpers imported here). Internal to the testing kit.
+ * The simulated inference endpoints: OpenAI-compatible `/v1/chat/completions`, `/v1/completions`,
+ * `/v1/embeddings`, `/v1/responses` (0.3+) and the Anthropic-compatible `/v1/messages` (0.4).
+ * Pure request → response functions over the {@linkcode World}, reached through
+ * {@linkcode answerInference}, the one hook in `routes.ts` (which owns auth, the other routes
+ * and the shared helpers imported here). Internal to the testing kit.
+ *
+ * Every endpoint that generates text checks, in LM Studio's order: the body (malformed requests
+ * get LM Studio's 400 shapes), the model (JIT load), the context (a prompt whose estimate —
+ * `ceil(characters / 4)`, see {@linkcode promptTokens} — reaches the instance's loaded context
+ * gets llama.cpp's `n_keep >= n_ctx` 400), then takes the model's turn (reply script, required
+ * tool call or canned text).
  *
  * @module
  */
 import {
+  newId,
+  nextTurn,
+  openAiError,
+  overflowOf,
+  parseJsonBody,
+  pieces,
+  promptTokens,
+  stringError,
+  textTokens,
+} from "./inference_common.ts";
+import { anthropicError, messages } from "./inference_messages.ts";
+import { responses } from "./inference_responses.ts";
+import {
   type Body,
-  estimateTokens,
   json,
-  parseBody,
-  promptText,
-  randomId,
   resolveInference,
   type SimRequest,
   type SimResponse,
@@ -22,109 +38,151 @@ import {
 } from "./routes.ts";
 import type { World } from "./world.ts";
 
+export { promptTokens };
+
+/** The `'<field>' field is required` family LM Studio answers on `/v1/*` (a bare string `error`). */
+function checkModel(body: Body): SimResponse | undefined {
+  if (body.model === undefined) return stringError(400, "'model' field is required");
+  if (typeof body.model !== "string" || body.model === "") {
+    return stringError(400, "'model' must be a non-empty string");
+  }
+  return undefined;
+}
+
+function isTextOrList(value: unknown): boolean {
+  return typeof value === "string" || Array.isArray(value);
+}
+
+function usageOf(promptCount: number, completionCount: number) {
+  return {
+    prompt_tokens: promptCount,
+    completion_tokens: completionCount,
+    total_tokens: promptCount + completionCount,
+  };
+}
+
 async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
+  const bad = checkModel(body);
+  if (bad) return bad;
+  if (body.messages === undefined) return stringError(400, "'messages' field is required");
+  if (!Array.isArray(body.messages)) return stringError(400, "'messages' must be an array");
   const resolved = await resolveInference(world, body, "llm");
   if ("response" in resolved) return resolved.response;
+  const promptCount = promptTokens(body);
+  const overflow = overflowOf(resolved.instance, promptCount);
+  if (overflow) return stringError(400, overflow);
+  const turn = nextTurn(world, body, "chat");
+  if ("problem" in turn) return openAiError(400, turn.problem, turn.param);
+
   const model = resolved.instance.id;
-  const id = `chatcmpl-${randomId(21)}`;
+  const id = newId("chatcmpl-", 21);
   const created = Math.floor(Date.now() / 1000);
-  const promptTokens = estimateTokens(promptText(body));
-  const completionTokens = estimateTokens(world.reply);
-  const usage = {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-  };
+  const calls = "calls" in turn
+    ? turn.calls.map((call) => ({
+      id: newId("call_"),
+      type: "function" as const,
+      function: { name: call.name, arguments: call.arguments },
+    }))
+    : [];
+  const text = "text" in turn ? turn.text : "";
+  const finishReason = calls.length > 0 ? "tool_calls" : "stop";
+  const usage = usageOf(
+    promptCount,
+    textTokens(calls.length > 0 ? calls.map((c) => c.function.arguments).join("") : text),
+  );
   if (body.stream === true) {
     const base = { id, object: "chat.completion.chunk", created, model, system_fingerprint: model };
-    const chunks = words(world.reply).map((piece, index) =>
-      sse({
-        ...base,
-        choices: [{
-          index: 0,
-          delta: index === 0 ? { role: "assistant", content: piece } : { content: piece },
-          logprobs: null,
-          finish_reason: null,
-        }],
-      })
-    );
-    chunks.push(sse({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "stop" }] }));
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
+      sse({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    const chunks: string[] = [];
+    if (calls.length === 0) {
+      words(text).forEach((piece, index) => {
+        chunks.push(chunk(index === 0 ? { role: "assistant", content: piece } : { content: piece }));
+      });
+    } else {
+      calls.forEach((call, index) => {
+        const opening = {
+          tool_calls: [{
+            index,
+            id: call.id,
+            type: "function",
+            function: { name: call.function.name, arguments: "" },
+          }],
+        };
+        chunks.push(chunk(index === 0 ? { role: "assistant", content: null, ...opening } : opening));
+        for (const part of pieces(call.function.arguments)) {
+          if (part !== "") chunks.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
+        }
+      });
+    }
+    chunks.push(chunk({}, finishReason));
     const options = body.stream_options as { include_usage?: boolean } | undefined;
     if (options?.include_usage) chunks.push(sse({ ...base, choices: [], usage }));
     chunks.push(sse("[DONE]"));
     return sseResponse(chunks);
   }
+  const message: Record<string, unknown> = { role: "assistant", content: calls.length > 0 ? null : text };
+  if (calls.length > 0) message.tool_calls = calls;
   return json(200, {
     id,
     object: "chat.completion",
     created,
     model,
-    choices: [{
-      index: 0,
-      logprobs: null,
-      finish_reason: "stop",
-      message: { role: "assistant", content: world.reply },
-    }],
+    choices: [{ index: 0, logprobs: null, finish_reason: finishReason, message }],
     usage,
     stats: {},
     system_fingerprint: model,
   });
 }
 
-async function responses(world: World, body: Body): Promise<SimResponse> {
+/** `POST /v1/completions` ("Completions (Legacy)": the prompt goes in as is). */
+async function completions(world: World, body: Body): Promise<SimResponse> {
+  const bad = checkModel(body);
+  if (bad) return bad;
+  if (body.prompt === undefined) return stringError(400, "'prompt' field is required");
+  if (!isTextOrList(body.prompt)) return stringError(400, "'prompt' must be a string or an array of strings");
   const resolved = await resolveInference(world, body, "llm");
   if ("response" in resolved) return resolved.response;
-  const inputTokens = estimateTokens(promptText(body));
-  const outputTokens = estimateTokens(world.reply);
-  const message = {
-    id: `msg_${randomId(24)}`,
-    type: "message",
-    role: "assistant",
-    status: "completed",
-    content: [{ type: "output_text", text: world.reply, annotations: [] }],
-  };
-  const response = {
-    id: `resp_${randomId(24)}`,
-    object: "response",
-    created_at: Math.floor(Date.now() / 1000),
-    model: resolved.instance.id,
-    output: [message],
-    previous_response_id: typeof body.previous_response_id === "string" ? body.previous_response_id : null,
-    status: "completed",
-    usage: {
-      input_tokens: inputTokens,
-      output_tokens: outputTokens,
-      total_tokens: inputTokens + outputTokens,
-    },
-  };
+  const promptCount = promptTokens(body);
+  const overflow = overflowOf(resolved.instance, promptCount);
+  if (overflow) return stringError(400, overflow);
+  const turn = nextTurn(world, body, "completions");
+  if ("problem" in turn) return openAiError(400, turn.problem, turn.param);
+  const text = "text" in turn ? turn.text : "";
+  const model = resolved.instance.id;
+  const id = newId("cmpl-", 21);
+  const created = Math.floor(Date.now() / 1000);
+  const usage = usageOf(promptCount, textTokens(text));
+  const base = { id, object: "text_completion", created, model, system_fingerprint: model };
   if (body.stream === true) {
-    const chunks = [
-      sse(
-        { type: "response.created", response: { ...response, status: "in_progress", output: [] } },
-        "response.created",
-      ),
-      ...words(world.reply).map((delta) =>
-        sse({
-          type: "response.output_text.delta",
-          item_id: message.id,
-          output_index: 0,
-          content_index: 0,
-          delta,
-        }, "response.output_text.delta")
-      ),
-      sse({ type: "response.completed", response }, "response.completed"),
-    ];
+    const chunks = words(text).map((piece) =>
+      sse({ ...base, choices: [{ index: 0, text: piece, logprobs: null, finish_reason: null }] })
+    );
+    chunks.push(sse({ ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: "stop" }] }));
+    chunks.push(sse("[DONE]"));
     return sseResponse(chunks);
   }
-  return json(200, response);
+  return json(200, {
+    ...base,
+    choices: [{ index: 0, text, logprobs: null, finish_reason: "stop" }],
+    usage,
+    stats: {},
+  });
 }
 
 async function embeddings(world: World, body: Body): Promise<SimResponse> {
+  const bad = checkModel(body);
+  if (bad) return bad;
+  if (body.input === undefined) return stringError(400, "'input' field is required");
+  if (!isTextOrList(body.input)) return stringError(400, "'input' must be a string or an array of strings");
   const resolved = await resolveInference(world, body, "embedding");
   if ("response" in resolved) return resolved.response;
-  const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ""];
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  let total = 0;
+  for (const input of inputs) total += textTokens(typeof input === "string" ? input : JSON.stringify(input));
+  // LM Studio ignores `encoding_format` and always answers floats (#756).
   const data = inputs.map((input, index) => {
-    const text = String(input);
+    const text = typeof input === "string" ? input : JSON.stringify(input);
     const embedding = Array.from({ length: 8 }, (_, i) => {
       let h = i + 1;
       for (let c = 0; c < text.length; c++) h = (h * 31 + text.charCodeAt(c)) % 1000003;
@@ -136,17 +194,42 @@ async function embeddings(world: World, body: Body): Promise<SimResponse> {
     object: "list",
     data,
     model: resolved.instance.id,
-    usage: { prompt_tokens: 0, total_tokens: 0 },
+    usage: { prompt_tokens: total, total_tokens: total },
   });
 }
 
 type Handler = (world: World, body: Body) => Promise<SimResponse>;
 
-const INFERENCE: Record<string, { versions: readonly string[]; handler: Handler }> = {
-  "/v1/chat/completions": { versions: ["0.4", "0.3", "0.2"], handler: chatCompletions },
-  "/v1/embeddings": { versions: ["0.4", "0.3", "0.2"], handler: embeddings },
-  "/v1/responses": { versions: ["0.4", "0.3"], handler: responses },
+interface InferenceRoute {
+  versions: readonly string[];
+  handler: Handler;
+  /** How this endpoint answers a body that is not a JSON object. */
+  malformed: (message: string) => SimResponse;
+}
+
+const ALL = ["0.4", "0.3", "0.2"] as const;
+
+const INFERENCE: Record<string, InferenceRoute> = {
+  "/v1/chat/completions": { versions: ALL, handler: chatCompletions, malformed: (m) => openAiError(400, m) },
+  "/v1/completions": { versions: ALL, handler: completions, malformed: (m) => openAiError(400, m) },
+  "/v1/embeddings": { versions: ALL, handler: embeddings, malformed: (m) => openAiError(400, m) },
+  "/v1/responses": { versions: ["0.4", "0.3"], handler: responses, malformed: (m) => openAiError(400, m) },
+  "/v1/messages": { versions: ["0.4"], handler: messages, malformed: (m) => anthropicError(400, m) },
 };
+
+/**
+ * The headers auth is checked against: `POST /v1/messages` also takes the token as `x-api-key`
+ * (Anthropic clients send it there; LM Studio accepts both).
+ */
+export function inferenceAuthHeaders(request: SimRequest): Record<string, string> {
+  const key = request.headers["x-api-key"];
+  if (
+    request.path !== "/v1/messages" || key === undefined || request.headers["authorization"] !== undefined
+  ) {
+    return request.headers;
+  }
+  return { ...request.headers, authorization: `Bearer ${key}` };
+}
 
 /**
  * Answers an inference request (auth already checked), or `undefined` when the method and path
@@ -156,7 +239,7 @@ export async function answerInference(world: World, request: SimRequest): Promis
   if (request.method !== "POST") return undefined;
   const route = Object.hasOwn(INFERENCE, request.path) ? INFERENCE[request.path] : undefined;
   if (!route || !route.versions.includes(world.version)) return undefined;
-  const parsed = parseBody(request.body);
-  if ("error" in parsed) return parsed.error;
+  const parsed = parseJsonBody(request.body);
+  if ("problem" in parsed) return route.malformed(parsed.problem);
   return await route.handler(world, parsed.body);
 }

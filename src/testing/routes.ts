@@ -8,7 +8,7 @@
  */
 import { openAiModel, v0Model, v1Model } from "./models.ts";
 import type { InstanceRecord, ModelRecord } from "./models.ts";
-import { answerInference } from "./inference.ts";
+import { answerInference, inferenceAuthHeaders } from "./inference.ts";
 import { type World, WorldError } from "./world.ts";
 
 /** A request as the routes see it. */
@@ -475,7 +475,7 @@ export async function answer(world: World, request: SimRequest): Promise<SimResp
   world.tick();
   const { method, path } = request;
   if (!isGreeting(path)) {
-    const denied = checkAuth(world, request.headers);
+    const denied = checkAuth(world, inferenceAuthHeaders(request));
     if (denied) return denied;
   }
   const inferred = await answerInference(world, request);

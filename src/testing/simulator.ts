@@ -23,6 +23,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import { followDownload, type LmsHost, runLms } from "./lms_cli.ts";
 import { publicModel } from "./models.ts";
+import { queueReplies as queueScript } from "./inference_script.ts";
+import type { SimReply } from "./inference_types.ts";
 import { answer, json, JSON_TYPE, type SimResponse, v1Error } from "./routes.ts";
 import type {
   RecordedRequest,
@@ -156,6 +158,11 @@ export interface Simulator {
   setJit(on: boolean): void;
   /** Turns authentication on (with this token) or off (`undefined`). */
   setAuth(token: string | undefined): void;
+  /**
+   * Appends replies to the reply script (`SimulatorState.replies`): each inference request takes
+   * the next one. Throws a TypeError on a malformed reply (and then adds none).
+   */
+  queueReplies(...replies: SimReply[]): void;
   /** Starts or stops the API listener (stopped: connections are refused). */
   setServerRunning(on: boolean): Promise<void>;
   /** Closes both listeners and every open connection (hung ones too). Idempotent. */
@@ -465,6 +472,10 @@ class SimulatorImpl implements Simulator {
     this.#world.authToken = token === "" ? undefined : token;
   }
 
+  queueReplies(...replies: SimReply[]): void {
+    queueScript(this.#world, replies, "queueReplies()");
+  }
+
   close(): Promise<void> {
     if (!this.#closing) {
       this.#world.close();
@@ -669,6 +680,7 @@ export async function startSimulator(
   options: SimulatorOptions = {},
 ): Promise<Simulator> {
   const world = new World(state);
+  if (state.replies !== undefined) queueScript(world, state.replies, "state.replies");
   const simulator = new SimulatorImpl(world, options.host ?? "127.0.0.1");
   try {
     await simulator.start(options.port ?? 0, state.serverRunning ?? true);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SimReply } from "./inference_types.ts";
 
 /**
  * Which LM Studio generation the simulator answers as:
@@ -202,6 +203,12 @@ export interface SimulatorState {
   serverRunning?: boolean;
   /** The canned assistant text of inference answers. */
   reply?: string;
+  /**
+   * The reply script: what the model answers, one reply per inference request, before it falls
+   * back to `reply` (see {@linkcode SimReply}). `startSimulator` rejects a malformed script;
+   * `Simulator.queueReplies()` adds more while it runs.
+   */
+  replies?: SimReply[];
   /**
    * The context an LLM gets when a load names none (JIT loads, `lms load` without `-c`, REST v1
    * without `context_length`): default 4096, never above the model's maximum. Embedding models

@@ -1,0 +1,176 @@
+/**
+ * What the simulated inference endpoints share: request parsing, the prompt token estimate and
+ * LM Studio's context overflow, and the model's next turn (scripted reply, required tool call or
+ * canned text). Internal to the testing kit.
+ *
+ * @module
+ */
+import type { InstanceRecord } from "./models.ts";
+import { takeReply } from "./inference_script.ts";
+import {
+  type OfferedTool,
+  offeredTools,
+  placeholderArguments,
+  toolDemand,
+  type ToolDialect,
+} from "./inference_tools.ts";
+import { type Body, json, randomId, type SimResponse } from "./routes.ts";
+import type { World } from "./world.ts";
+
+/** The outcome of reading a request body: the JSON object, or why it is not one. */
+export type ParsedBody = { body: Body } | { problem: string };
+
+/** Parses a request body; an empty body is `{}`. */
+export function parseJsonBody(text: string): ParsedBody {
+  if (text.trim() === "") return { body: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return { problem: `Received request with invalid JSON: ${detail.slice(0, 200)}` };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { problem: "Request body must be a JSON object." };
+  }
+  return { body: value as Body };
+}
+
+/** LM Studio's older error shape on `/v1/*`: `{"error": "<message>"}`. */
+export function stringError(status: number, message: string): SimResponse {
+  return json(status, { error: message });
+}
+
+/** The OpenAI error envelope `{"error": {message, type, param, code}}`. */
+export function openAiError(
+  status: number,
+  message: string,
+  param: string | null = null,
+  code: string | null = null,
+): SimResponse {
+  return json(status, { error: { message, type: "invalid_request_error", param, code } });
+}
+
+function collectText(value: unknown, parts: string[], depth = 0): void {
+  if (depth > 32 || value === null || value === undefined) return;
+  if (typeof value === "string") {
+    parts.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectText(item, parts, depth + 1);
+  } else if (typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    for (const key of ["content", "text", "output", "arguments", "tool_calls", "function"]) {
+      collectText(record[key], parts, depth + 1);
+    }
+    // Anthropic tool_use blocks carry their arguments as an object.
+    if (record.input !== undefined) {
+      collectText(typeof record.input === "string" ? record.input : JSON.stringify(record.input), parts);
+    }
+  }
+}
+
+/**
+ * The simulator's prompt token estimate: `ceil(characters / 4)` (at least 1) over the prompt's
+ * text, that is the contents of `messages` / `input` / `prompt` (tool results and tool call
+ * arguments included), `instructions` / `system`, plus the JSON of the offered `tools`.
+ */
+export function promptTokens(body: Body): number {
+  const parts: string[] = [];
+  collectText(body.instructions, parts);
+  collectText(body.system, parts);
+  collectText(body.messages ?? body.input ?? body.prompt, parts);
+  if (Array.isArray(body.tools)) parts.push(JSON.stringify(body.tools));
+  const chars = parts.reduce((n, part) => n + part.length, 0);
+  return Math.max(1, Math.ceil(chars / 4));
+}
+
+/** The estimate of a generated text (same rule as prompts). */
+export function textTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+/** LM Studio's (llama.cpp's) message for a prompt that does not fit the loaded context. */
+export function contextOverflowMessage(promptTokenCount: number, contextLength: number): string {
+  return `The number of tokens to keep from the initial prompt is greater than the context length (n_keep: ${promptTokenCount}>= n_ctx: ${contextLength}). Try to load the model with a larger context length, or provide a shorter input.`;
+}
+
+/** The overflow message when the prompt does not fit the instance's loaded context, else undefined. */
+export function overflowOf(instance: InstanceRecord, tokens: number): string | undefined {
+  return tokens >= instance.contextLength
+    ? contextOverflowMessage(tokens, instance.contextLength)
+    : undefined;
+}
+
+/** One tool call of the model's turn, arguments already serialised. */
+export interface TurnCall {
+  name: string;
+  /** JSON text of the arguments (or the free-form input of a custom tool). */
+  arguments: string;
+  custom: boolean;
+}
+
+/** The model's next turn: text, tool calls, or a problem to answer with a 400. */
+export type Turn = { text: string } | { calls: TurnCall[] } | { problem: string; param: string };
+
+function serialise(args: Record<string, unknown> | string): string {
+  return typeof args === "string" ? args : JSON.stringify(args);
+}
+
+function callOf(tool: OfferedTool, args: Record<string, unknown> | string | undefined): TurnCall {
+  const value = args ?? placeholderArguments(tool);
+  return { name: tool.name, arguments: serialise(value), custom: tool.custom };
+}
+
+/**
+ * Decides what the model answers: the next scripted reply if there is one (a scripted call of a
+ * tool the request did not offer is a problem), else a call when `tool_choice` obliges one (the
+ * named tool, or the first offered), else the world's canned text.
+ */
+export function nextTurn(world: World, body: Body, dialect: ToolDialect | "completions"): Turn {
+  const tools = dialect === "completions" ? [] : offeredTools(body, dialect);
+  const reply = takeReply(world);
+  if (reply && "text" in reply) return { text: reply.text };
+  if (reply) {
+    const calls: TurnCall[] = [];
+    for (const call of reply.toolCalls) {
+      const tool = tools.find((t) => t.name === call.name);
+      if (!tool) {
+        const offered = tools.length === 0 ? "none" : tools.map((t) => `"${t.name}"`).join(", ");
+        return {
+          problem:
+            `Simulator reply script: the scripted tool call "${call.name}" names a tool this request did not offer (offered: ${offered}).`,
+          param: "tools",
+        };
+      }
+      calls.push(callOf(tool, call.arguments));
+    }
+    return { calls };
+  }
+  if (dialect === "completions" || tools.length === 0) return { text: world.reply };
+  const demand = toolDemand(body, dialect);
+  if (demand.kind === "required") return { calls: [callOf(tools[0]!, undefined)] };
+  if (demand.kind === "named") {
+    const tool = tools.find((t) => t.name === demand.name);
+    if (!tool) {
+      return {
+        problem: `tool_choice names the tool "${demand.name}", which is not in "tools".`,
+        param: "tool_choice",
+      };
+    }
+    return { calls: [callOf(tool, undefined)] };
+  }
+  return { text: world.reply };
+}
+
+/** Splits a text into pieces of at most `size` characters (one empty piece for ""). */
+export function pieces(text: string, size = 16): string[] {
+  if (text === "") return [""];
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/** A fresh identifier with a prefix, e.g. `call_…`. */
+export function newId(prefix: string, chars = 24): string {
+  return `${prefix}${randomId(chars)}`;
+}

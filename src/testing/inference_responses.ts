@@ -1,0 +1,170 @@
+/**
+ * The simulated `POST /v1/responses` (LM Studio 0.3.29+): the Responses object, and its stream as
+ * OpenAI's Responses API reference lays it out (every event with `sequence_number`; each output
+ * item opened with `response.output_item.added` and closed with `response.output_item.done`), so
+ * the openai SDK's `responses.stream()` and Codex follow it. Internal to the testing kit.
+ *
+ * @module
+ */
+import {
+  newId,
+  nextTurn,
+  openAiError,
+  overflowOf,
+  pieces,
+  promptTokens,
+  textTokens,
+  type TurnCall,
+} from "./inference_common.ts";
+import { type Body, json, resolveInference, type SimResponse, sse, sseResponse, words } from "./routes.ts";
+import type { World } from "./world.ts";
+
+type Item = Record<string, unknown> & { id: string; type: string };
+
+function messageItem(text: string, status: string): Item {
+  return {
+    id: newId("msg_"),
+    type: "message",
+    status,
+    role: "assistant",
+    content: status === "completed" ? [{ type: "output_text", text, annotations: [] }] : [],
+  };
+}
+
+function callItem(call: TurnCall, status: string): Item {
+  if (call.custom) {
+    return {
+      id: newId("ctc_"),
+      type: "custom_tool_call",
+      status,
+      call_id: newId("call_"),
+      name: call.name,
+      input: call.arguments,
+    };
+  }
+  return {
+    id: newId("fc_"),
+    type: "function_call",
+    status,
+    arguments: call.arguments,
+    call_id: newId("call_"),
+    name: call.name,
+  };
+}
+
+function invalid(param: string, message: string, code: string): SimResponse {
+  return openAiError(400, message, param, code);
+}
+
+/** `POST /v1/responses`. */
+export async function responses(world: World, body: Body): Promise<SimResponse> {
+  if (body.model === undefined) return invalid("model", "Required", "missing_required_parameter");
+  if (typeof body.model !== "string" || body.model === "") {
+    return invalid("model", "Expected a non-empty string", "invalid_type");
+  }
+  if (body.input === undefined) return invalid("input", "Required", "missing_required_parameter");
+  if (typeof body.input !== "string" && !Array.isArray(body.input)) {
+    return invalid("input", "Expected string or array", "invalid_type");
+  }
+  const resolved = await resolveInference(world, body, "llm");
+  if ("response" in resolved) return resolved.response;
+  const inputTokens = promptTokens(body);
+  const overflow = overflowOf(resolved.instance, inputTokens);
+  if (overflow) return openAiError(400, overflow);
+  const turn = nextTurn(world, body, "responses");
+  if ("problem" in turn) return openAiError(400, turn.problem, turn.param);
+
+  const finalItems: Item[] = "text" in turn
+    ? [messageItem(turn.text, "completed")]
+    : turn.calls.map((call) => callItem(call, "completed"));
+  const outputText = "text" in turn ? turn.text : turn.calls.map((c) => c.arguments).join("");
+  const outputTokens = textTokens(outputText);
+  const base = {
+    id: newId("resp_"),
+    object: "response",
+    created_at: Math.floor(Date.now() / 1000),
+    error: null,
+    incomplete_details: null,
+    instructions: typeof body.instructions === "string" ? body.instructions : null,
+    max_output_tokens: typeof body.max_output_tokens === "number" ? body.max_output_tokens : null,
+    metadata: {},
+    model: resolved.instance.id,
+    parallel_tool_calls: body.parallel_tool_calls !== false,
+    previous_response_id: typeof body.previous_response_id === "string" ? body.previous_response_id : null,
+    temperature: typeof body.temperature === "number" ? body.temperature : 1,
+    text: { format: { type: "text" } },
+    tool_choice: body.tool_choice ?? "auto",
+    tools: Array.isArray(body.tools) ? body.tools : [],
+    top_p: typeof body.top_p === "number" ? body.top_p : 1,
+    truncation: "disabled",
+  };
+  const completed = {
+    ...base,
+    status: "completed",
+    output: finalItems,
+    usage: {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+    },
+  };
+  if (body.stream !== true) return json(200, completed);
+
+  let sequence = 0;
+  const chunks: string[] = [];
+  const emit = (type: string, fields: Record<string, unknown>): void => {
+    chunks.push(sse({ type, sequence_number: sequence++, ...fields }, type));
+  };
+  const pending = { ...base, status: "in_progress", output: [], usage: null };
+  emit("response.created", { response: pending });
+  emit("response.in_progress", { response: pending });
+  finalItems.forEach((item, outputIndex) => {
+    const at = { item_id: item.id, output_index: outputIndex };
+    if (item.type === "message") {
+      const text = "text" in turn ? turn.text : "";
+      emit("response.output_item.added", {
+        output_index: outputIndex,
+        item: { ...item, status: "in_progress", content: [] },
+      });
+      emit("response.content_part.added", {
+        ...at,
+        content_index: 0,
+        part: { type: "output_text", text: "", annotations: [] },
+      });
+      for (const delta of words(text)) {
+        if (delta !== "") {
+          emit("response.output_text.delta", { ...at, content_index: 0, delta, logprobs: [] });
+        }
+      }
+      emit("response.output_text.done", { ...at, content_index: 0, text, logprobs: [] });
+      emit("response.content_part.done", {
+        ...at,
+        content_index: 0,
+        part: { type: "output_text", text, annotations: [] },
+      });
+    } else if (item.type === "function_call") {
+      const args = item.arguments as string;
+      emit("response.output_item.added", {
+        output_index: outputIndex,
+        item: { ...item, status: "in_progress", arguments: "" },
+      });
+      for (const delta of pieces(args)) {
+        if (delta !== "") emit("response.function_call_arguments.delta", { ...at, delta });
+      }
+      emit("response.function_call_arguments.done", { ...at, name: item.name, arguments: args });
+    } else {
+      const input = item.input as string;
+      emit("response.output_item.added", {
+        output_index: outputIndex,
+        item: { ...item, status: "in_progress", input: "" },
+      });
+      for (const delta of pieces(input)) {
+        if (delta !== "") emit("response.custom_tool_call_input.delta", { ...at, delta });
+      }
+      emit("response.custom_tool_call_input.done", { ...at, input });
+    }
+    emit("response.output_item.done", { output_index: outputIndex, item });
+  });
+  emit("response.completed", { response: completed });
+  return sseResponse(chunks);
+}
