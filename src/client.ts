@@ -1,29 +1,43 @@
 /**
- * `LMStudioClient`: discovery, download, load and unload over HTTP (web-standard `fetch` only),
- * for LM Studio 0.2 through 0.4, with `lms` as the fallback route where the server has no REST
- * API for a job and runs on this machine.
+ * `LMStudioClient`: the public face of one LM Studio server. Each job lives in its own module
+ * (detect, listing, download, load, unload, server_control); this file resolves the options and
+ * gives every method its deadline. HTTP only, through web-standard `fetch`: nothing here touches
+ * the file system (the `lms` fallback is imported on first use).
  *
  * @module
  */
 import { DEFAULT_BASE_URL } from "./config.ts";
-import { type CallOptions, DEFAULT_TIMEOUTS, sleep, withDeadline } from "./deadline.ts";
+import { Connection } from "./connection.ts";
+import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
+import { downloadModel, type DownloadOptions, type DownloadResult } from "./download.ts";
 import { LMStudioError, registerSecret } from "./errors.ts";
-import {
-  type FetchLike,
-  type HttpAnswer,
-  type HttpTarget,
-  isUnknownRouteAnswer,
-  request,
-  serverErrorOf,
-} from "./http.ts";
-import { findLms, type LmsLocation } from "./lms_find.ts";
-import { Lms } from "./lms.ts";
+import type { FetchLike } from "./http.ts";
+import { listModels } from "./listing.ts";
+import type { Lms } from "./lms.ts";
+import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
-import { type ApiFamily, looksLikeModelList, type ModelInfo, MODELS_PATH, parseModelList } from "./models.ts";
-import type { DownloadProgress, LoadProgress } from "./progress.ts";
+import type { ApiFamily, ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
+import {
+  type ServerStatus,
+  serverStatus,
+  startServer,
+  waitForServer,
+  type WaitOptions,
+} from "./server_control.ts";
+import { unloadModel, type UnloadResult } from "./unload.ts";
 import { isLocalServer, normalizeBaseUrl } from "./url.ts";
+
+export type {
+  DownloadOptions,
+  DownloadResult,
+  LoadOptions,
+  LoadResult,
+  ServerStatus,
+  UnloadResult,
+  WaitOptions,
+};
 
 /** Options of {@linkcode LMStudioClient}. Explicit options win over the environment. */
 export interface LMStudioClientOptions {
@@ -50,105 +64,6 @@ export interface LMStudioClientOptions {
   pollIntervalMs?: number;
 }
 
-/** What {@linkcode LMStudioClient.check} found. */
-export interface ServerStatus {
-  /** Always true: an unreachable server makes `check` reject. */
-  reachable: true;
-  /** The best API family the server answered with. */
-  api: ApiFamily;
-  /** The normalised base URL. */
-  baseUrl: string;
-  /** Whether a token was sent (and accepted, since a rejection makes `check` reject). */
-  authenticated: boolean;
-}
-
-/** Options of {@linkcode LMStudioClient.downloadModel}. */
-export interface DownloadOptions extends CallOptions {
-  /** Called with progress snapshots. */
-  onProgress?: (progress: DownloadProgress) => void;
-  /** `auto` (default): REST v1 when the server has it, else `lms get` when the server is local. */
-  route?: "auto" | "rest" | "lms";
-  /** Quantization for Hugging Face links (REST v1 only). */
-  quantization?: string;
-}
-
-/** What a download did. */
-export interface DownloadResult {
-  /** The name that was downloaded. */
-  model: string;
-  /** How. */
-  route: "rest" | "lms";
-  /** The server already had it: nothing was downloaded. */
-  alreadyDownloaded: boolean;
-  /** REST v1 job id, when there was a job. */
-  jobId?: string;
-  /** Total bytes, when known. */
-  totalBytes?: number;
-}
-
-/** Options of {@linkcode LMStudioClient.loadModel}. */
-export interface LoadOptions extends CallOptions {
-  /** Context length to load with. */
-  contextLength?: number;
-  /** Idle TTL in seconds (needs `lms`; REST v1 does not document it). */
-  ttlSeconds?: number;
-  /** REST v1 llama.cpp options, passed through. */
-  flashAttention?: boolean;
-  /** REST v1 llama.cpp option. */
-  evalBatchSize?: number;
-  /** REST v1 MoE option. */
-  numExperts?: number;
-  /** REST v1 llama.cpp option. */
-  offloadKvCacheToGpu?: boolean;
-  /** Called with load progress where the route reports it. */
-  onProgress?: (progress: LoadProgress) => void;
-  /** `auto` (default): REST v1, else `lms load` (local), else a JIT warm-up request. */
-  route?: "auto" | "rest" | "lms" | "jit";
-}
-
-/** What a load did. */
-export interface LoadResult {
-  /** The model id that is loaded. */
-  model: string;
-  /** The instance id to use in requests, when known. */
-  instanceId: string | null;
-  /** It was loaded already: nothing was done. */
-  alreadyLoaded: boolean;
-  /** How it was loaded (or found loaded). */
-  route: "rest" | "lms" | "jit" | "none";
-  /** Seconds the load took, when the server says. */
-  loadTimeSeconds?: number;
-}
-
-/** What an unload did. */
-export interface UnloadResult {
-  /** Instance ids that were unloaded. */
-  unloaded: string[];
-}
-
-/** Options of {@linkcode LMStudioClient.waitForServer}. */
-export interface WaitOptions extends CallOptions {
-  /** Called before each retry with the attempt number and the last error. */
-  onRetry?: (attempt: number, error: LMStudioError) => void;
-}
-
-interface Detection {
-  api: ApiFamily;
-  /** The listing that answered the probe, reused once if still fresh (saves a request). */
-  listing?: { json: unknown; at: number };
-}
-
-const LISTING_FRESH_MS = 1000;
-
-function probeNote(answer: HttpAnswer): string {
-  const error = serverErrorOf(answer.json);
-  if (error) return `${answer.endpoint} → HTTP ${answer.status} ${error.message.slice(0, 80)}`;
-  const kind = answer.json === undefined
-    ? (answer.text.trim() === "" ? "empty body" : "not JSON")
-    : "unexpected JSON";
-  return `${answer.endpoint} → HTTP ${answer.status} (${kind})`;
-}
-
 /**
  * A client for one LM Studio server.
  *
@@ -163,18 +78,11 @@ function probeNote(answer: HttpAnswer): string {
 export class LMStudioClient {
   /** The normalised base URL (no `/v1`, no trailing slash). */
   readonly baseUrl: string;
-  readonly #http: HttpTarget;
-  readonly #env: EnvReader;
-  readonly #lmsPath?: string;
-  #lms?: Lms;
-  readonly #local: boolean;
-  readonly #pollMs: number;
-  #detection?: Promise<Detection>;
+  readonly #conn: Connection;
 
   /** Builds a client; options win over `LMSTUDIO_URL`, `LM_API_TOKEN`, `LMSTUDIO_LMS_PATH`. */
   constructor(options: LMStudioClientOptions = {}) {
     const env = options.env ?? getEnv;
-    this.#env = env;
     const fromEnv = (name: string) => {
       const value = env(name);
       return value === undefined || value.trim() === "" ? undefined : value;
@@ -200,22 +108,24 @@ export class LMStudioClient {
         },
       );
     }
-    const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#http = {
-      baseUrl: this.baseUrl,
-      token: token === "" ? undefined : token,
-      tokenSource,
-      fetch: fetchImpl,
-    };
-    this.#lmsPath = options.lmsPath ?? fromEnv("LMSTUDIO_LMS_PATH");
-    this.#lms = options.lms;
-    this.#local = options.local ?? isLocalServer(this.baseUrl);
-    this.#pollMs = options.pollIntervalMs ?? 250;
+    this.#conn = new Connection({
+      http: {
+        baseUrl: this.baseUrl,
+        token: token === "" ? undefined : token,
+        tokenSource,
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      },
+      local: options.local ?? isLocalServer(this.baseUrl),
+      pollMs: options.pollIntervalMs ?? 250,
+      env,
+      lmsPath: options.lmsPath ?? fromEnv("LMSTUDIO_LMS_PATH"),
+      lms: options.lms,
+    });
   }
 
   /**
-   * The seed's constructor: builds a client from a config and fails with a clear error when the
-   * server is not reachable.
+   * The Rust crate's constructor: builds a client from a config and fails with a clear error when
+   * the server is not reachable.
    *
    * @example
    * ```ts
@@ -234,12 +144,12 @@ export class LMStudioClient {
 
   /** Whether the server is on this machine (so `lms` may act for it). */
   get isLocal(): boolean {
-    return this.#local;
+    return this.#conn.local;
   }
 
   /**
    * Is the server reachable, is it LM Studio, is the token accepted, which API family does it
-   * speak? One request when REST v1 answers.
+   * speak? One request when REST v1 answers; the listing that answers must be well-formed.
    *
    * @example
    * ```ts
@@ -248,16 +158,12 @@ export class LMStudioClient {
    * ```
    */
   check(options: CallOptions = {}): Promise<ServerStatus> {
-    return withDeadline(`Checking ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.check, async (signal) => {
-      return await this.#freshStatus(signal);
-    });
-  }
-
-  /** Detects afresh (the server may have changed since the last call) and reports the status. */
-  async #freshStatus(signal: AbortSignal): Promise<ServerStatus> {
-    this.#detection = undefined;
-    const detection = await this.#detect(signal);
-    return { reachable: true, api: detection.api, baseUrl: this.baseUrl, authenticated: !!this.#http.token };
+    return withDeadline(
+      `Checking ${this.baseUrl}`,
+      options,
+      DEFAULT_TIMEOUTS.check,
+      (signal) => serverStatus(this.#conn, signal),
+    );
   }
 
   /**
@@ -271,100 +177,12 @@ export class LMStudioClient {
    */
   detectApi(options: CallOptions = {}): Promise<ApiFamily> {
     return withDeadline(`Checking ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.check, async (signal) => {
-      return (await this.#detect(signal)).api;
+      return (await this.#conn.detect(signal)).api;
     });
   }
 
-  #detect(signal: AbortSignal): Promise<Detection> {
-    if (!this.#detection) {
-      const running = this.#probe(signal);
-      this.#detection = running;
-      // A failed detection is not cached: the next call probes again.
-      running.catch(() => {
-        if (this.#detection === running) this.#detection = undefined;
-      });
-    }
-    return this.#detection;
-  }
-
-  /** The probe's listing is only good until the client changes something on the server. */
-  async #forgetListing(): Promise<void> {
-    const detection = await this.#detection?.catch(() => undefined);
-    if (detection) detection.listing = undefined;
-  }
-
-  async #probe(signal: AbortSignal): Promise<Detection> {
-    const notes: string[] = [];
-    let lmStudioFingerprint = false;
-    for (const api of ["v1", "v0", "openai"] as const) {
-      const answer = await request(this.#http, "GET", MODELS_PATH[api], { signal });
-      if (answer.status === 200 && looksLikeModelList(api, answer.json)) {
-        if (api === "openai" && !lmStudioFingerprint && !(await this.#greets(signal))) {
-          throw new LMStudioError(
-            "NOT_LMSTUDIO",
-            `Something answers at ${this.baseUrl}, but it is not LM Studio (it speaks the OpenAI API only and ` +
-              `does not answer /lmstudio-greeting)`,
-            {
-              hint:
-                "Another server (Ollama? llama.cpp?) is on that port: point --url at LM Studio's port (default 1234).",
-              endpoint: answer.endpoint,
-            },
-          );
-        }
-        return { api, listing: { json: answer.json, at: Date.now() } };
-      }
-      if (isUnknownRouteAnswer(answer.json)) lmStudioFingerprint = true;
-      else if (answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {
-        // LM Studio's own endpoint in a shape it does not use: say so rather than guess on.
-        await parseModelList(api, answer.json);
-      }
-      notes.push(probeNote(answer));
-      if (
-        api === "openai" && answer.status === 200 && answer.json !== undefined &&
-        serverErrorOf(answer.json) === undefined
-      ) {
-        if (lmStudioFingerprint || (isObjectWith(answer.json, "object") && !Array.isArray(answer.json))) {
-          throw new LMStudioError(
-            "INVALID_RESPONSE",
-            `No 'data' array in response from GET /v1/models at ${this.baseUrl}`,
-            {
-              hint:
-                "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
-              endpoint: answer.endpoint,
-              status: answer.status,
-            },
-          );
-        }
-      }
-    }
-    if (lmStudioFingerprint) {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `LM Studio at ${this.baseUrl} answered, but none of its model endpoints worked (${notes.join("; ")})`,
-        { hint: "Restart the LM Studio server (`lms server stop && lms server start`) and retry." },
-      );
-    }
-    throw new LMStudioError(
-      "NOT_LMSTUDIO",
-      `Something answers at ${this.baseUrl}, but it is not LM Studio (${notes.join("; ")})`,
-      { hint: "Point --url / LMSTUDIO_URL at LM Studio's server (default http://localhost:1234)." },
-    );
-  }
-
-  async #greets(signal: AbortSignal): Promise<boolean> {
-    try {
-      const answer = await request(this.#http, "GET", "/lmstudio-greeting", { signal, maxBytes: 64 * 1024 });
-      return answer.status === 200 && (answer.json as { lmstudio?: unknown } | undefined)?.lmstudio === true;
-    } catch (error) {
-      if (error instanceof LMStudioError && (error.code === "TIMEOUT" || error.code === "INTERRUPTED")) {
-        throw error;
-      }
-      return false;
-    }
-  }
-
   /**
-   * The seed's listing: the ids of the models the server knows.
+   * The Rust crate's listing: the ids of the models the server knows.
    *
    * @example
    * ```ts
@@ -390,43 +208,8 @@ export class LMStudioClient {
       `Listing models at ${this.baseUrl}`,
       options,
       DEFAULT_TIMEOUTS.list,
-      (signal) => this.#list(signal),
+      (signal) => listModels(this.#conn, signal),
     );
-  }
-
-  async #list(signal: AbortSignal): Promise<ModelInfo[]> {
-    const detection = await this.#detect(signal);
-    const listing = detection.listing;
-    if (listing && Date.now() - listing.at <= LISTING_FRESH_MS) {
-      // Reuse the probe's answer once: on the hot path (ensure of a loaded model) that is the only request.
-      detection.listing = undefined;
-      return await parseModelList(detection.api, listing.json);
-    }
-    const answer = await request(this.#http, "GET", MODELS_PATH[detection.api], { signal });
-    const error = serverErrorOf(answer.json);
-    if (answer.status !== 200 || error) {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `Failed to fetch models: HTTP ${answer.status}${error ? ` ${error.message}` : ""}`,
-        {
-          status: answer.status,
-          endpoint: answer.endpoint,
-          hint: "Check the LM Studio server log (lms log stream).",
-        },
-      );
-    }
-    if (answer.json === undefined) {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `JSON parse error: the answer to ${answer.endpoint} is not JSON`,
-        {
-          status: answer.status,
-          endpoint: answer.endpoint,
-          hint: "Check that --url points at LM Studio.",
-        },
-      );
-    }
-    return await parseModelList(detection.api, answer.json);
   }
 
   /**
@@ -447,27 +230,9 @@ export class LMStudioClient {
       DEFAULT_TIMEOUTS.list,
       async (signal) => {
         validateModelName(name);
-        return matchModel(name, await this.#list(signal));
+        return matchModel(name, await listModels(this.#conn, signal));
       },
     );
-  }
-
-  /**
-   * Finds (and caches) the `lms` binary: the `lmsPath` option, `LMSTUDIO_LMS_PATH`, PATH, then
-   * LM Studio's home folder.
-   *
-   * @example
-   * ```ts
-   * import { LMStudioClient } from "@vtcode/lmstudio";
-   * console.log(new LMStudioClient().lms().path);
-   * ```
-   */
-  lms(): Lms {
-    if (!this.#lms) {
-      const location: LmsLocation = findLms({ path: this.#lmsPath, env: this.#env });
-      this.#lms = new Lms(location);
-    }
-    return this.#lms;
   }
 
   /**
@@ -484,147 +249,10 @@ export class LMStudioClient {
    * ```
    */
   downloadModel(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
-    return withDeadline(`Downloading ${name}`, options, DEFAULT_TIMEOUTS.download, async (signal) => {
+    return withDeadline(`Downloading ${name}`, options, DEFAULT_TIMEOUTS.download, (signal) => {
       validateModelName(name);
-      const route = await this.#downloadRoute(options.route ?? "auto", signal);
-      await this.#forgetListing();
-      if (route === "lms") {
-        const { alreadyDownloaded } = await this.lms().get(name, { signal, onProgress: options.onProgress });
-        return { model: name, route, alreadyDownloaded };
-      }
-      return await this.#restDownload(name, options, signal);
+      return downloadModel(this.#conn, name, options, signal);
     });
-  }
-
-  async #downloadRoute(route: "auto" | "rest" | "lms", signal: AbortSignal): Promise<"rest" | "lms"> {
-    if (route === "lms") {
-      this.#requireLocal("download");
-      return "lms";
-    }
-    const api = (await this.#detect(signal)).api;
-    if (api === "v1") return "rest";
-    if (route === "rest") throw this.#noRestApi("download", api);
-    this.#requireLocal("download", api);
-    return "lms";
-  }
-
-  #requireLocal(what: string, api?: ApiFamily): void {
-    if (this.#local) return;
-    throw new LMStudioError(
-      "UNSUPPORTED",
-      `Cannot ${what} on ${this.baseUrl}: ${api ? `it has no REST v1 API (it speaks ${api}) and ` : ""}` +
-        "it is not on this machine, and `lms` acts only on this machine",
-      { hint: `Upgrade LM Studio on that machine to 0.4 or newer, or run \`lms\` there.` },
-    );
-  }
-
-  #noRestApi(what: string, api: ApiFamily): LMStudioError {
-    return new LMStudioError(
-      "UNSUPPORTED",
-      `The server at ${this.baseUrl} has no REST API to ${what} models (it speaks ${api}; LM Studio 0.4+ has one)`,
-      { hint: "Upgrade LM Studio to 0.4 or newer, or use the lms route." },
-    );
-  }
-
-  async #restDownload(name: string, options: DownloadOptions, signal: AbortSignal): Promise<DownloadResult> {
-    const body: Record<string, unknown> = { model: name };
-    if (options.quantization) body.quantization = options.quantization;
-    const started = await request(this.#http, "POST", "/api/v1/models/download", { body, signal });
-    const job = this.#downloadJob(started, name);
-    if (job.status === "already_downloaded") return { model: name, route: "rest", alreadyDownloaded: true };
-    const jobId = job.job_id;
-    if (typeof jobId !== "string" || jobId === "") {
-      throw new LMStudioError("INVALID_RESPONSE", `The answer to ${started.endpoint} has no job_id`, {
-        endpoint: started.endpoint,
-        hint: "Check the LM Studio version (0.4+) and its server log.",
-      });
-    }
-    let snapshot = job;
-    let interval = this.#pollMs;
-    let lastBytes = 0;
-    let lastAt = Date.now();
-    for (;;) {
-      const total = numberOr(snapshot.total_size_bytes);
-      if (snapshot.status === "completed" || snapshot.status === "already_downloaded") {
-        if (total !== null) options.onProgress?.(progressOf(total, total, null));
-        return {
-          model: name,
-          route: "rest",
-          alreadyDownloaded: false,
-          jobId,
-          totalBytes: total ?? undefined,
-        };
-      }
-      if (snapshot.status === "failed") {
-        throw new LMStudioError("DOWNLOAD_FAILED", `Download of ${name} failed (job ${jobId})`, {
-          hint: "Check LM Studio's Downloads panel and disk space, then run again to retry.",
-        });
-      }
-      if (snapshot.status === "paused") {
-        throw new LMStudioError(
-          "DOWNLOAD_FAILED",
-          `Download of ${name} is paused in LM Studio (job ${jobId})`,
-          {
-            hint: "Resume it in LM Studio's Downloads panel, or run again once it completes.",
-          },
-        );
-      }
-      const downloaded = numberOr(snapshot.downloaded_bytes);
-      if (downloaded !== null) {
-        const now = Date.now();
-        const measured = now > lastAt ? ((downloaded - lastBytes) * 1000) / (now - lastAt) : null;
-        const speed = numberOr(snapshot.bytes_per_second) ??
-          (measured !== null && measured >= 0 ? measured : null);
-        options.onProgress?.(progressOf(downloaded, total, speed));
-        lastBytes = downloaded;
-        lastAt = now;
-      }
-      await sleep(interval, signal);
-      interval = Math.min(interval * 1.5, 2000);
-      const status = await request(
-        this.#http,
-        "GET",
-        `/api/v1/models/download/status/${encodeURIComponent(jobId)}`,
-        {
-          signal,
-        },
-      );
-      snapshot = this.#downloadJob(status, name);
-    }
-  }
-
-  // deno-lint-ignore no-explicit-any
-  #downloadJob(answer: HttpAnswer, name: string): any {
-    const error = serverErrorOf(answer.json);
-    if (error) {
-      const notFound = error.type === "model_not_found" || error.code === "model_not_found";
-      if (isUnknownRouteAnswer(answer.json)) {
-        throw this.#noRestApi("download", "v0");
-      }
-      throw new LMStudioError(
-        notFound ? "MODEL_NOT_FOUND" : "DOWNLOAD_FAILED",
-        `Download of ${name} failed: ${error.message}`,
-        {
-          status: answer.status,
-          endpoint: answer.endpoint,
-          hint: notFound
-            ? "Check the model id in LM Studio's catalog (e.g. openai/gpt-oss-20b) or pass a Hugging Face link."
-            : "Check the LM Studio server log (lms log stream) and retry.",
-        },
-      );
-    }
-    const json = answer.json as { status?: unknown } | undefined;
-    const statuses = ["downloading", "paused", "completed", "failed", "already_downloaded"];
-    if (
-      answer.status >= 300 || !json || typeof json !== "object" || !statuses.includes(json.status as string)
-    ) {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `Malformed answer from ${answer.endpoint}: field status: expected one of ${statuses.join(", ")}`,
-        { status: answer.status, endpoint: answer.endpoint, hint: "Check the LM Studio version (0.4+)." },
-      );
-    }
-    return json;
   }
 
   /**
@@ -638,160 +266,10 @@ export class LMStudioClient {
    * ```
    */
   loadModel(name: string, options: LoadOptions = {}): Promise<LoadResult> {
-    return withDeadline(`Loading ${name}`, options, DEFAULT_TIMEOUTS.load, async (signal) => {
+    return withDeadline(`Loading ${name}`, options, DEFAULT_TIMEOUTS.load, (signal) => {
       validateModelName(name);
-      const api = (await this.#detect(signal)).api;
-      const route = options.route ?? "auto";
-      if (route === "jit" || (route === "auto" && api === "openai")) {
-        await this.#forgetListing();
-        return await this.#warmUp(name, signal);
-      }
-      const match = await this.#requireModel(name, signal);
-      const model = match.model!;
-      const instance = model.instances?.[0];
-      if (model.loaded && instance) {
-        return {
-          model: model.id,
-          instanceId: match.instanceId ?? instance.id,
-          alreadyLoaded: true,
-          route: "none",
-        };
-      }
-      await this.#forgetListing();
-      const canLms = this.#local && route !== "rest";
-      if (route === "lms" || (api !== "v1" && canLms) || (options.ttlSeconds !== undefined && canLms)) {
-        if (!this.#local) this.#requireLocal("load", api);
-        const { identifier } = await this.lms().load(model.id, {
-          signal,
-          ttlSeconds: options.ttlSeconds,
-          contextLength: options.contextLength,
-          onProgress: options.onProgress ? (fraction) => options.onProgress!({ fraction }) : undefined,
-        });
-        return { model: model.id, instanceId: identifier, alreadyLoaded: false, route: "lms" };
-      }
-      if (api !== "v1") {
-        if (route === "rest") throw this.#noRestApi("load", api);
-        return await this.#warmUp(model.id, signal);
-      }
-      if (options.ttlSeconds !== undefined) {
-        throw new LMStudioError("USAGE", "A load TTL needs `lms` (REST v1 does not document one)", {
-          hint: "Install LM Studio's `lms` on this machine, or drop the TTL.",
-        });
-      }
-      return await this.#restLoad(model, options, signal);
+      return loadModel(this.#conn, name, options, signal);
     });
-  }
-
-  /** The listed model a name refers to, or MODEL_NOT_FOUND with suggestions. */
-  async #requireModel(name: string, signal: AbortSignal): Promise<ModelMatchResult> {
-    const match = matchModel(name, await this.#list(signal));
-    if (match.model) return match;
-    const suggestions = match.suggestions.length > 0 ? ` Did you mean: ${match.suggestions.join(", ")}?` : "";
-    const what = match.ambiguous ? "matches several models" : "is not downloaded";
-    throw new LMStudioError("MODEL_NOT_FOUND", `Model ${name} ${what} on ${this.baseUrl}.${suggestions}`, {
-      hint: match.ambiguous
-        ? "Use the full model id (publisher/name)."
-        : `Download it first (vtcode-lmstudio download ${name}) or check the name with \`vtcode-lmstudio models\`.`,
-    });
-  }
-
-  async #restLoad(model: ModelInfo, options: LoadOptions, signal: AbortSignal): Promise<LoadResult> {
-    const body: Record<string, unknown> = { model: model.id };
-    if (options.contextLength !== undefined) body.context_length = options.contextLength;
-    if (options.flashAttention !== undefined) body.flash_attention = options.flashAttention;
-    if (options.evalBatchSize !== undefined) body.eval_batch_size = options.evalBatchSize;
-    if (options.numExperts !== undefined) body.num_experts = options.numExperts;
-    if (options.offloadKvCacheToGpu !== undefined) body.offload_kv_cache_to_gpu = options.offloadKvCacheToGpu;
-    options.onProgress?.({ fraction: null });
-    const answer = await request(this.#http, "POST", "/api/v1/models/load", { body, signal });
-    const error = serverErrorOf(answer.json);
-    if (error || answer.status >= 300) {
-      const notFound = error?.type === "model_not_found" || error?.code === "model_not_found";
-      throw new LMStudioError(
-        notFound ? "MODEL_NOT_FOUND" : "LOAD_FAILED",
-        `Failed to load model ${model.id}: ${error?.message ?? `HTTP ${answer.status}`}`,
-        {
-          status: answer.status,
-          endpoint: answer.endpoint,
-          hint: notFound
-            ? "Check the model id with `vtcode-lmstudio models`."
-            : "Check free memory and LM Studio's server log (lms log stream); a smaller context length may help.",
-        },
-      );
-    }
-    const json = answer.json as { instance_id?: unknown; load_time_seconds?: unknown } | undefined;
-    if (!json || typeof json.instance_id !== "string") {
-      throw new LMStudioError(
-        "INVALID_RESPONSE",
-        `Malformed answer from ${answer.endpoint}: field instance_id: missing`,
-        {
-          status: answer.status,
-          endpoint: answer.endpoint,
-          hint: "Check the LM Studio version (0.4+).",
-        },
-      );
-    }
-    options.onProgress?.({ fraction: 1 });
-    const result: LoadResult = {
-      model: model.id,
-      instanceId: json.instance_id,
-      alreadyLoaded: false,
-      route: "rest",
-    };
-    if (typeof json.load_time_seconds === "number") result.loadTimeSeconds = json.load_time_seconds;
-    return result;
-  }
-
-  /** Codex's way: a one-token request makes LM Studio load the model just in time. */
-  async #warmUp(name: string, signal: AbortSignal): Promise<LoadResult> {
-    let answer = await request(this.#http, "POST", "/v1/responses", {
-      body: { model: name, input: "", max_output_tokens: 1 },
-      signal,
-    });
-    if (isUnknownRouteAnswer(answer.json)) {
-      // LM Studio before 0.3.29 has no /v1/responses.
-      answer = await request(this.#http, "POST", "/v1/chat/completions", {
-        body: { model: name, messages: [{ role: "user", content: "hi" }], max_tokens: 1 },
-        signal,
-      });
-    }
-    const error = serverErrorOf(answer.json);
-    if (error || answer.status >= 300) {
-      const message = error?.message ?? `HTTP ${answer.status}`;
-      const notFound = error?.code === "model_not_found" ||
-        /not found|invalid model identifier/i.test(message);
-      throw new LMStudioError(
-        notFound ? "MODEL_NOT_FOUND" : "LOAD_FAILED",
-        `Failed to load model ${name}: ${message}`,
-        {
-          status: answer.status,
-          endpoint: answer.endpoint,
-          hint: /no models loaded/i.test(message)
-            ? "Turn on Just-in-Time model loading in LM Studio's server settings, or load it with `lms load`."
-            : "Check the model id with `vtcode-lmstudio models` and LM Studio's server log.",
-        },
-      );
-    }
-    // A 200 that is not JSON (an HTML page, an empty body) is no proof that anything loaded.
-    if (!isObjectJson(answer.json)) throw notAnObject(answer);
-    const answered = (answer.json as { model?: unknown }).model;
-    // With one model loaded, LM Studio answers with it whatever was asked: that is not a load.
-    if (typeof answered === "string" && answered.replace(/:\d+$/, "").toLowerCase() !== name.toLowerCase()) {
-      throw new LMStudioError(
-        "LOAD_FAILED",
-        `LM Studio answered with ${answered} instead of loading ${name}`,
-        {
-          endpoint: answer.endpoint,
-          hint: "Turn on Just-in-Time model loading in LM Studio, or load the model with `lms load`.",
-        },
-      );
-    }
-    return {
-      model: name,
-      instanceId: typeof answered === "string" ? answered : null,
-      alreadyLoaded: false,
-      route: "jit",
-    };
   }
 
   /**
@@ -806,55 +284,9 @@ export class LMStudioClient {
    */
   unloadModel(target: string | { all: true }, options: CallOptions = {}): Promise<UnloadResult> {
     const what = typeof target === "string" ? target : "all models";
-    return withDeadline(`Unloading ${what}`, options, DEFAULT_TIMEOUTS.unload, async (signal) => {
+    return withDeadline(`Unloading ${what}`, options, DEFAULT_TIMEOUTS.unload, (signal) => {
       if (typeof target === "string") validateModelName(target);
-      const api = (await this.#detect(signal)).api;
-      // The same name rules on every server: an unknown model is MODEL_NOT_FOUND, a known one that
-      // is not loaded is "nothing to unload".
-      const match = typeof target === "string" ? await this.#requireModel(target, signal) : undefined;
-      if (api !== "v1") {
-        await this.#forgetListing();
-        this.#requireLocal("unload", api);
-        const lms = this.lms();
-        if (!match) {
-          const before = await lms.ps({ signal });
-          await lms.unload({ all: true }, { signal });
-          return { unloaded: before.map((i) => i.identifier) };
-        }
-        const loaded = await lms.ps({ signal });
-        const ids = loaded
-          .filter((i) =>
-            match.instanceId ? i.identifier === match.instanceId : i.modelKey === match.model!.id
-          )
-          .map((i) => i.identifier);
-        for (const id of ids) await lms.unload(id, { signal });
-        return { unloaded: ids };
-      }
-      const ids = match
-        ? (match.instanceId ? [match.instanceId] : (match.model!.instances ?? []).map((i) => i.id))
-        : (await this.#list(signal)).flatMap((m) => (m.instances ?? []).map((i) => i.id));
-      await this.#forgetListing();
-      for (const id of ids) {
-        const answer = await request(this.#http, "POST", "/api/v1/models/unload", {
-          body: { instance_id: id },
-          signal,
-        });
-        const error = serverErrorOf(answer.json);
-        if (error || answer.status >= 300) {
-          throw new LMStudioError(
-            "INTERNAL",
-            `Failed to unload ${id}: ${error?.message ?? `HTTP ${answer.status}`}`,
-            {
-              status: answer.status,
-              endpoint: answer.endpoint,
-              hint: "Check LM Studio's server log (lms log stream).",
-            },
-          );
-        }
-        // LM Studio answers `{"instance_id": ...}`; anything else does not say it unloaded.
-        if (!isObjectJson(answer.json)) throw notAnObject(answer);
-      }
-      return { unloaded: ids };
+      return unloadModel(this.#conn, target, signal);
     });
   }
 
@@ -873,21 +305,7 @@ export class LMStudioClient {
       `Starting the server at ${this.baseUrl}`,
       options,
       DEFAULT_TIMEOUTS.wait,
-      async (signal) => {
-        if (!this.#local) {
-          throw new LMStudioError(
-            "SERVER_UNREACHABLE",
-            `The server at ${this.baseUrl} is not on this machine, so it cannot be started from here`,
-            {
-              hint: "Start LM Studio's server on that machine (`lms server start`).",
-            },
-          );
-        }
-        const url = new URL(this.baseUrl);
-        const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-        await this.lms().serverStart({ signal, port });
-        return await this.waitForServer({ signal, onRetry: options.onRetry });
-      },
+      (signal) => startServer(this.#conn, options.onRetry, signal),
     );
   }
 
@@ -902,50 +320,15 @@ export class LMStudioClient {
    * ```
    */
   waitForServer(options: WaitOptions = {}): Promise<ServerStatus> {
-    return withDeadline(`Waiting for ${this.baseUrl}`, options, DEFAULT_TIMEOUTS.wait, async (signal) => {
-      let delay = 100;
-      for (let attempt = 1;; attempt++) {
-        try {
-          return await this.#freshStatus(signal);
-        } catch (error) {
-          if (!(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
-          options.onRetry?.(attempt, error);
-          await sleep(delay, signal);
-          delay = Math.min(delay * 2, 1000);
-        }
-      }
-    });
+    return withDeadline(
+      `Waiting for ${this.baseUrl}`,
+      options,
+      DEFAULT_TIMEOUTS.wait,
+      (signal) => waitForServer(this.#conn, options.onRetry, signal),
+    );
   }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** A success status whose body is not the JSON object LM Studio sends (HTML, empty, text). */
-function notAnObject(answer: HttpAnswer): LMStudioError {
-  const what = answer.text.trim() === "" ? "empty body" : "not a JSON object";
-  return new LMStudioError("INVALID_RESPONSE", `Malformed answer from ${answer.endpoint}: ${what}`, {
-    status: answer.status,
-    endpoint: answer.endpoint,
-    hint: "Check that --url points at LM Studio and that its server is healthy.",
-  });
-}
-
-function isObjectJson(json: unknown): boolean {
-  return json !== null && typeof json === "object" && !Array.isArray(json);
-}
-
-function isObjectWith(json: unknown, key: string): boolean {
-  return json !== null && typeof json === "object" && !Array.isArray(json) && key in json;
-}
-
-function numberOr(value: unknown): number | null {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
-}
-
-function progressOf(downloaded: number, total: number | null, speed: number | null): DownloadProgress {
-  const percent = total ? Math.min(100, (downloaded / total) * 100) : null;
-  const eta = total && speed && speed > 0 ? Math.max(0, (total - downloaded) / speed) : null;
-  return { downloadedBytes: downloaded, totalBytes: total, bytesPerSecond: speed, percent, etaSeconds: eta };
 }

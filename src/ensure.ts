@@ -14,7 +14,7 @@ import {
 } from "./client.ts";
 import { DEFAULT_MODEL } from "./config.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
-import { LMStudioError, toLMStudioError } from "./errors.ts";
+import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
@@ -335,11 +335,21 @@ export async function ensureOssReady(
   const warn = options.onWarning ?? ((message: string) => console.warn(message));
   const requested = config.model ?? DEFAULT_OSS_MODEL;
   validateModelName(requested);
-  const client = await LMStudioClient.tryFromProvider(config, options);
+  const signal = options.signal;
+  const client = new LMStudioClient({ ...options, ...definedOnly(config) });
   let model = requested;
   let models: ModelInfo[] | undefined;
-  const signal = options.signal;
+  let listingError: unknown;
   try {
+    await client.check({ signal });
+  } catch (error) {
+    // The check reads the listing too: LM Studio answering with a malformed listing is reachable, and
+    // for the Rust crate's semantics that is a failed listing (a warning below), not a failed check.
+    if (!isLMStudioError(error, "INVALID_RESPONSE") || !/models/i.test(error.endpoint ?? "")) throw error;
+    listingError = error;
+  }
+  try {
+    if (listingError) throw listingError;
     models = await client.listModels({ signal });
   } catch (error) {
     const typed = toLMStudioError(error);
@@ -361,4 +371,8 @@ export async function ensureOssReady(
     return null;
   });
   return { model, client, load };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

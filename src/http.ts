@@ -318,6 +318,18 @@ export function isUnknownRouteAnswer(json: unknown): boolean {
   return error !== undefined && /^Unexpected endpoint or method/i.test(error.message);
 }
 
+/**
+ * A success status whose body is not the JSON object LM Studio sends (HTML, empty, text).
+ */
+export function notAnObject(answer: HttpAnswer): LMStudioError {
+  const what = answer.text.trim() === "" ? "empty body" : "not a JSON object";
+  return new LMStudioError("INVALID_RESPONSE", `Malformed answer from ${answer.endpoint}: ${what}`, {
+    status: answer.status,
+    endpoint: answer.endpoint,
+    hint: "Check that --url points at LM Studio and that its server is healthy.",
+  });
+}
+
 /** A 3xx answer: named, never followed. An `http://` → `https://` move of the same server gets a fix hint. */
 function redirectError(response: Response, url: string, target: HttpTarget, endpoint: string): LMStudioError {
   const location = response.headers.get("location");

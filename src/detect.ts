@@ -1,0 +1,102 @@
+/**
+ * API detection: which of LM Studio's API families a server speaks (REST v1, else REST v0, else
+ * OpenAI `/v1/models`), decided from the bodies of the answers, and whether it is LM Studio at all.
+ *
+ * @module
+ */
+import { LMStudioError } from "./errors.ts";
+import { type HttpAnswer, type HttpTarget, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
+import { isObject, isObjectWith } from "./json.ts";
+import { type ApiFamily, looksLikeModelList, type ModelInfo, MODELS_PATH, parseModelList } from "./models.ts";
+
+/** What a probe found: the API family, and the listing that answered it (reused once if still fresh). */
+export interface Detection {
+  api: ApiFamily;
+  listing?: { models: ModelInfo[]; at: number };
+}
+
+/** How long the probe's listing may stand in for a fresh one. */
+export const LISTING_FRESH_MS = 1000;
+
+/**
+ * Probes the model endpoints in order. The listing that answers is parsed in full: a server whose
+ * listing is malformed is not "ready", whichever command asked.
+ */
+export async function probeServer(http: HttpTarget, signal: AbortSignal): Promise<Detection> {
+  const notes: string[] = [];
+  let lmStudioFingerprint = false;
+  for (const api of ["v1", "v0", "openai"] as const) {
+    const answer = await request(http, "GET", MODELS_PATH[api], { signal });
+    if (answer.status === 200 && looksLikeModelList(api, answer.json)) {
+      if (api === "openai" && !lmStudioFingerprint && !(await greets(http, signal))) {
+        throw new LMStudioError(
+          "NOT_LMSTUDIO",
+          `Something answers at ${http.baseUrl}, but it is not LM Studio (it speaks the OpenAI API only and ` +
+            `does not answer /lmstudio-greeting)`,
+          {
+            hint:
+              "Another server (Ollama? llama.cpp?) is on that port: point --url at LM Studio's port (default 1234).",
+            endpoint: answer.endpoint,
+          },
+        );
+      }
+      return { api, listing: { models: await parseModelList(api, answer.json), at: Date.now() } };
+    }
+    if (isUnknownRouteAnswer(answer.json)) lmStudioFingerprint = true;
+    else if (answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {
+      // LM Studio's own endpoint in a shape it does not use: say so rather than guess on.
+      await parseModelList(api, answer.json);
+    }
+    notes.push(probeNote(answer));
+    if (
+      api === "openai" && answer.status === 200 && answer.json !== undefined &&
+      serverErrorOf(answer.json) === undefined &&
+      (lmStudioFingerprint || isObjectWith(answer.json, "object"))
+    ) {
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `No 'data' array in response from GET /v1/models at ${http.baseUrl}`,
+        {
+          hint:
+            "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
+          endpoint: answer.endpoint,
+          status: answer.status,
+        },
+      );
+    }
+  }
+  if (lmStudioFingerprint) {
+    throw new LMStudioError(
+      "INVALID_RESPONSE",
+      `LM Studio at ${http.baseUrl} answered, but none of its model endpoints worked (${notes.join("; ")})`,
+      { hint: "Restart the LM Studio server (`lms server stop && lms server start`) and retry." },
+    );
+  }
+  throw new LMStudioError(
+    "NOT_LMSTUDIO",
+    `Something answers at ${http.baseUrl}, but it is not LM Studio (${notes.join("; ")})`,
+    { hint: "Point --url / LMSTUDIO_URL at LM Studio's server (default http://localhost:1234)." },
+  );
+}
+
+/** LM Studio answers `/lmstudio-greeting` with `{"lmstudio": true}`; other OpenAI-compatible servers do not. */
+async function greets(http: HttpTarget, signal: AbortSignal): Promise<boolean> {
+  try {
+    const answer = await request(http, "GET", "/lmstudio-greeting", { signal, maxBytes: 64 * 1024 });
+    return answer.status === 200 && isObject(answer.json) && answer.json.lmstudio === true;
+  } catch (error) {
+    if (error instanceof LMStudioError && (error.code === "TIMEOUT" || error.code === "INTERRUPTED")) {
+      throw error;
+    }
+    return false;
+  }
+}
+
+function probeNote(answer: HttpAnswer): string {
+  const error = serverErrorOf(answer.json);
+  if (error) return `${answer.endpoint} → HTTP ${answer.status} ${error.message.slice(0, 80)}`;
+  const kind = answer.json === undefined
+    ? (answer.text.trim() === "" ? "empty body" : "not JSON")
+    : "unexpected JSON";
+  return `${answer.endpoint} → HTTP ${answer.status} (${kind})`;
+}

@@ -1,0 +1,72 @@
+/**
+ * Waiting for the server, and starting it with `lms server start` when it runs on this machine.
+ *
+ * @module
+ */
+import type { Connection } from "./connection.ts";
+import { type CallOptions, sleep } from "./deadline.ts";
+import { LMStudioError } from "./errors.ts";
+import type { ApiFamily } from "./models.ts";
+
+/** What {@linkcode LMStudioClient.check} found. */
+export interface ServerStatus {
+  /** Always true: an unreachable server makes `check` reject. */
+  reachable: true;
+  /** The best API family the server answered with. */
+  api: ApiFamily;
+  /** The normalised base URL. */
+  baseUrl: string;
+  /** Whether a token was sent (and accepted, since a rejection makes `check` reject). */
+  authenticated: boolean;
+}
+
+/** Options of {@linkcode LMStudioClient.waitForServer} and {@linkcode LMStudioClient.startServer}. */
+export interface WaitOptions extends CallOptions {
+  /** Called before each retry with the attempt number and the last error. */
+  onRetry?: (attempt: number, error: LMStudioError) => void;
+}
+
+/** Detects afresh and reports what the server is. */
+export async function serverStatus(conn: Connection, signal: AbortSignal): Promise<ServerStatus> {
+  const detection = await conn.redetect(signal);
+  return { reachable: true, api: detection.api, baseUrl: conn.baseUrl, authenticated: !!conn.http.token };
+}
+
+/** Polls with backoff until the server answers as LM Studio; other failures end the wait at once. */
+export async function waitForServer(
+  conn: Connection,
+  onRetry: WaitOptions["onRetry"],
+  signal: AbortSignal,
+): Promise<ServerStatus> {
+  let delay = 100;
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await serverStatus(conn, signal);
+    } catch (error) {
+      if (!(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
+      onRetry?.(attempt, error);
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+}
+
+/** `lms server start` on the URL's port, then a wait. Only for a server on this machine. */
+export async function startServer(
+  conn: Connection,
+  onRetry: WaitOptions["onRetry"],
+  signal: AbortSignal,
+): Promise<ServerStatus> {
+  if (!conn.local) {
+    throw new LMStudioError(
+      "SERVER_UNREACHABLE",
+      `The server at ${conn.baseUrl} is not on this machine, so it cannot be started from here`,
+      { hint: "Start LM Studio's server on that machine (`lms server start`)." },
+    );
+  }
+  const url = new URL(conn.baseUrl);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const lms = await conn.lms();
+  await lms.serverStart({ signal, port });
+  return await waitForServer(conn, onRetry, signal);
+}

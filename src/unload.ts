@@ -1,0 +1,69 @@
+/**
+ * Unloading: a model's instances, one instance by id, or everything. The same name rules on every
+ * server: an unknown model is `MODEL_NOT_FOUND`, a known one that is not loaded is "nothing to unload".
+ *
+ * @module
+ */
+import type { Connection } from "./connection.ts";
+import { LMStudioError } from "./errors.ts";
+import { notAnObject, request, serverErrorOf } from "./http.ts";
+import { isObject } from "./json.ts";
+import { listModels, requireModel } from "./listing.ts";
+
+/** What an unload did. */
+export interface UnloadResult {
+  /** Instance ids that were unloaded. */
+  unloaded: string[];
+}
+
+/** Unloads `target`: a model name (all its instances, or the one instance a `key:N` names), or all. */
+export async function unloadModel(
+  conn: Connection,
+  target: string | { all: true },
+  signal: AbortSignal,
+): Promise<UnloadResult> {
+  const api = (await conn.detect(signal)).api;
+  const match = typeof target === "string" ? await requireModel(conn, target, signal) : undefined;
+  if (api !== "v1") {
+    await conn.forgetListing();
+    conn.requireLocal("unload", api);
+    const lms = await conn.lms();
+    const loaded = await lms.ps({ signal });
+    if (!match) {
+      await lms.unload({ all: true }, { signal });
+      return { unloaded: loaded.map((i) => i.identifier) };
+    }
+    const ids = loaded
+      .filter((i) => match.instanceId ? i.identifier === match.instanceId : i.modelKey === match.model!.id)
+      .map((i) => i.identifier);
+    for (const id of ids) await lms.unload(id, { signal });
+    return { unloaded: ids };
+  }
+  const ids = match
+    ? (match.instanceId ? [match.instanceId] : (match.model!.instances ?? []).map((i) => i.id))
+    : (await listModels(conn, signal)).flatMap((m) => (m.instances ?? []).map((i) => i.id));
+  await conn.forgetListing();
+  for (const id of ids) await unloadInstance(conn, id, signal);
+  return { unloaded: ids };
+}
+
+/** One REST v1 unload. LM Studio answers `{"instance_id": ...}`; anything else does not say it unloaded. */
+export async function unloadInstance(conn: Connection, id: string, signal: AbortSignal): Promise<void> {
+  const answer = await request(conn.http, "POST", "/api/v1/models/unload", {
+    body: { instance_id: id },
+    signal,
+  });
+  const error = serverErrorOf(answer.json);
+  if (error || answer.status >= 300) {
+    throw new LMStudioError(
+      "INTERNAL",
+      `Failed to unload ${id}: ${error?.message ?? `HTTP ${answer.status}`}`,
+      {
+        status: answer.status,
+        endpoint: answer.endpoint,
+        hint: "Check LM Studio's server log (lms log stream).",
+      },
+    );
+  }
+  if (!isObject(answer.json)) throw notAnObject(answer);
+}
