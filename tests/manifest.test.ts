@@ -2,17 +2,29 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import * as mod from "../mod.ts";
+import { CLI_COMMANDS } from "../src/cli_args.ts";
 import { VERSION } from "../src/version.ts";
-import { ROOT } from "./_helpers.ts";
+import { ROOT, runCliProcess } from "./_helpers.ts";
 
 const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
 const dev = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
+/** The first word of each row of the first table under `## <heading>` in the README. */
+function readmeTableCommands(heading: string): string[] {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.split(/^## /m).find((s) => s.startsWith(`${heading}\n`));
+  assert.ok(section, `README has a "## ${heading}" section`);
+  const rows = section.split("\n\n").find((block) => block.startsWith("|"));
+  assert.ok(rows, `a table under "## ${heading}"`);
+  return rows.split("\n").slice(2).map((row) => /^\|\s*`([a-z-]+)/.exec(row)?.[1] ?? `unparsed: ${row}`);
+}
+
 describe("one source of truth", () => {
-  it("the version in src/version.ts is deno.json's", () => {
+  it("the library's VERSION and the CLI's --version (run as a process) are deno.json's version", async () => {
     assert.equal(VERSION, deno.version);
-    assert.equal(mod.VERSION, deno.version);
+    const run = await runCliProcess(["--version"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `${deno.version}\n`);
   });
 
   it("every deno.json export exists and is published", () => {
@@ -22,8 +34,8 @@ describe("one source of truth", () => {
     }
   });
 
-  it("the root package.json pins only zod and dax as runtime dependencies, and has no version of its own", () => {
-    assert.deepEqual(Object.keys(dev.dependencies).sort(), ["dax", "zod"]);
+  it("the root package.json pins only dax, smol-toml and zod as runtime dependencies, and has no version", () => {
+    assert.deepEqual(Object.keys(dev.dependencies).sort(), ["dax", "smol-toml", "zod"]);
     assert.equal(dev.version, undefined);
   });
 
@@ -34,16 +46,13 @@ describe("one source of truth", () => {
     }
   });
 
-  it("the CLI names the same commands as the library", () => {
-    assert.deepEqual([...mod.CLI_COMMANDS], [
-      "check",
-      "models",
-      "ensure",
-      "download",
-      "load",
-      "unload",
-      "wait",
-      "which-lms",
-    ]);
+  it("the CLI's --help (run as a process), its parser and the README's contract name the same commands", async () => {
+    const run = await runCliProcess(["--help"]);
+    assert.equal(run.code, 0, run.stderr);
+    const listed = run.stdout.split(/\nCommands:\n/)[1]?.split("\n\n")[0]?.split("\n").map((line) =>
+      line.trim().split(" ")[0]
+    );
+    assert.deepEqual(listed, [...CLI_COMMANDS], "--help lists what the parser accepts, in order");
+    assert.deepEqual(readmeTableCommands("CLI"), [...CLI_COMMANDS], "the README's command table");
   });
 });
