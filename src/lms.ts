@@ -18,6 +18,7 @@ import {
 } from "./lms_progress.ts";
 import { type LmsRunOptions, type LmsRunResult, runLms } from "./lms_run.ts";
 import { validateModelName } from "./model_name.ts";
+import type { Capability } from "./models.ts";
 import type { DownloadProgress } from "./progress.ts";
 
 /**
@@ -72,8 +73,16 @@ export interface LmsLoadedInstance {
   modelKey: string;
   /** `llm` or `embedding`. */
   type?: string;
-  /** The context length it was loaded with. */
+  /** The context length this instance was loaded with; absent unless `lms` printed a positive integer. */
   contextLength?: number;
+  /** The largest context the model supports; absent unless `lms` printed a positive integer. */
+  maxContextLength?: number;
+  /** Whether the model reads images (LLMs only); absent unless `lms` printed a boolean. */
+  vision?: boolean;
+  /** Whether the model was trained for tool use (LLMs only); absent unless `lms` printed a boolean. */
+  trainedForToolUse?: boolean;
+  /** What the model can do, concluded as for `ModelInfo.capabilities`; absent where unknown. */
+  capabilities?: Capability[];
 }
 
 /**
@@ -94,7 +103,7 @@ export interface LmsDownloadedModel {
   publisher?: string;
   /** Size on disk in bytes. */
   sizeBytes?: number;
-  /** Largest context the model supports. */
+  /** Largest context the model supports; absent unless `lms` printed a positive integer. */
   maxContextLength?: number;
   /** `gguf` or `safetensors` (MLX). */
   format?: string;
@@ -106,6 +115,16 @@ export interface LmsDownloadedModel {
   architecture?: string;
   /** Human name, e.g. `Qwen3 4B 2507`. */
   displayName?: string;
+  /** Whether the model reads images (LLMs only); absent unless `lms` printed a boolean. */
+  vision?: boolean;
+  /** Whether the model was trained for tool use (LLMs only); absent unless `lms` printed a boolean. */
+  trainedForToolUse?: boolean;
+  /**
+   * What the model can do, concluded as for `ModelInfo.capabilities`: `[]` for an
+   * embedding model, else from `vision` and `trainedForToolUse` when both are booleans; absent
+   * where unknown. `lms` does not report reasoning.
+   */
+  capabilities?: Capability[];
 }
 
 /**
@@ -198,6 +217,34 @@ function str(value: unknown): string | undefined {
 
 function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** A context length as `lms` prints it: a positive integer, else not claimed. */
+function tokens(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+function bool(value: unknown): boolean | undefined {
+  return typeof value === "boolean" ? value : undefined;
+}
+
+/** The SDK's `vision` and `trainedForToolUse` (LLMs), read as REST v1's `capabilities` are. */
+function lmsCapabilities(entry: Record<string, unknown>): {
+  vision?: boolean;
+  trainedForToolUse?: boolean;
+  capabilities?: Capability[];
+} {
+  const vision = bool(entry.vision);
+  const trainedForToolUse = bool(entry.trainedForToolUse);
+  let capabilities: Capability[] | undefined;
+  if (vision !== undefined && trainedForToolUse !== undefined) {
+    capabilities = [];
+    if (trainedForToolUse) capabilities.push("tool-use");
+    if (vision) capabilities.push("vision");
+  } else if (entry.type === "embedding" && vision === undefined && trainedForToolUse === undefined) {
+    capabilities = [];
+  }
+  return { vision, trainedForToolUse, capabilities };
 }
 
 function positiveInteger(name: string, value: number | undefined): void {
@@ -504,7 +551,9 @@ export class Lms {
         identifier,
         modelKey,
         type: str(entry.type),
-        contextLength: num(entry.contextLength),
+        contextLength: tokens(entry.contextLength),
+        maxContextLength: tokens(entry.maxContextLength),
+        ...lmsCapabilities(entry),
       });
     });
   }
@@ -539,12 +588,13 @@ export class Lms {
         type: str(entry.type),
         publisher: str(entry.publisher),
         sizeBytes: num(entry.sizeBytes),
-        maxContextLength: num(entry.maxContextLength),
+        maxContextLength: tokens(entry.maxContextLength),
         format: str(entry.format),
         variants,
         quantization,
         architecture: str(entry.architecture),
         displayName: str(entry.displayName),
+        ...lmsCapabilities(entry),
       });
     });
   }

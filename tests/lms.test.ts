@@ -286,12 +286,86 @@ describe("Lms.unload", { skip: !posix && "the fake lms is a #!/usr/bin/env node 
 
 describe("Lms.ps and Lms.ls", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {
   it(
-    "lists loaded instances from `ps --json`",
+    "lists loaded instances from `ps --json`, each with its own context, the ceiling and capabilities",
     cleanly(async (defer) => {
-      const { lms } = await rig(defer, { models: [QWEN], loaded: [{ key: QWEN.key, contextLength: 8192 }] });
+      const model = { ...QWEN, maxContextLength: 262144, trainedForToolUse: true };
+      const { lms } = await rig(defer, {
+        models: [model],
+        loaded: [{ key: QWEN.key, contextLength: 8192 }, { key: QWEN.key, contextLength: 32768 }],
+      });
+      const common = {
+        modelKey: QWEN.key,
+        type: "llm",
+        maxContextLength: 262144,
+        vision: false,
+        trainedForToolUse: true,
+        capabilities: ["tool-use"],
+      };
       assert.deepEqual(await lms.ps(), [
-        { identifier: QWEN.key, modelKey: QWEN.key, type: "llm", contextLength: 8192 },
+        { identifier: QWEN.key, contextLength: 8192, ...common },
+        { identifier: `${QWEN.key}:2`, contextLength: 32768, ...common },
       ]);
+    }),
+  );
+
+  it(
+    "reads a real `ps --json` line (lms 6041ae0, an MLX model): context, ceiling, vision and tool use",
+    cleanly(async (defer) => {
+      const captured = '[{"type":"llm","modelKey":"ornith-1.0-35b-mlx-oq8","format":"safetensors",' +
+        '"displayName":"Ornith 1.0 35B OQ8","publisher":"jedisct1",' +
+        '"path":"jedisct1/Ornith-1.0-35B-MLX-oQ8","sizeBytes":37726897291,' +
+        '"indexedModelIdentifier":"jedisct1/Ornith-1.0-35B-MLX-oQ8",' +
+        '"deviceIdentifier":null,"paramsString":"35B","architecture":"qwen3_5_moe",' +
+        '"quantization":{"name":"8bit","bits":8},"identifier":"ornith-1.0-35b-mlx-oq8",' +
+        '"ttlMs":null,"lastUsedTime":1786252670392,"vision":true,' +
+        '"trainedForToolUse":true,"maxContextLength":262144,"contextLength":65536,' +
+        '"status":"idle","queued":0,"parallel":2}]';
+      const { lms } = await rig(defer, {}, { script: { ps: { stdout: `${captured}\n`, exitCode: 0 } } });
+      assert.deepEqual(await lms.ps(), [{
+        identifier: "ornith-1.0-35b-mlx-oq8",
+        modelKey: "ornith-1.0-35b-mlx-oq8",
+        type: "llm",
+        contextLength: 65536,
+        maxContextLength: 262144,
+        vision: true,
+        trainedForToolUse: true,
+        capabilities: ["tool-use", "vision"],
+      }]);
+    }),
+  );
+
+  it(
+    "claims no context or capability `lms` printed oddly (string, negative, zero, fractional, absent)",
+    cleanly(async (defer) => {
+      const odd: unknown[] = ["65536", -1, 0, 4096.5, null, true, 1e300];
+      const entries = odd.map((value, i) => ({
+        identifier: `m:${i + 1}`,
+        modelKey: "m",
+        type: "llm",
+        contextLength: value,
+        maxContextLength: value,
+        vision: i === 0 ? "true" : undefined,
+        trainedForToolUse: i === 1 ? 1 : true,
+      }));
+      entries.push({ identifier: "e", modelKey: "e", type: "embedding" } as (typeof entries)[number]);
+      const { lms } = await rig(defer, {}, {
+        script: { ps: { stdout: `${JSON.stringify(entries)}\n`, exitCode: 0 } },
+      });
+      const loaded = await lms.ps();
+      assert.equal(loaded.length, odd.length + 1);
+      for (const [i, instance] of loaded.slice(0, -1).entries()) {
+        assert.equal(instance.contextLength, undefined, String(odd[i]));
+        assert.equal(instance.maxContextLength, undefined, String(odd[i]));
+        assert.equal(instance.capabilities, undefined, "without both flags as booleans, no conclusion");
+        assert.equal(instance.vision, undefined);
+      }
+      assert.equal(loaded[1].trainedForToolUse, undefined, "1 is not a boolean");
+      assert.deepEqual(loaded.at(-1), {
+        identifier: "e",
+        modelKey: "e",
+        type: "embedding",
+        capabilities: [],
+      });
     }),
   );
 
@@ -309,6 +383,79 @@ describe("Lms.ps and Lms.ls", { skip: !posix && "the fake lms is a #!/usr/bin/en
       assert.equal(models[0].maxContextLength, 262144);
       assert.equal(models[0].sizeBytes, QWEN.sizeBytes);
       assert.equal(models[1].type, "embedding");
+    }),
+  );
+
+  it(
+    "reads vision and tool use from `ls --json` (SDK LLMInfo); an embedding model has no capabilities",
+    cleanly(async (defer) => {
+      const embedder = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
+      const gemma = { key: "google/gemma-3-4b", vision: true, trainedForToolUse: false };
+      const { lms } = await rig(defer, { models: [{ ...QWEN, trainedForToolUse: true }, gemma, embedder] });
+      const byKey = new Map((await lms.ls()).map((m) => [m.modelKey, m]));
+      const pick = (key: string) => {
+        const m = byKey.get(key);
+        return { vision: m?.vision, trainedForToolUse: m?.trainedForToolUse, capabilities: m?.capabilities };
+      };
+      assert.deepEqual(pick(QWEN.key), {
+        vision: false,
+        trainedForToolUse: true,
+        capabilities: ["tool-use"],
+      });
+      assert.deepEqual(pick(gemma.key), { vision: true, trainedForToolUse: false, capabilities: ["vision"] });
+      assert.deepEqual(pick(embedder.key), {
+        vision: undefined,
+        trainedForToolUse: undefined,
+        capabilities: [],
+      });
+    }),
+  );
+
+  it(
+    "reads the docs' `ls --json` example (older SDK fields) and odd values liberally",
+    cleanly(async (defer) => {
+      const docs = [
+        {
+          type: "llm",
+          modelKey: "qwen2.5-7b-instruct",
+          format: "gguf",
+          displayName: "Qwen2.5 7B Instruct",
+          path: "lmstudio-community/Qwen2.5-7B-Instruct-GGUF/Qwen2.5-7B-Instruct-Q4_K_M.gguf",
+          sizeBytes: 4683073952,
+          paramsString: "7B",
+          architecture: "qwen2",
+          vision: false,
+          trainedForToolUse: true,
+          maxContextLength: 32768,
+        },
+        {
+          type: "embedding",
+          modelKey: "text-embedding-nomic-embed-text-v1.5@q4_k_m",
+          format: "gguf",
+          displayName: "Nomic Embed Text v1.5",
+          path: "nomic-ai/nomic-embed-text-v1.5-GGUF/nomic-embed-text-v1.5.Q4_K_M.gguf",
+          sizeBytes: 84106624,
+          architecture: "nomic-bert",
+          maxContextLength: 2048,
+        },
+        // Not what lms prints, but what a broken or future one might: nothing is claimed from it.
+        { type: "llm", modelKey: "odd", maxContextLength: "32768", vision: "no", trainedForToolUse: true },
+        { type: "llm", modelKey: "odd-2", maxContextLength: -1 },
+      ];
+      const { lms } = await rig(defer, {}, {
+        script: { ls: { stdout: `${JSON.stringify(docs)}\n`, exitCode: 0 } },
+      });
+      const [qwen, nomic, odd, odd2] = await lms.ls();
+      assert.deepEqual(
+        [qwen.maxContextLength, qwen.vision, qwen.trainedForToolUse, qwen.capabilities],
+        [32768, false, true, ["tool-use"]],
+      );
+      assert.deepEqual([nomic.maxContextLength, nomic.capabilities], [2048, []]);
+      assert.deepEqual(
+        [odd.maxContextLength, odd.vision, odd.trainedForToolUse, odd.capabilities],
+        [undefined, undefined, true, undefined],
+      );
+      assert.deepEqual([odd2.maxContextLength, odd2.capabilities], [undefined, undefined]);
     }),
   );
 
@@ -371,7 +518,8 @@ describe(
         const { sim, fake, lms } = await rig(defer);
         assert.deepEqual(await lms.serverStatus(), { running: true, port: sim.port });
         await sim.setServerRunning(false);
-        assert.deepEqual(await lms.serverStatus(), { running: false });
+        // Stopped, lms still prints the saved port (lms#461).
+        assert.deepEqual(await lms.serverStatus(), { running: false, port: sim.port });
         fake.script({ server: { stdout: `{"running":true,"port":4321}\n`, exitCode: 1 } });
         assert.deepEqual(await lms.serverStatus(), { running: true, port: 4321 });
       }),
