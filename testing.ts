@@ -50,3 +50,5 @@ export type {
 export type { SimReply, SimToolCall } from "./src/testing/inference_types.ts";
 export { createFakeLms } from "./src/testing/fake_lms.ts";
 export type { FakeLms, FakeLmsBehaviour, FakeLmsOptions, FakeLmsScript } from "./src/testing/fake_lms.ts";
+export { createFakeLmStudioHome } from "./src/testing/fake_home.ts";
+export type { FakeLmStudioHome, FakeLmStudioHomeOptions } from "./src/testing/fake_home.ts";
