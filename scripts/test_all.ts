@@ -6,11 +6,15 @@
  *   node --import tsx scripts/test_all.ts [--only <stage,...>]
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
+// Every public entry point, from the one manifest.
+const entryPoints = Object.values(
+  (JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as { exports: Record<string, string> }).exports,
+).map((file) => file.replace(/^\.\//, ""));
 const testFiles = readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.ts")).sort()
   .map((f) => join("tests", f));
 
@@ -28,7 +32,7 @@ const stages: Stage[] = [
     cmd: process.execPath,
     args: [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
   },
-  { name: "deno-doc-lint", cmd: bin("deno"), args: ["doc", "--lint", "mod.ts", "testing.ts", "cli.ts"] },
+  { name: "deno-doc-lint", cmd: bin("deno"), args: ["doc", "--lint", ...entryPoints] },
   { name: "jsr-dry-run", cmd: bin("deno"), args: ["publish", "--dry-run", "--allow-dirty", "--quiet"] },
   {
     name: "node",
