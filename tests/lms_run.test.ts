@@ -1,12 +1,18 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
 import { LMStudioError } from "../src/errors.ts";
-import { cleanly, type Defer, gone, isAlive, rejection } from "./_helpers.ts";
+import { detectRuntime } from "../src/runtime.ts";
+import { cleanly, type Defer, gone, isAlive, rejection, ROOT, useSimulators } from "./_helpers.ts";
+
+const sim = useSimulators();
 
 const posix = process.platform !== "win32";
 
@@ -371,15 +377,62 @@ describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkil
   });
 });
 
-describe("start-up cost", () => {
-  it("never loads dax at module load: only `import type` at the top, `await import` when a command runs", () => {
-    for (const file of ["lms_run.ts", "lms.ts", "lms_find.ts", "lms_progress.ts", "model_name.ts"]) {
-      const source = readFileSync(new URL(`../src/${file}`, import.meta.url), "utf8");
-      const staticImports = source.match(/^import\s+(?!type\b)[^;]*from\s+["'](?:npm:)?dax["'];?$/gm) ?? [];
-      assert.deepEqual(staticImports, [], `${file} imports dax statically`);
-      assert.doesNotMatch(source, /^export\s+[^;]*from\s+["'](?:npm:)?dax["']/m, `${file} re-exports dax`);
-    }
-  });
+describe("start-up cost: dax loads only when lms runs", {
+  skip: detectRuntime().name !== "node" &&
+    "module resolve hooks are Node's (the module graph is the same source)",
+}, () => {
+  it(
+    "importing every entry point and running `check` never resolves dax; running lms does",
+    cleanly(async (defer) => {
+      const dir = mkdtempSync(join(tmpdir(), "no-dax-"));
+      defer(() => rmSync(dir, { recursive: true, force: true }));
+      // A resolve hook that refuses dax: any import of it, static or dynamic, fails naming the importer.
+      writeFileSync(
+        join(dir, "block-dax.mjs"),
+        `export async function resolve(specifier, context, next) {
+  if (specifier === "dax" || specifier.startsWith("dax/")) throw new Error("dax resolved from " + context.parentURL);
+  return next(specifier, context);
+}\n`,
+      );
+      writeFileSync(
+        join(dir, "register.mjs"),
+        'import { register } from "node:module";\nregister(new URL("./block-dax.mjs", import.meta.url));\n',
+      );
+      const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
+      // Every public entry point but the CLI shell (it runs on import), and the CLI's own module.
+      const entries = [
+        ...Object.values(deno.exports as Record<string, string>).filter((file) => file !== "./cli.ts"),
+        "./src/cli_main.ts",
+      ].map((file) => pathToFileURL(join(ROOT, file)).href);
+      writeFileSync(
+        join(dir, "main.mjs"),
+        `for (const entry of ${JSON.stringify(entries)}) await import(entry);
+console.log("imported");
+const { runLms } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/lms_run.ts")).href)});
+await runLms(process.execPath, ["-e", "0"]).then(() => console.log("lms ran without dax"), (e) => console.log(e.message));
+`,
+      );
+      const node = (args: string[]) =>
+        promisify(execFile)(
+          process.execPath,
+          ["--import", "tsx", "--import", join(dir, "register.mjs"), ...args],
+          {
+            cwd: ROOT,
+            env: { ...process.env, LMSTUDIO_URL: "", LM_API_TOKEN: "", NO_COLOR: "1" },
+            timeout: 20_000,
+          },
+        );
+
+      const imports = await node([join(dir, "main.mjs")]);
+      const [imported, ran] = imports.stdout.trim().split("\n");
+      assert.equal(imported, "imported", "no entry point resolves dax at load");
+      assert.match(ran, /^dax resolved from .*\/src\/lms_run\.ts$/, "running lms needs dax (the hook works)");
+
+      const s = await sim({});
+      const check = await node([join(ROOT, "cli.ts"), "check", "--json", "--url", s.url]);
+      assert.equal(JSON.parse(check.stdout).ok, true);
+    }),
+  );
 });
 
 describe("lmsSpawnPlan", () => {
