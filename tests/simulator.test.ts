@@ -911,9 +911,9 @@ describe("simulator: state control", () => {
   });
 
   it("refuses an inconsistent start state", async () => {
-    await assert.rejects(startSimulator({ loaded: ["not-downloaded"] }), /not found/);
+    await assert.rejects(startSimulator({ loaded: ["not-downloaded"] }), /loaded\[0\] .*not downloaded/);
     await assert.rejects(startSimulator({ version: "9.9" as "0.4" }), /Unknown simulator version/);
-    await assert.rejects(startSimulator({ models: [{ key: "" }] }), /non-empty "key"/);
+    await assert.rejects(startSimulator({ models: [{ key: "" }] }), /models\[0\]\.key must be a non-empty string/);
   });
 
   it("a stopped server refuses connections on its port; starting it again serves the same port", async (t) => {

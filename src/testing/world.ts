@@ -13,6 +13,7 @@ import {
   type ModelRecord,
   normalizeModel,
 } from "./models.ts";
+import { checkState, QUIRK_DEFAULTS } from "./state_check.ts";
 import type { SimInstance, SimModel, SimQuirks, SimulatorState, SimulatorVersion } from "./types.ts";
 
 /** Default idle TTL of JIT-loaded models (60 minutes). */
@@ -34,12 +35,6 @@ export interface LoadOptions {
   /** Take `contextLength` as given, without auto-fit (the start-up state describes what is loaded). */
   exactContext?: boolean;
 }
-
-/** Every quirk name with its default (all off). */
-export const QUIRK_DEFAULTS: Readonly<Required<SimQuirks>> = {
-  concurrentJitDuplicates: false,
-  autoFitIgnoresRequest: false,
-};
 
 /** Thrown by world operations; routes and `lms` commands turn it into their own error shapes. */
 export class WorldError extends Error {
@@ -78,6 +73,7 @@ export class World {
   #closed = false;
 
   constructor(state: SimulatorState = {}) {
+    checkState(state);
     const version = state.version ?? "0.4";
     if (!VERSIONS.includes(version)) {
       throw new TypeError(`Unknown simulator version ${JSON.stringify(version)}`);
@@ -111,13 +107,18 @@ export class World {
       this.catalog.set(record.key, record);
     }
     const now = Date.now();
-    for (const entry of state.loaded ?? []) {
+    (state.loaded ?? []).forEach((entry, index) => {
       const instance: SimInstance = typeof entry === "string" ? { key: entry } : entry;
       const options: LoadOptions = { loadedBy: "state", exactContext: true };
       if (instance.id !== undefined) options.identifier = instance.id;
       if (instance.contextLength !== undefined) options.contextLength = instance.contextLength;
-      this.addInstance(instance.key, options, now);
-    }
+      try {
+        this.addInstance(instance.key, options, now);
+      } catch (error) {
+        if (!(error instanceof WorldError)) throw error;
+        throw new TypeError(`Simulator state: loaded[${index}]: ${error.message}`);
+      }
+    });
   }
 
   /** Adds (or replaces) a downloaded model. */
