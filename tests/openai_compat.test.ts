@@ -173,6 +173,20 @@ describe("inference endpoints: the reply script at startSimulator and queueRepli
     );
   });
 
+  it("a warm-up asking for one token (Codex, this library) takes no reply from the script", async () => {
+    const s = await ready({ replies: [{ text: "scripted" }] });
+    const warm = await post(s, "/v1/responses", { model: QWEN.key, input: "", max_output_tokens: 1 });
+    assert.equal(warm.status, 200);
+    await post(s, "/v1/chat/completions", {
+      model: QWEN.key,
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 1,
+    });
+    const answer = await post(s, "/v1/responses", { model: QWEN.key, input: "go" });
+    const output = (answer.body as { output: { content: { text: string }[] }[] }).output;
+    assert.equal(output[0]!.content[0]!.text, "scripted");
+  });
+
   it("a scripted string argument is sent as is (to test how an agent copes with bad JSON)", async () => {
     const s = await ready({ replies: [{ toolCalls: [{ name: "f", arguments: "{not json" }] }] });
     const answer = await post(s, "/v1/chat/completions", {

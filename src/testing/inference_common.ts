@@ -122,13 +122,22 @@ function callOf(tool: OfferedTool, args: Record<string, unknown> | string | unde
 }
 
 /**
- * Decides what the model answers: the next scripted reply if there is one (a scripted call of a
- * tool the request did not offer is a problem), else a call when `tool_choice` obliges one (the
- * named tool, or the first offered), else the world's canned text.
+ * Whether a request only warms the model up: it asks for at most one output token, as Codex and
+ * this library do to make LM Studio load a model (`max_output_tokens: 1`, `max_tokens: 1`).
+ */
+export function isWarmUp(body: Body): boolean {
+  const limit = body.max_output_tokens ?? body.max_completion_tokens ?? body.max_tokens;
+  return typeof limit === "number" && limit <= 1;
+}
+
+/**
+ * Decides what the model answers: the next scripted reply if there is one and the request is no
+ * warm-up (a scripted call of a tool the request did not offer is a problem), else a call when
+ * `tool_choice` obliges one (the named tool, or the first offered), else the world's canned text.
  */
 export function nextTurn(world: World, body: Body, dialect: ToolDialect | "completions"): Turn {
   const tools = dialect === "completions" ? [] : offeredTools(body, dialect);
-  const reply = takeReply(world);
+  const reply = isWarmUp(body) ? undefined : takeReply(world);
   if (reply && "text" in reply) return { text: reply.text };
   if (reply) {
     const calls: TurnCall[] = [];

@@ -31,7 +31,8 @@ export interface SimToolCall {
  * One scripted answer of the simulated model: a text, or one or more tool calls. Each inference
  * request (`/v1/chat/completions`, `/v1/responses`, `/v1/completions`, `/v1/messages`; not
  * embeddings) that reaches the model takes the next reply of the script; a request that fails
- * first (malformed, unknown model, prompt beyond the context) takes none. Once the script is
+ * first (malformed, unknown model, prompt beyond the context) takes none, nor does a warm-up
+ * asking for at most one token (Codex's `max_output_tokens: 1` before a session). Once the script is
  * used up the model answers `state.reply`, or a call of the required tool when `tool_choice`
  * obliges one.
  *
