@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { parseDuration } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { validateModelName } from "./model_name.ts";
+import { MAX_CONTEXT_LENGTH, REQUIRABLE, type RequiredCapability } from "./suitability.ts";
 
 /** The CLI's commands. */
 export type CliCommand =
@@ -49,8 +50,10 @@ export interface CliArgs {
   lms?: string;
   /** `--timeout` in ms. */
   timeoutMs?: number;
-  /** `--context-length`. */
+  /** `--context-length`: at least this many tokens of loaded context. */
   contextLength?: number;
+  /** `--require`: capabilities the model must have (comma-separated, repeatable). */
+  require?: ("tool-use" | "vision")[];
   /** `--json`. */
   json: boolean;
   /** `--no-download`. */
@@ -76,6 +79,7 @@ const OPTIONS = {
   timeout: { type: "string" },
   model: { type: "string", short: "m" },
   "context-length": { type: "string" },
+  require: { type: "string", multiple: true },
   json: { type: "boolean" },
   "no-download": { type: "boolean" },
   "no-load": { type: "boolean" },
@@ -112,7 +116,7 @@ function usage(message: string, hint = "Run `vtcode-lmstudio --help` for usage."
  *
  * @example
  * ```ts
- * import { parseCliArgs } from "@vtcode/lmstudio";
+ * import { parseCliArgs } from "./cli_args.ts";
  * const args = parseCliArgs(["ensure", "openai/gpt-oss-20b", "--json", "--timeout", "5m"]);
  * args.timeoutMs; // 300000
  * ```
@@ -198,10 +202,39 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values["context-length"] !== undefined) {
     const text = values["context-length"];
     const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-      throw usage(`Invalid --context-length ${shown(text)}: expected a whole number ≥ 1`);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > MAX_CONTEXT_LENGTH) {
+      throw usage(
+        `Invalid --context-length ${
+          shown(text)
+        }: expected a whole number of tokens from 1 to ${MAX_CONTEXT_LENGTH}`,
+        "Give the context the agent needs in tokens, e.g. --context-length 32768.",
+      );
     }
     args.contextLength = n;
+  }
+  if (values.require !== undefined) {
+    const wanted = values.require.flatMap((list) => list.split(",")).map((c) => c.trim());
+    const bad = wanted.filter((c) => !(REQUIRABLE as readonly string[]).includes(c));
+    if (wanted.length === 0 || bad.length > 0) {
+      const what = bad.filter((c) => c !== "").length > 0
+        ? `unknown capability ${bad.filter((c) => c !== "").map(shown).join(", ")}`
+        : "an empty capability";
+      throw usage(
+        `Invalid --require: ${what}`,
+        `Require any of ${REQUIRABLE.join(", ")}, e.g. --require tool-use.`,
+      );
+    }
+    args.require = [...new Set(wanted as RequiredCapability[])];
+  }
+  if (
+    (args.contextLength !== undefined || args.require !== undefined) &&
+    !["ensure", "load"].includes(args.command)
+  ) {
+    throw usage(
+      `${
+        args.contextLength !== undefined ? "--context-length" : "--require"
+      } applies to ensure and load only`,
+    );
   }
   return args;
 }

@@ -7,7 +7,7 @@
 import { CLI_COMMANDS, type CliArgs, parseCliArgs } from "./cli_args.ts";
 import { createReporter, formatBytes, type Reporter } from "./cli_reporter.ts";
 import { LMStudioClient } from "./client.ts";
-import { DEFAULT_API_TOKEN_ENV, loadConfig } from "./config.ts";
+import { type BaseUrlSource, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, resolveConfig } from "./config.ts";
 import { DEFAULT_TIMEOUTS } from "./deadline.ts";
 import { ensureReady } from "./ensure.ts";
 import { LMStudioError, redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
@@ -45,8 +45,9 @@ Usage: vtcode-lmstudio [command] [model] [options]
 
 Commands:
   check               Is the server reachable, is it LM Studio, is the token accepted? (default)
-  models              List the models the server knows, with loaded state
-  ensure [model]      check → discover → download if missing → load if not loaded → ready
+  models              List the models: loaded instances and their context, capabilities
+  ensure [model]      check → discover → download if missing → load if not loaded (or with too
+                      little context) → ready for the job
   download <model>    Download a model (REST v1, else \`lms get --yes\` on this machine)
   load <model>        Load a model (never a second instance of a loaded one)
   unload <model>      Unload a model's instances (or --all)
@@ -54,12 +55,15 @@ Commands:
   which-lms           Where \`lms\` was found, and how
 
 Options:
-  --url <url>           Server URL (env LMSTUDIO_URL; default http://localhost:1234; /v1 optional)
+  --url <url>           Server URL (env LMSTUDIO_URL; vtcode.toml; else LM Studio's saved port;
+                        else http://localhost:1234; /v1 optional)
   --token <token>       API token (env LM_API_TOKEN); never printed
   --lms <path>          The \`lms\` binary (env LMSTUDIO_LMS_PATH)
   -m, --model <id>      Model (env LMSTUDIO_MODEL; vtcode.toml [lmstudio] model; default openai/gpt-oss-20b)
   --timeout <dur>       Overall deadline: 30 (seconds), 30s, 500ms, 5m
-  --context-length <n>  Context length for load/ensure
+  --context-length <n>  ensure/load: at least n tokens of loaded context; an instance with less is
+                        replaced; less given by LM Studio is exit 9
+  --require <list>      ensure/load: capabilities the model must have: tool-use, vision (exit 9 if not)
   --json                Exactly one JSON document on stdout, on success and on failure
   --no-download         ensure: a missing model is an error (exit 5)
   --no-load             ensure: stop once the model is present
@@ -71,11 +75,13 @@ Options:
   -V, --version         The version
 
 Exit codes: 0 ready · 1 other failure · 2 usage · 3 unreachable / not LM Studio · 4 auth ·
-  5 model not found · 6 download failed · 7 load failed · 8 lms not found · 124 timeout · 130 interrupted
+  5 model not found · 6 download failed · 7 load failed · 8 lms not found ·
+  9 model unsuitable (lacks a capability, or less context than asked) · 124 timeout · 130 interrupted
 
 Examples:
   vtcode-lmstudio check --json
   vtcode-lmstudio ensure openai/gpt-oss-20b --timeout 30m
+  vtcode-lmstudio ensure qwen/qwen3-4b-2507 --context-length 32768 --require tool-use --json
   LMSTUDIO_URL=http://gpu-box:1234 LM_API_TOKEN=sk-lm-... vtcode-lmstudio models
   vtcode-lmstudio wait --timeout 60s && vtcode-lmstudio load qwen/qwen3-4b-2507 --context-length 16384
 `;
@@ -85,11 +91,12 @@ function publicModel(model: ModelInfo): Record<string, unknown> {
     id: model.id,
     type: model.type ?? undefined,
     loaded: model.loaded,
-    instances: model.instances?.map((i) => i.id) ?? null,
+    instances: model.instances?.map((i) => ({ id: i.id, contextLength: i.contextLength })) ?? null,
+    capabilities: model.capabilities,
     publisher: model.publisher ?? undefined,
     quantization: model.quantization ?? undefined,
     sizeBytes: model.sizeBytes ?? undefined,
-    maxContextLength: model.maxContextLength ?? undefined,
+    maxContextLength: model.maxContextLength,
     format: model.format ?? undefined,
   };
 }
@@ -113,7 +120,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   let ttyAnswer: boolean | undefined;
   const tty = () => (ttyAnswer ??= io.stderrIsTTY ?? stderrIsTTY());
   let args: CliArgs | undefined;
-  let baseUrl = "http://localhost:1234";
+  let baseUrl = DEFAULT_BASE_URL;
+  let baseUrlSource: BaseUrlSource | undefined;
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
   // A usage error still names the command the user typed, when it is one.
@@ -155,15 +163,19 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
       finish: async () => await shown?.finish(),
     };
     if (args.token) registerSecret(args.token);
-    const config = loadConfig({
+    // Flags are the library's options: one resolver, one precedence (flag > env > vtcode.toml >
+    // LM Studio's saved settings > default).
+    const config = await resolveConfig({
       env,
       cwd: io.cwd,
       overrides: { baseUrl: args.url, apiToken: args.token, model: args.model, lmsPath: args.lms },
     });
     baseUrl = normalizeBaseUrl(config.baseUrl);
+    baseUrlSource = config.sources.baseUrl;
     const client = new LMStudioClient({
       baseUrl,
       apiToken: config.apiToken,
+      apiTokenEnv: config.apiTokenEnv,
       apiTokenSource: config.sources.apiToken === "env" ? config.apiTokenEnv : "--token",
       lmsPath: config.lmsPath,
       env,
@@ -172,8 +184,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     const timeoutMs = args.timeoutMs;
     const doc = await runCommand(args, env, client, config.model, reporter, { signal, timeoutMs });
     await reporter.finish();
-    if (json) io.stdout(`${JSON.stringify({ ok: true, command: args.command, baseUrl, ...doc.json })}\n`);
-    else io.stdout(doc.human);
+    if (json) {
+      const source = withBaseUrlSource(args.command, baseUrlSource);
+      io.stdout(`${JSON.stringify({ ok: true, command: args.command, baseUrl, ...source, ...doc.json })}\n`);
+    } else io.stdout(doc.human);
     return 0;
   } catch (thrown) {
     await reporter?.finish();
@@ -183,6 +197,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
         ok: false,
         command: command(),
         baseUrl: redactSecrets(baseUrl),
+        ...withBaseUrlSource(command(), baseUrlSource),
         error: error.toJSON(),
       };
       if (command() === "check" || command() === "wait") {
@@ -198,6 +213,16 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     }
     return error.exitCode;
   }
+}
+
+/** `check` and `ensure` say where the URL came from (`baseUrlSource`), once it is known. */
+function withBaseUrlSource(
+  command: string,
+  source: BaseUrlSource | undefined,
+): { baseUrlSource?: BaseUrlSource } {
+  return source !== undefined && (command === "check" || command === "ensure")
+    ? { baseUrlSource: source }
+    : {};
 }
 
 interface CommandOutput {
@@ -261,13 +286,18 @@ async function runCommand(
           ? `loaded${m.instances && m.instances.length > 1 ? ` ×${m.instances.length}` : ""}`
           : "-";
         const size = m.sizeBytes !== null ? formatBytes(m.sizeBytes) : "";
-        return [m.id, m.type ?? "", state, size].join("\t");
+        const contexts = m.instances?.map((i) => i.contextLength ?? "?").join(",") ?? "";
+        const context = `${contexts || "-"}/${m.maxContextLength ?? "?"}`;
+        const caps = m.capabilities === null ? "?" : m.capabilities.join(",") || "-";
+        return [m.id, m.type ?? "", state, context, caps, size].join("\t");
       });
       return {
         json: { models: models.map(publicModel) },
         human: models.length === 0
           ? "(no models)\n"
-          : `${["ID", "TYPE", "LOADED", "SIZE"].join("\t")}\n${lines.join("\n")}\n`,
+          : `${["ID", "TYPE", "LOADED", "CONTEXT/MAX", "CAPABILITIES", "SIZE"].join("\t")}\n${
+            lines.join("\n")
+          }\n`,
       };
     }
     case "ensure": {
@@ -278,17 +308,20 @@ async function runCommand(
         load: !args.noLoad,
         startServer: args.startServer,
         contextLength: args.contextLength,
+        require: args.require,
         signal: call.signal,
         timeoutMs: call.timeoutMs,
         onEvent: (event) => reporter.event(event),
       });
-      const where = result.instanceId ? ` as ${result.instanceId}` : "";
+      const where = (result.instanceId ? ` as ${result.instanceId}` : "") +
+        (result.loaded === true ? ` (context ${result.contextLength ?? "unknown"})` : "");
       return {
         json: {
           model: result.model,
           downloaded: result.downloaded,
           loaded: result.loaded,
           instanceId: result.instanceId,
+          contextLength: result.contextLength,
           actions: result.actions,
           api: result.api,
           timings: result.timings,
@@ -327,8 +360,19 @@ async function runCommand(
       const result = await client.loadModel(model, {
         ...call,
         contextLength: args.contextLength,
+        require: args.require,
+        onReplace: (instances) =>
+          reporter.event({
+            type: "step",
+            step: "unload",
+            message: `Unloading ${
+              instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ")
+            }: ` +
+              `less context than the ${args.contextLength} asked`,
+          }),
         onProgress: (progress) => reporter.event({ type: "load-progress", model, progress }),
       });
+      for (const message of result.warnings) reporter.event({ type: "warning", message });
       reporter.event({ type: "loaded", model: result.model, result });
       return {
         json: {
@@ -336,12 +380,15 @@ async function runCommand(
           downloaded: false,
           loaded: true,
           instanceId: result.instanceId,
-          actions: result.alreadyLoaded ? ["check", "list"] : ["check", "list", "load"],
+          contextLength: result.contextLength,
+          actions: result.alreadyLoaded
+            ? ["check", "list"]
+            : ["check", "list", ...(result.unloaded.length > 0 ? ["unload"] : []), "load"],
           route: result.route,
         },
         human: `${result.alreadyLoaded ? "already loaded" : "loaded"}: ${result.model}${
           result.instanceId ? ` as ${result.instanceId}` : ""
-        }\n`,
+        } (context ${result.contextLength ?? "unknown"})\n`,
       };
     }
     case "unload": {

@@ -12,20 +12,21 @@ import {
   type LoadResult,
   type ServerStatus,
 } from "./client.ts";
-import { DEFAULT_MODEL } from "./config.ts";
+import { type BaseUrlSource, DEFAULT_MODEL, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
-import type { ModelInfo } from "./models.ts";
+import type { ModelInfo, ModelInstance } from "./models.ts";
+import { checkContextLength, checkRequired, chooseInstance, requireCapabilities } from "./suitability.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 
 /** The seed's name for the default model, `openai/gpt-oss-20b` (same as `DEFAULT_MODEL`). */
 export const DEFAULT_OSS_MODEL: string = DEFAULT_MODEL;
 
 /** A step of {@linkcode ensureReady}, as listed in `actions`. */
-export type EnsureAction = "start-server" | "check" | "list" | "download" | "load";
+export type EnsureAction = "start-server" | "check" | "list" | "download" | "unload" | "load";
 
 /** Typed progress events of {@linkcode ensureReady}. */
 export type EnsureEvent =
@@ -35,6 +36,7 @@ export type EnsureEvent =
   | { type: "download-progress"; model: string; progress: DownloadProgress }
   | { type: "downloaded"; model: string; result: DownloadResult }
   | { type: "load-progress"; model: string; progress: LoadProgress }
+  | { type: "unloaded"; model: string; instances: ModelInstance[] }
   | { type: "loaded"; model: string; result: LoadResult }
   | { type: "warning"; message: string; error?: LMStudioError };
 
@@ -52,8 +54,17 @@ export interface EnsureReadyOptions extends CallOptions, LMStudioClientOptions {
   startServer?: boolean;
   /** How long to wait for a started server (default 60 s, within the overall deadline). */
   startServerTimeoutMs?: number;
-  /** Context length for the load. */
+  /**
+   * The context the job needs, in tokens: at least this much. An instance loaded with less is
+   * replaced (unloaded, then loaded with this); LM Studio giving less than asked (it fits the
+   * context to free memory) is `MODEL_UNSUITABLE`.
+   */
   contextLength?: number;
+  /**
+   * Capabilities the job needs: `tool-use`, `vision`. A model LM Studio says lacks one is
+   * `MODEL_UNSUITABLE`, decided before any download or load when the listing says so.
+   */
+  require?: readonly ("tool-use" | "vision")[];
   /** Called with every event. Exceptions thrown by it are ignored. */
   onEvent?: (event: EnsureEvent) => void;
 }
@@ -62,6 +73,12 @@ export interface EnsureReadyOptions extends CallOptions, LMStudioClientOptions {
 export interface EnsureResult {
   /** The normalised server URL. */
   baseUrl: string;
+  /**
+   * Where the URL came from: `option` (the `baseUrl` option, or a client passed in), `env`
+   * (`LMSTUDIO_URL`), `config` (`vtcode.toml`), `lmstudio-settings` (LM Studio's saved port) or
+   * `default`.
+   */
+  baseUrlSource: BaseUrlSource;
   /** The API family the server speaks. */
   api: ServerStatus["api"];
   /** The name asked for. */
@@ -76,6 +93,8 @@ export interface EnsureResult {
   loaded: boolean | null;
   /** The instance id to use in requests, when known. */
   instanceId: string | null;
+  /** The context that instance is loaded with, as LM Studio reports it; `null` where it does not say. */
+  contextLength: number | null;
   /** Milliseconds per step, and in total. */
   timings: { totalMs: number; checkMs: number; listMs: number; downloadMs?: number; loadMs?: number };
 }
@@ -147,12 +166,36 @@ function emitter(onEvent: EnsureReadyOptions["onEvent"]): (event: EnsureEvent) =
  * console.log(result.actions, result.instanceId);
  * ```
  */
-export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureResult> {
-  const requested = options.model ?? DEFAULT_OSS_MODEL;
+export async function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureResult> {
+  // The same precedence as the CLI: option > env > vtcode.toml > LM Studio's saved port > default.
+  // A client passed in already knows its server; with a model too, nothing is left to resolve.
+  const config: ResolvedConfig | undefined = options.client && options.model !== undefined
+    ? undefined
+    : await resolveConfig({
+      env: options.env,
+      overrides: {
+        baseUrl: options.baseUrl,
+        apiToken: options.apiToken,
+        apiTokenEnv: options.apiTokenEnv,
+        lmsPath: options.lmsPath,
+        model: options.model,
+      },
+    });
+  const requested = options.model ?? config?.model ?? DEFAULT_OSS_MODEL;
+  const baseUrlSource: BaseUrlSource = options.client ? "option" : config!.sources.baseUrl;
   return withDeadline(`Making ${requested} ready`, options, DEFAULT_TIMEOUTS.ensure, async (signal) => {
     validateModelName(requested);
+    checkContextLength(options.contextLength);
+    const required = checkRequired(options.require);
     const emit = emitter(options.onEvent);
-    const client = options.client ?? new LMStudioClient(options);
+    // The token stays the client's to read (option, else the variable the config names), so that
+    // its hints name where it came from.
+    const client = options.client ?? new LMStudioClient({
+      ...options,
+      baseUrl: config!.baseUrl,
+      apiTokenEnv: config!.apiTokenEnv,
+      lmsPath: config!.lmsPath,
+    });
     const started = Date.now();
     const actions: EnsureAction[] = [];
     const timings: EnsureResult["timings"] = { totalMs: 0, checkMs: 0, listMs: 0 };
@@ -195,6 +238,9 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
       );
     }
 
+    // What the listing says about capabilities decides before anything is downloaded or loaded.
+    const unknownCapabilities = match.model ? requireCapabilities(match.model, required) : undefined;
+
     // 3. Download if missing.
     let downloaded = false;
     if (!match.model) {
@@ -236,6 +282,13 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
       }
     }
     const model: ModelInfo = match.model!;
+    const unknown = unknownCapabilities ?? requireCapabilities(model, required);
+    if (unknown.length > 0) {
+      emit({
+        type: "warning",
+        message: `LM Studio does not say whether ${model.id} has ${unknown.join(" and ")}`,
+      });
+    }
     emit({
       type: "resolved",
       requested,
@@ -243,31 +296,57 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
       how: downloaded ? "downloaded" : match.kind ?? "exact",
     });
 
-    // 4. Load if not loaded.
+    // 4. Load unless an instance with enough context is loaded (then no request at all).
     let loaded: boolean | null = model.loaded;
-    let instanceId: string | null = match.instanceId ?? model.instances?.[0]?.id ?? null;
-    if (options.load !== false && model.loaded !== true) {
+    const choice = chooseInstance(model, match.instanceId, options.contextLength);
+    let instanceId: string | null = choice.kind === "use" ? choice.instance.id : match.instanceId ?? null;
+    let contextLength: number | null = choice.kind === "use" ? choice.instance.contextLength : null;
+    if (options.load !== false && choice.kind !== "use") {
       const loadStarted = Date.now();
-      actions.push("load");
-      emit({ type: "step", step: "load", message: `Loading ${model.id}` });
+      const loadStep = () => emit({ type: "step", step: "load", message: `Loading ${model.id}` });
+      if (choice.kind === "load") loadStep();
       const result = await singleFlight(
-        `load ${client.baseUrl} ${model.id}`,
+        `load ${client.baseUrl} ${model.id} ${options.contextLength ?? ""}`,
         signal,
         (shared) =>
           client.loadModel(model.id, {
             signal: shared,
             contextLength: options.contextLength,
+            onReplace: (instances) => {
+              const list = instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ");
+              emit({
+                type: "step",
+                step: "unload",
+                message: `Unloading ${list}: less context than the ${options.contextLength} asked`,
+              });
+              emit({ type: "unloaded", model: model.id, instances });
+              loadStep();
+            },
             onProgress: (progress) => emit({ type: "load-progress", model: model.id, progress }),
           }),
       );
+      if (result.unloaded.length > 0) actions.push("unload");
+      actions.push("load");
       timings.loadMs = Date.now() - loadStarted;
       loaded = true;
       instanceId = result.instanceId;
+      contextLength = result.contextLength;
+      for (const message of result.warnings) emit({ type: "warning", message });
       emit({ type: "loaded", model: model.id, result });
+    } else if (choice.kind === "use" && contextLength === null) {
+      emit({
+        type: "warning",
+        message: `LM Studio does not say what context ${choice.instance.id} is loaded with${
+          options.contextLength === undefined
+            ? ""
+            : `, so it cannot be held against the ${options.contextLength} asked`
+        }`,
+      });
     }
     timings.totalMs = Date.now() - started;
     return {
       baseUrl: client.baseUrl,
+      baseUrlSource,
       api: status.api,
       requested,
       model: model.id,
@@ -275,6 +354,7 @@ export function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureRes
       downloaded,
       loaded,
       instanceId,
+      contextLength,
       timings,
     };
   });

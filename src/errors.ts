@@ -17,6 +17,7 @@ export type ErrorCode =
   | "DOWNLOAD_FAILED"
   | "LOAD_FAILED"
   | "LMS_NOT_FOUND"
+  | "MODEL_UNSUITABLE"
   | "TIMEOUT"
   | "INTERRUPTED"
   | "INVALID_RESPONSE"
@@ -34,6 +35,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "DOWNLOAD_FAILED",
   "LOAD_FAILED",
   "LMS_NOT_FOUND",
+  "MODEL_UNSUITABLE",
   "TIMEOUT",
   "INTERRUPTED",
   "INVALID_RESPONSE",
@@ -52,6 +54,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   DOWNLOAD_FAILED: 6,
   LOAD_FAILED: 7,
   LMS_NOT_FOUND: 8,
+  // The model is there but cannot do the job asked: a capability it lacks, less context than asked.
+  MODEL_UNSUITABLE: 9,
   TIMEOUT: 124,
   INTERRUPTED: 130,
 };

@@ -9,8 +9,17 @@ import type { CallOptions } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, notAnObject, request, serverErrorOf } from "./http.ts";
 import { isObject } from "./json.ts";
-import { requireModel } from "./listing.ts";
-import type { ModelInfo } from "./models.ts";
+import { listModels, requireModel } from "./listing.ts";
+import type { ApiFamily, ModelInfo, ModelInstance } from "./models.ts";
+import {
+  checkAgainstMaximum,
+  checkContextLength,
+  checkRequired,
+  chooseInstance,
+  requireCapabilities,
+  tooLittleContext,
+} from "./suitability.ts";
+import { unloadInstances } from "./unload.ts";
 import type { LoadProgress } from "./progress.ts";
 
 /** Options of {@linkcode LMStudioClient.loadModel}. */
@@ -31,6 +40,13 @@ export interface LoadOptions extends CallOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** `auto` (default): REST v1, else `lms load` (local), else a JIT warm-up request. */
   route?: "auto" | "rest" | "lms" | "jit";
+  /**
+   * Capabilities the job needs (`tool-use`, `vision`). A model LM Studio says lacks one is
+   * `MODEL_UNSUITABLE` before anything loads; where the server does not say, a warning.
+   */
+  require?: readonly ("tool-use" | "vision")[];
+  /** Called before instances with too little context are unloaded to make room for the load. */
+  onReplace?: (instances: ModelInstance[]) => void;
 }
 
 /** What a load did. */
@@ -45,32 +61,92 @@ export interface LoadResult {
   route: "rest" | "lms" | "jit" | "none";
   /** Seconds the load took, when the server says. */
   loadTimeSeconds?: number;
+  /**
+   * The instance's context length as LM Studio reports it (after a load: what it actually gave,
+   * which may differ from what was asked); `null` where neither the server nor `lms` says.
+   */
+  contextLength: number | null;
+  /** Instances unloaded first because their context was too small (empty when none). */
+  unloaded: string[];
+  /** What could not be verified (an unknown context, capabilities the server does not report). */
+  warnings: string[];
 }
 
-/** Loads `name` (or finds it loaded) by the route the server allows. */
+/** Loads `name` (or finds it loaded with enough context) by the route the server allows. */
 export async function loadModel(
   conn: Connection,
   name: string,
   options: LoadOptions,
   signal: AbortSignal,
 ): Promise<LoadResult> {
+  const asked = options.contextLength;
+  checkContextLength(asked);
+  const required = checkRequired(options.require);
   const api = (await conn.detect(signal)).api;
   const route = options.route ?? "auto";
+  const warnings: string[] = [];
   if (route === "jit" || (route === "auto" && api === "openai")) {
     await conn.forgetListing();
-    return await warmUp(conn, name, signal);
+    if (required.length > 0) warnings.push(unknownCapabilities(name, required));
+    const result = await warmUp(conn, name, signal);
+    return await withContext(conn, result, asked, warnings, signal);
   }
   const match = await requireModel(conn, name, signal);
   const model = match.model!;
-  const instance = model.instances?.[0];
-  if (model.loaded && instance) {
+  const unknown = requireCapabilities(model, required);
+  if (unknown.length > 0) warnings.push(unknownCapabilities(model.id, unknown));
+  const choice = chooseInstance(model, match.instanceId, asked);
+  if (choice.kind === "use") {
+    const { id, contextLength } = choice.instance;
+    if (contextLength === null) warnings.push(unknownContext(id, asked));
     return {
       model: model.id,
-      instanceId: match.instanceId ?? instance.id,
+      instanceId: id,
       alreadyLoaded: true,
       route: "none",
+      contextLength,
+      unloaded: [],
+      warnings,
     };
   }
+  checkAgainstMaximum(model, asked);
+  let unloaded: string[] = [];
+  if (choice.kind === "replace") {
+    // Never a second instance beside one that is too small: LM Studio would split memory between them.
+    options.onReplace?.(choice.instances);
+    unloaded = choice.instances.map((i) => i.id);
+    await unloadInstances(conn, unloaded, signal);
+  }
+  try {
+    const result = await loadByRoute(conn, model, api, route, options, signal);
+    return await withContext(conn, { ...result, unloaded }, asked, warnings, signal);
+  } catch (error) {
+    if (unloaded.length === 0 || !(error instanceof LMStudioError) || error.code === "MODEL_UNSUITABLE") {
+      throw error;
+    }
+    const was = choice.kind === "replace"
+      ? choice.instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ")
+      : "";
+    throw new LMStudioError(
+      error.code,
+      `${error.message}. ${was} was unloaded first to make room, so no instance of ${model.id} is loaded now`,
+      { hint: error.hint, status: error.status, endpoint: error.endpoint, cause: error },
+    );
+  }
+}
+
+type LoadedBy = Omit<LoadResult, "contextLength" | "unloaded" | "warnings"> & {
+  echoedContext?: number | null;
+};
+
+async function loadByRoute(
+  conn: Connection,
+  model: ModelInfo,
+  api: ApiFamily,
+  route: NonNullable<LoadOptions["route"]>,
+  options: LoadOptions,
+  signal: AbortSignal,
+): Promise<LoadedBy> {
   await conn.forgetListing();
   const canLms = conn.local && route !== "rest";
   if (route === "lms" || (api !== "v1" && canLms) || (options.ttlSeconds !== undefined && canLms)) {
@@ -96,13 +172,68 @@ export async function loadModel(
   return await restLoad(conn, model, options, signal);
 }
 
+/**
+ * Reads back the context LM Studio gave the new instance (the load answer's `load_config`, else
+ * `lms ps` for an `lms` load, else a fresh listing) and holds it against what was asked.
+ */
+async function withContext(
+  conn: Connection,
+  loaded: LoadedBy & { unloaded?: string[] },
+  asked: number | undefined,
+  warnings: string[],
+  signal: AbortSignal,
+): Promise<LoadResult> {
+  const { echoedContext, ...result } = loaded;
+  let contextLength: number | null = echoedContext ?? null;
+  if (contextLength === null) contextLength = await readContext(conn, result, signal);
+  if (contextLength === null) warnings.push(unknownContext(result.instanceId ?? result.model, asked));
+  else if (asked !== undefined && contextLength < asked) {
+    throw tooLittleContext(result.model, result.instanceId, contextLength, asked);
+  }
+  return { ...result, contextLength, unloaded: loaded.unloaded ?? [], warnings };
+}
+
+async function readContext(
+  conn: Connection,
+  result: Omit<LoadedBy, "echoedContext">,
+  signal: AbortSignal,
+): Promise<number | null> {
+  if (result.route === "lms") {
+    const lms = await conn.lms();
+    const instance = (await lms.ps({ signal })).find((i) => i.identifier === result.instanceId);
+    return instance?.contextLength ?? null;
+  }
+  await conn.forgetListing();
+  const model = (await listModels(conn, signal)).find((m) => m.id === result.model);
+  const instances = model?.instances ?? [];
+  const instance = instances.find((i) => i.id === result.instanceId) ??
+    (instances.length === 1 ? instances[0] : undefined);
+  return instance?.contextLength ?? null;
+}
+
+function unknownContext(id: string, asked: number | undefined): string {
+  return `LM Studio does not say what context ${id} is loaded with${
+    asked === undefined ? "" : `, so it cannot be held against the ${asked} asked`
+  }`;
+}
+
+function unknownCapabilities(id: string, capabilities: readonly string[]): string {
+  return `LM Studio does not say whether ${id} has ${capabilities.join(" and ")}`;
+}
+
+/** A context LM Studio reported: a positive integer, else unknown (a field that was not observed is not claimed). */
+function positiveInteger(value: unknown): number | null {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : null;
+}
+
 async function restLoad(
   conn: Connection,
   model: ModelInfo,
   options: LoadOptions,
   signal: AbortSignal,
-): Promise<LoadResult> {
-  const body: Record<string, unknown> = { model: model.id };
+): Promise<LoadedBy> {
+  // echo_load_config: the answer then says what LM Studio gave, which may be less than asked.
+  const body: Record<string, unknown> = { model: model.id, echo_load_config: true };
   if (options.contextLength !== undefined) body.context_length = options.contextLength;
   if (options.flashAttention !== undefined) body.flash_attention = options.flashAttention;
   if (options.evalBatchSize !== undefined) body.eval_batch_size = options.evalBatchSize;
@@ -123,10 +254,12 @@ async function restLoad(
     );
   }
   options.onProgress?.({ fraction: 1 });
-  const result: LoadResult = { model: model.id, instanceId, alreadyLoaded: false, route: "rest" };
+  const result: LoadedBy = { model: model.id, instanceId, alreadyLoaded: false, route: "rest" };
   if (isObject(json) && typeof json.load_time_seconds === "number") {
     result.loadTimeSeconds = json.load_time_seconds;
   }
+  const config = isObject(json) ? json.load_config : undefined;
+  result.echoedContext = isObject(config) ? positiveInteger(config.context_length) : null;
   return result;
 }
 
@@ -148,7 +281,7 @@ function loadError(id: string, answer: HttpAnswer): LMStudioError {
 }
 
 /** Codex's way: a one-token request makes LM Studio load the model just in time. */
-async function warmUp(conn: Connection, name: string, signal: AbortSignal): Promise<LoadResult> {
+async function warmUp(conn: Connection, name: string, signal: AbortSignal): Promise<LoadedBy> {
   let answer = await request(conn.http, "POST", "/v1/responses", {
     body: { model: name, input: "", max_output_tokens: 1 },
     signal,

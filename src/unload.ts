@@ -47,6 +47,23 @@ export async function unloadModel(
   return { unloaded: ids };
 }
 
+/** Unloads instances by id, over REST v1 when the server has it, else with `lms` (this machine only). */
+export async function unloadInstances(
+  conn: Connection,
+  ids: readonly string[],
+  signal: AbortSignal,
+): Promise<void> {
+  const api = (await conn.detect(signal)).api;
+  await conn.forgetListing();
+  if (api === "v1") {
+    for (const id of ids) await unloadInstance(conn, id, signal);
+    return;
+  }
+  conn.requireLocal("unload", api);
+  const lms = await conn.lms();
+  for (const id of ids) await lms.unload(id, { signal });
+}
+
 /** One REST v1 unload. LM Studio answers `{"instance_id": ...}`; anything else does not say it unloaded. */
 export async function unloadInstance(conn: Connection, id: string, signal: AbortSignal): Promise<void> {
   const answer = await request(conn.http, "POST", "/api/v1/models/unload", {

@@ -120,6 +120,7 @@ describe("CLI: check", () => {
       ok: true,
       command: "check",
       baseUrl: s.url,
+      baseUrlSource: "option",
       server: { reachable: true, api: "v1" },
     });
   });
@@ -350,6 +351,7 @@ describe("CLI as a subprocess on this runtime", () => {
     assert.deepEqual(JSON.parse(ok.stdout), {
       ok: true,
       command: "check",
+      baseUrlSource: "option",
       baseUrl: s.url,
       server: { reachable: true, api: "v1" },
     });

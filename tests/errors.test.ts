@@ -23,6 +23,7 @@ describe("exit codes follow the CLI contract", () => {
       DOWNLOAD_FAILED: 6,
       LOAD_FAILED: 7,
       LMS_NOT_FOUND: 8,
+      MODEL_UNSUITABLE: 9,
       TIMEOUT: 124,
       INTERRUPTED: 130,
     };
