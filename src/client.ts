@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { DEFAULT_BASE_URL } from "./config.ts";
+import { mergeConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { downloadModel, type DownloadOptions, type DownloadResult } from "./download.ts";
@@ -45,9 +45,11 @@ export interface LMStudioClientOptions {
   baseUrl?: string;
   /** Bearer token for servers with authentication on. Default: `LM_API_TOKEN`. Never printed. */
   apiToken?: string;
+  /** The environment variable the token is read from when `apiToken` is not given (default `LM_API_TOKEN`). */
+  apiTokenEnv?: string;
   /**
    * Where `apiToken` came from, named in hints (e.g. `--token` or the variable's name; never the
-   * value). Default: `--token` for an explicit token, else `LM_API_TOKEN`.
+   * value). Default: `--token` for an explicit token, else the variable's name.
    */
   apiTokenSource?: string;
   /** The `fetch` to use (default: the global one). */
@@ -80,21 +82,31 @@ export class LMStudioClient {
   readonly baseUrl: string;
   readonly #conn: Connection;
 
-  /** Builds a client; options win over `LMSTUDIO_URL`, `LM_API_TOKEN`, `LMSTUDIO_LMS_PATH`. */
+  /**
+   * Builds a client; options win over `LMSTUDIO_URL`, `LM_API_TOKEN`, `LMSTUDIO_LMS_PATH` (empty
+   * values count as not given). No file is read: `resolveConfig` adds `vtcode.toml` and LM Studio's
+   * saved port.
+   */
   constructor(options: LMStudioClientOptions = {}) {
     const env = options.env ?? getEnv;
-    const fromEnv = (name: string) => {
-      const value = env(name);
-      return value === undefined || value.trim() === "" ? undefined : value;
-    };
-    this.baseUrl = normalizeBaseUrl(options.baseUrl ?? fromEnv("LMSTUDIO_URL") ?? DEFAULT_BASE_URL);
-    const given = options.apiToken ?? fromEnv("LM_API_TOKEN");
+    // The file-free half of the one configuration precedence (options > environment > defaults).
+    const config = mergeConfig({
+      env,
+      overrides: {
+        baseUrl: options.baseUrl,
+        apiToken: options.apiToken,
+        apiTokenEnv: options.apiTokenEnv,
+        lmsPath: options.lmsPath,
+      },
+    });
+    this.baseUrl = normalizeBaseUrl(config.baseUrl);
+    const given = config.apiToken;
     registerSecret(given);
     // Surrounding whitespace (a token read from a file) is not part of it; fetch would drop it too.
     const token = given?.trim();
     registerSecret(token);
     const tokenSource = options.apiTokenSource ??
-      (options.apiToken !== undefined ? "--token" : "LM_API_TOKEN");
+      (config.sources.apiToken === "option" ? "--token" : config.apiTokenEnv);
     // A line break or control character cannot go into a header: fetch would fail before sending,
     // which would read as "server unreachable". Say what is wrong instead.
     // deno-lint-ignore no-control-regex
@@ -118,7 +130,7 @@ export class LMStudioClient {
       local: options.local ?? isLocalServer(this.baseUrl),
       pollMs: options.pollIntervalMs ?? 250,
       env,
-      lmsPath: options.lmsPath ?? fromEnv("LMSTUDIO_LMS_PATH"),
+      lmsPath: config.lmsPath,
       lms: options.lms,
     });
   }

@@ -1,4 +1,4 @@
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,16 +9,19 @@ import {
   DEFAULT_API_TOKEN_ENV,
   DEFAULT_BASE_URL,
   DEFAULT_MODEL,
-  loadConfig,
-  readVtcodeToml,
+  mergeConfig,
+  resolveConfig,
+  type ResolveConfigOptions,
 } from "../src/config.ts";
+import { readVtcodeToml } from "../src/config_files.ts";
+import { cleanly, type Defer } from "./_helpers.ts";
 
 const TOKEN = "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo";
 
 /** A temp folder removed when the test ends; it contains `.git`, so lookups never leave it. */
-function workspace(t: TestContext, files: Record<string, string> = {}): string {
+function workspace(defer: Defer, files: Record<string, string | Uint8Array> = {}): string {
   const root = realpathSync(mkdtempSync(join(tmpdir(), "vtcode-config-")));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  defer(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, ".git"));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, ".."), { recursive: true });
@@ -31,13 +34,19 @@ function envOf(vars: Record<string, string>): (name: string) => string | undefin
   return (name) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
 }
 
-/** Asserts a USAGE error whose message matches `message`, and returns it for further checks. */
-function usageError(fn: () => unknown, message: RegExp): LMStudioError {
+/** The resolver, kept away from this machine's LM Studio settings unless a test asks for them. */
+function load(options: ResolveConfigOptions = {}) {
+  return resolveConfig({ lmstudioSettings: false, ...options });
+}
+
+/** Asserts a USAGE rejection whose message matches `message`, and returns the error. */
+async function usageError(promise: Promise<unknown>, message: RegExp): Promise<LMStudioError> {
   let caught: unknown;
-  assert.throws(fn, (error: unknown) => {
+  try {
+    await promise;
+  } catch (error) {
     caught = error;
-    return true;
-  });
+  }
   assert.ok(caught instanceof LMStudioError, `expected an LMStudioError, got ${String(caught)}`);
   assert.equal(caught.code, "USAGE");
   assert.match(caught.message, message);
@@ -53,14 +62,47 @@ model = "file/model"
 api_token_env = "MY_LM_TOKEN"
 `;
 
-describe("loadConfig: defaults", () => {
-  it("uses the defaults when no option, env or file gives a value", () => {
-    const config = loadConfig({ configFile: false, env: envOf({}) });
-    assert.deepEqual(config, {
+/** A vtcode.toml as VT Code users write them: many tables, a [lmstudio] look-alike inside a string. */
+const REAL_VTCODE_TOML = `# VT Code configuration
+[agent]
+provider = "openai"            # which provider
+default_model = "gpt-5"
+temperature = 0.7
+instructions = """
+You are a careful coding agent.
+Never write a line like this one as config:
+[lmstudio]
+base_url = "http://evil.example:1234"
+"""
+
+[agent.onboarding]
+workspace = 'C:\\Users\\agent' # backslashes are literal in a literal string
+
+[[mcp.providers]]
+name = "time"
+args = ["mcp-server-time", "--local-timezone", "Europe/Paris"]
+env = { TZ = "Europe/Paris", "LOG.LEVEL" = "info" }
+
+[security]
+allowed_hosts = [ "localhost", "127.0.0.1" ]
+last_audit = 2026-01-15T09:30:00Z
+
+[lmstudio]
+base_url = "http://localhost:4321" # not the default port
+model = "qwen/qwen3-4b-2507"
+api_token_env = "LM_API_TOKEN"
+
+[prompt_cache."providers.openai"]
+enabled = true
+`;
+
+describe("mergeConfig: options and environment, no file", () => {
+  it("uses the defaults when no option or variable gives a value", () => {
+    assert.deepEqual(mergeConfig({ env: envOf({}) }), {
       baseUrl: DEFAULT_BASE_URL,
       model: DEFAULT_MODEL,
       apiTokenEnv: DEFAULT_API_TOKEN_ENV,
-      sources: { baseUrl: "default", model: "default", apiToken: "none" },
+      sources: { baseUrl: "default", model: "default", apiToken: "none", lmsPath: "none" },
     });
     assert.equal(DEFAULT_BASE_URL, "http://localhost:1234");
     assert.equal(DEFAULT_MODEL, "openai/gpt-oss-20b");
@@ -68,127 +110,286 @@ describe("loadConfig: defaults", () => {
     assert.equal(CONFIG_FILE_NAME, "vtcode.toml");
   });
 
-  it("uses the defaults when the workspace has no vtcode.toml", (t) => {
-    const cwd = workspace(t);
-    const config = loadConfig({ cwd, env: envOf({}) });
-    assert.equal(config.configFile, undefined);
-    assert.deepEqual(config.sources, { baseUrl: "default", model: "default", apiToken: "none" });
-  });
-
-  it("uses the defaults when vtcode.toml has no [lmstudio] table, but reports the file", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[agent]\nprovider = "openai"\n' });
-    const config = loadConfig({ cwd, env: envOf({}) });
-    assert.equal(config.configFile, join(cwd, "vtcode.toml"));
-    assert.equal(config.baseUrl, DEFAULT_BASE_URL);
-    assert.equal(config.sources.model, "default");
-  });
-});
-
-describe("loadConfig: precedence option > env > file > default", () => {
-  it("takes base_url, model and api_token_env from the workspace's vtcode.toml", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": FULL_FILE });
-    const config = loadConfig({ cwd, env: envOf({ MY_LM_TOKEN: TOKEN }) });
-    assert.deepEqual(config, {
-      baseUrl: "http://file-host:1234",
-      model: "file/model",
-      apiToken: TOKEN,
-      apiTokenEnv: "MY_LM_TOKEN",
-      configFile: join(cwd, "vtcode.toml"),
-      sources: { baseUrl: "file", model: "file", apiToken: "env" },
+  it("takes every value from the environment, and options over it", () => {
+    const env = envOf({
+      LMSTUDIO_URL: "http://env-host:1234",
+      LMSTUDIO_MODEL: "env/model",
+      LM_API_TOKEN: "env-token-value",
+      LMSTUDIO_LMS_PATH: "/env/lms",
     });
-  });
-
-  it("lets the environment win over the file", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": FULL_FILE });
-    const config = loadConfig({
-      cwd,
-      env: envOf({ LMSTUDIO_URL: "http://env-host:1234", LMSTUDIO_MODEL: "env/model" }),
-    });
-    assert.equal(config.baseUrl, "http://env-host:1234");
-    assert.equal(config.model, "env/model");
-    assert.deepEqual(config.sources, { baseUrl: "env", model: "env", apiToken: "none" });
-  });
-
-  it("lets explicit options win over the environment and the file", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": FULL_FILE });
-    const config = loadConfig({
-      cwd,
-      env: envOf({
-        LMSTUDIO_URL: "http://env-host:1234",
-        LMSTUDIO_MODEL: "env/model",
-        MY_LM_TOKEN: "env-token-value",
-        LMSTUDIO_LMS_PATH: "/env/lms",
-      }),
-      overrides: {
-        baseUrl: "http://opt-host:1234",
-        model: "opt/model",
-        apiToken: TOKEN,
-        lmsPath: "/opt/lms",
-      },
-    });
-    assert.equal(config.baseUrl, "http://opt-host:1234");
-    assert.equal(config.model, "opt/model");
-    assert.equal(config.apiToken, TOKEN);
-    assert.equal(config.lmsPath, "/opt/lms");
-    assert.deepEqual(config.sources, { baseUrl: "option", model: "option", apiToken: "option" });
-  });
-
-  it("mixes sources per value and reports each one", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "file/model"\n' });
-    const config = loadConfig({
-      cwd,
-      env: envOf({ LMSTUDIO_URL: "http://env-host:1234", LM_API_TOKEN: TOKEN }),
-    });
-    assert.equal(config.baseUrl, "http://env-host:1234");
-    assert.equal(config.model, "file/model");
-    assert.equal(config.apiToken, TOKEN);
-    assert.deepEqual(config.sources, { baseUrl: "env", model: "file", apiToken: "env" });
-  });
-
-  it("reads lmsPath from LMSTUDIO_LMS_PATH when no option is given", () => {
-    const config = loadConfig({ configFile: false, env: envOf({ LMSTUDIO_LMS_PATH: "/opt/lm studio/lms" }) });
-    assert.equal(config.lmsPath, "/opt/lm studio/lms");
-  });
-
-  it("accepts [lmstudio] written as top-level dotted keys or as an inline table", (t) => {
-    const dotted = workspace(t, {
-      "vtcode.toml": 'lmstudio.base_url = "http://dotted:1"\nlmstudio.model = "d/m"\n',
+    const fromEnv = mergeConfig({ env });
+    assert.deepEqual(
+      [fromEnv.baseUrl, fromEnv.model, fromEnv.apiToken, fromEnv.lmsPath],
+      ["http://env-host:1234", "env/model", "env-token-value", "/env/lms"],
+    );
+    assert.deepEqual(fromEnv.sources, { baseUrl: "env", model: "env", apiToken: "env", lmsPath: "env" });
+    const fromOptions = mergeConfig({
+      env,
+      overrides: { baseUrl: "http://opt:1", model: "opt/model", apiToken: TOKEN, lmsPath: "/opt/lms" },
     });
     assert.deepEqual(
-      [loadConfig({ cwd: dotted, env: envOf({}) })].map((c) => [c.baseUrl, c.model, c.sources.baseUrl]),
-      [["http://dotted:1", "d/m", "file"]],
+      [fromOptions.baseUrl, fromOptions.model, fromOptions.apiToken, fromOptions.lmsPath],
+      ["http://opt:1", "opt/model", TOKEN, "/opt/lms"],
     );
-    const inline = workspace(t, { "vtcode.toml": 'lmstudio = { model = "i/m" }\n' });
-    assert.equal(loadConfig({ cwd: inline, env: envOf({}) }).model, "i/m");
+    assert.deepEqual(fromOptions.sources, {
+      baseUrl: "option",
+      model: "option",
+      apiToken: "option",
+      lmsPath: "option",
+    });
   });
 
-  it("is not fooled by [lmstudio] lines inside multi-line strings or by other tables", (t) => {
-    const cwd = workspace(t, {
-      "vtcode.toml": 'notes = """\n[lmstudio]\nmodel = "evil"\n"""\n[other.lmstudio]\nmodel = "evil2"\n',
-    });
-    const config = loadConfig({ cwd, env: envOf({}) });
-    assert.equal(config.model, DEFAULT_MODEL);
-    assert.equal(config.sources.model, "default");
+  it("puts file values below the environment and above the defaults", () => {
+    const file = { path: "/w/vtcode.toml", config: { baseUrl: "http://file:1", model: "file/model" } };
+    const config = mergeConfig({ env: envOf({ LMSTUDIO_MODEL: "env/model" }), file });
+    assert.equal(config.baseUrl, "http://file:1");
+    assert.equal(config.model, "env/model");
+    assert.equal(config.configFile, "/w/vtcode.toml");
+    assert.deepEqual(config.sources, { baseUrl: "config", model: "env", apiToken: "none", lmsPath: "none" });
   });
 });
 
-describe("loadConfig: environment values", () => {
-  it("treats empty and whitespace-only values as unset", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "file/model"\n' });
-    const config = loadConfig({
-      cwd,
-      env: envOf({ LMSTUDIO_URL: "", LMSTUDIO_MODEL: "  \n\t", LM_API_TOKEN: " ", LMSTUDIO_LMS_PATH: "" }),
-    });
-    assert.equal(config.baseUrl, DEFAULT_BASE_URL);
-    assert.equal(config.model, "file/model");
-    assert.equal(config.apiToken, undefined);
-    assert.equal(config.lmsPath, undefined);
-    assert.deepEqual(config.sources, { baseUrl: "default", model: "file", apiToken: "none" });
-  });
+describe("resolveConfig: defaults", () => {
+  it(
+    "uses the defaults when the workspace has no vtcode.toml",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer);
+      const config = await load({ cwd, env: envOf({}) });
+      assert.equal(config.configFile, undefined);
+      assert.deepEqual(config.sources, {
+        baseUrl: "default",
+        model: "default",
+        apiToken: "none",
+        lmsPath: "none",
+      });
+    }),
+  );
+
+  it(
+    "uses the defaults when vtcode.toml has no [lmstudio] table, but reports the file",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[agent]\nprovider = "openai"\n' });
+      const config = await load({ cwd, env: envOf({}) });
+      assert.equal(config.configFile, join(cwd, "vtcode.toml"));
+      assert.equal(config.baseUrl, DEFAULT_BASE_URL);
+      assert.equal(config.sources.model, "default");
+    }),
+  );
+});
+
+describe("resolveConfig: precedence option > env > vtcode.toml > LM Studio's settings > default", () => {
+  it(
+    "takes base_url, model and api_token_env from the workspace's vtcode.toml",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": FULL_FILE });
+      const config = await load({ cwd, env: envOf({ MY_LM_TOKEN: TOKEN }) });
+      assert.deepEqual(config, {
+        baseUrl: "http://file-host:1234",
+        model: "file/model",
+        apiToken: TOKEN,
+        apiTokenEnv: "MY_LM_TOKEN",
+        configFile: join(cwd, "vtcode.toml"),
+        sources: { baseUrl: "config", model: "config", apiToken: "env", lmsPath: "none" },
+      });
+    }),
+  );
+
+  it(
+    "lets the environment win over the file",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": FULL_FILE });
+      const config = await load({
+        cwd,
+        env: envOf({ LMSTUDIO_URL: "http://env-host:1234", LMSTUDIO_MODEL: "env/model" }),
+      });
+      assert.equal(config.baseUrl, "http://env-host:1234");
+      assert.equal(config.model, "env/model");
+      assert.deepEqual(config.sources, { baseUrl: "env", model: "env", apiToken: "none", lmsPath: "none" });
+    }),
+  );
+
+  it(
+    "lets explicit options win over the environment and the file",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": FULL_FILE });
+      const config = await load({
+        cwd,
+        env: envOf({
+          LMSTUDIO_URL: "http://env-host:1234",
+          LMSTUDIO_MODEL: "env/model",
+          MY_LM_TOKEN: "env-token-value",
+          LMSTUDIO_LMS_PATH: "/env/lms",
+        }),
+        overrides: {
+          baseUrl: "http://opt-host:1234",
+          model: "opt/model",
+          apiToken: TOKEN,
+          lmsPath: "/opt/lms",
+        },
+      });
+      assert.equal(config.baseUrl, "http://opt-host:1234");
+      assert.equal(config.model, "opt/model");
+      assert.equal(config.apiToken, TOKEN);
+      assert.equal(config.lmsPath, "/opt/lms");
+      assert.deepEqual(config.sources, {
+        baseUrl: "option",
+        model: "option",
+        apiToken: "option",
+        lmsPath: "option",
+      });
+    }),
+  );
+
+  it(
+    "mixes sources per value and reports each one",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "file/model"\n' });
+      const config = await load({
+        cwd,
+        env: envOf({ LMSTUDIO_URL: "http://env-host:1234", LM_API_TOKEN: TOKEN }),
+      });
+      assert.equal(config.baseUrl, "http://env-host:1234");
+      assert.equal(config.model, "file/model");
+      assert.equal(config.apiToken, TOKEN);
+      assert.deepEqual(config.sources, { baseUrl: "env", model: "config", apiToken: "env", lmsPath: "none" });
+    }),
+  );
+
+  it(
+    "reads a real VT Code file, not fooled by [lmstudio] inside a multi-line string",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": REAL_VTCODE_TOML });
+      const config = await load({ cwd, env: envOf({}) });
+      assert.equal(config.baseUrl, "http://localhost:4321");
+      assert.equal(config.model, "qwen/qwen3-4b-2507");
+      assert.equal(config.sources.baseUrl, "config");
+    }),
+  );
+
+  it(
+    "accepts [lmstudio] written as top-level dotted keys or as an inline table",
+    cleanly(async (defer) => {
+      const dotted = workspace(defer, {
+        "vtcode.toml": 'lmstudio.base_url = "http://dotted:1"\nlmstudio.model = "d/m"\n',
+      });
+      const config = await load({ cwd: dotted, env: envOf({}) });
+      assert.deepEqual([config.baseUrl, config.model, config.sources.baseUrl], [
+        "http://dotted:1",
+        "d/m",
+        "config",
+      ]);
+      const inline = workspace(defer, { "vtcode.toml": 'lmstudio = { model = "i/m" }\n' });
+      assert.equal((await load({ cwd: inline, env: envOf({}) })).model, "i/m");
+    }),
+  );
+
+  it(
+    "is not fooled by other tables holding the same keys",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, {
+        "vtcode.toml": '[other.lmstudio]\nmodel = "evil2"\n[tools]\nmodel = "x"\n',
+      });
+      const config = await load({ cwd, env: envOf({}) });
+      assert.equal(config.model, DEFAULT_MODEL);
+      assert.equal(config.sources.model, "default");
+    }),
+  );
+});
+
+describe("resolveConfig: LM Studio's saved server settings", () => {
+  /** A user home whose LM Studio saved port `port` (with `networkInterface`, if given). */
+  function savedHome(defer: Defer, settings: string): string {
+    const home = workspace(defer, { ".lmstudio/.internal/http-server-config.json": settings });
+    return home;
+  }
+
+  it(
+    "gives the base URL when no option, variable or file does",
+    cleanly(async (defer) => {
+      const home = savedHome(defer, '{"port":41234,"networkInterface":"0.0.0.0"}');
+      const cwd = workspace(defer);
+      const config = await resolveConfig({ cwd, home, env: envOf({}) });
+      assert.equal(config.baseUrl, "http://127.0.0.1:41234");
+      assert.equal(config.sources.baseUrl, "lmstudio-settings");
+      assert.equal(config.settingsFile, join(home, ".lmstudio", ".internal", "http-server-config.json"));
+    }),
+  );
+
+  it(
+    "finds LM Studio's home through $HOME of the given environment",
+    cleanly(async (defer) => {
+      const home = savedHome(defer, '{"port":41235}');
+      const config = await resolveConfig({
+        cwd: workspace(defer),
+        env: envOf({ HOME: home, USERPROFILE: home }),
+      });
+      assert.equal(config.baseUrl, "http://127.0.0.1:41235");
+    }),
+  );
+
+  it(
+    "comes after the option, the environment and vtcode.toml",
+    cleanly(async (defer) => {
+      const home = savedHome(defer, '{"port":41234}');
+      const empty = workspace(defer);
+      const withFile = workspace(defer, { "vtcode.toml": FULL_FILE });
+      const option = await resolveConfig({
+        cwd: empty,
+        home,
+        env: envOf({}),
+        overrides: { baseUrl: "http://o:1" },
+      });
+      assert.deepEqual([option.baseUrl, option.sources.baseUrl, option.settingsFile], [
+        "http://o:1",
+        "option",
+        undefined,
+      ]);
+      const env = await resolveConfig({ cwd: empty, home, env: envOf({ LMSTUDIO_URL: "http://e:1" }) });
+      assert.deepEqual([env.baseUrl, env.sources.baseUrl], ["http://e:1", "env"]);
+      const file = await resolveConfig({ cwd: withFile, home, env: envOf({}) });
+      assert.deepEqual([file.baseUrl, file.sources.baseUrl], ["http://file-host:1234", "config"]);
+    }),
+  );
+
+  it(
+    "is ignored when broken (the default applies), or when lmstudioSettings is false",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer);
+      for (const broken of ["{", '{"port":"1234"}', '{"port":99999}', "[]"]) {
+        const config = await resolveConfig({ cwd, home: savedHome(defer, broken), env: envOf({}) });
+        assert.deepEqual([config.baseUrl, config.sources.baseUrl], [DEFAULT_BASE_URL, "default"], broken);
+      }
+      const good = savedHome(defer, '{"port":41234}');
+      const off = await resolveConfig({ cwd, home: good, env: envOf({}), lmstudioSettings: false });
+      assert.deepEqual([off.baseUrl, off.sources.baseUrl], [DEFAULT_BASE_URL, "default"]);
+    }),
+  );
+});
+
+describe("resolveConfig: environment values", () => {
+  it(
+    "treats empty and whitespace-only values as unset",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "file/model"\n' });
+      const config = await load({
+        cwd,
+        env: envOf({ LMSTUDIO_URL: "", LMSTUDIO_MODEL: "  \n\t", LM_API_TOKEN: " ", LMSTUDIO_LMS_PATH: "" }),
+      });
+      assert.equal(config.baseUrl, DEFAULT_BASE_URL);
+      assert.equal(config.model, "file/model");
+      assert.equal(config.apiToken, undefined);
+      assert.equal(config.lmsPath, undefined);
+      assert.deepEqual(config.sources, {
+        baseUrl: "default",
+        model: "config",
+        apiToken: "none",
+        lmsPath: "none",
+      });
+    }),
+  );
 
   it("keeps other values literally, spaces and newlines included", () => {
-    const config = loadConfig({
-      configFile: false,
+    const config = mergeConfig({
       env: envOf({
         LMSTUDIO_URL: " http://h:1234/v1 \n",
         LMSTUDIO_MODEL: "my model\n",
@@ -201,56 +402,62 @@ describe("loadConfig: environment values", () => {
   });
 
   it("also treats empty and whitespace-only options as not given", () => {
-    const config = loadConfig({
-      configFile: false,
+    const config = mergeConfig({
       env: envOf({ LMSTUDIO_URL: "http://env:1" }),
-      overrides: { baseUrl: " ", model: "", apiToken: "", apiTokenEnv: "" },
+      overrides: { baseUrl: " ", model: "", apiToken: "", apiTokenEnv: "", lmsPath: " " },
     });
     assert.equal(config.baseUrl, "http://env:1");
     assert.equal(config.sources.model, "default");
     assert.equal(config.sources.apiToken, "none");
+    assert.equal(config.sources.lmsPath, "none");
     assert.equal(config.apiTokenEnv, "LM_API_TOKEN");
   });
 
-  it("uses the runtime's environment when no reader is given", () => {
-    const config = loadConfig({ configFile: false });
+  it("uses the runtime's environment when no reader is given", async () => {
+    const config = await load({ configFile: false });
     assert.equal(typeof config.baseUrl, "string");
     assert.equal(typeof config.model, "string");
   });
 });
 
-describe("loadConfig: the token", () => {
+describe("resolveConfig: the token", () => {
   it("reads it from LM_API_TOKEN by default", () => {
-    const config = loadConfig({ configFile: false, env: envOf({ LM_API_TOKEN: TOKEN }) });
+    const config = mergeConfig({ env: envOf({ LM_API_TOKEN: TOKEN }) });
     assert.equal(config.apiToken, TOKEN);
     assert.equal(config.sources.apiToken, "env");
   });
 
-  it("reads it only from the variable named by api_token_env when the file names one", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\napi_token_env = "MY_LM_TOKEN"\n' });
-    const ignored = loadConfig({ cwd, env: envOf({ LM_API_TOKEN: TOKEN }) });
-    assert.equal(ignored.apiToken, undefined);
-    assert.equal(ignored.apiTokenEnv, "MY_LM_TOKEN");
-    const used = loadConfig({ cwd, env: envOf({ MY_LM_TOKEN: TOKEN }) });
-    assert.equal(used.apiToken, TOKEN);
-  });
+  it(
+    "reads it only from the variable named by api_token_env when the file names one",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\napi_token_env = "MY_LM_TOKEN"\n' });
+      const ignored = await load({ cwd, env: envOf({ LM_API_TOKEN: TOKEN }) });
+      assert.equal(ignored.apiToken, undefined);
+      assert.equal(ignored.apiTokenEnv, "MY_LM_TOKEN");
+      const used = await load({ cwd, env: envOf({ MY_LM_TOKEN: TOKEN }) });
+      assert.equal(used.apiToken, TOKEN);
+    }),
+  );
 
-  it("lets an apiTokenEnv option win over the file's api_token_env", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\napi_token_env = "FROM_FILE"\n' });
-    const config = loadConfig({
-      cwd,
-      env: envOf({ FROM_FILE: "file-var-token", FROM_OPTION: TOKEN }),
-      overrides: { apiTokenEnv: "FROM_OPTION" },
-    });
-    assert.equal(config.apiToken, TOKEN);
-    assert.equal(config.apiTokenEnv, "FROM_OPTION");
-  });
+  it(
+    "lets an apiTokenEnv option win over the file's api_token_env",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\napi_token_env = "FROM_FILE"\n' });
+      const config = await load({
+        cwd,
+        env: envOf({ FROM_FILE: "file-var-token", FROM_OPTION: TOKEN }),
+        overrides: { apiTokenEnv: "FROM_OPTION" },
+      });
+      assert.equal(config.apiToken, TOKEN);
+      assert.equal(config.apiTokenEnv, "FROM_OPTION");
+    }),
+  );
 
   // These tokens start differently from every other token of the suite: redaction also hides a
   // secret's leading characters, so a shared "sk-lm-" prefix would blur what is being tested here.
   it("registers the token as a secret, so later error messages redact it", () => {
     const token = "regtest-Regi5ter:Secret0123456789abcd";
-    loadConfig({ configFile: false, env: envOf({ LM_API_TOKEN: token }) });
+    mergeConfig({ env: envOf({ LM_API_TOKEN: token }) });
     const error = new LMStudioError("AUTH_REQUIRED", `server rejected ${token}`, { hint: `not ${token}` });
     assert.equal(error.message, "server rejected [redacted]");
     assert.equal(error.hint, "not [redacted]");
@@ -258,197 +465,324 @@ describe("loadConfig: the token", () => {
 
   it("registers an option token too", () => {
     const token = "opttest-OptionTk:Secret0123456789wxyz";
-    loadConfig({ configFile: false, env: envOf({}), overrides: { apiToken: token } });
+    mergeConfig({ env: envOf({}), overrides: { apiToken: token } });
     assert.equal(new LMStudioError("INTERNAL", token).message, "[redacted]");
   });
 
-  it("keeps the token out of messages even when it was pasted into the file", (t) => {
-    const token = "sk-lm-Pasted12:Secret0123456789mnop";
-    const unquoted = workspace(t, { "vtcode.toml": `[lmstudio]\nmodel = ${token}\n` });
-    const error = usageError(
-      () => loadConfig({ cwd: unquoted, env: envOf({ LM_API_TOKEN: token }) }),
-      /vtcode\.toml:2: invalid value/,
-    );
-    assert.ok(!error.message.includes(token) && !(error.hint ?? "").includes(token), error.message);
-  });
+  it(
+    "keeps the token out of messages even when it was pasted into the file",
+    cleanly(async (defer) => {
+      const token = "sk-lm-Pasted12:Secret0123456789mnop";
+      const unquoted = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = ${token}\n` });
+      const error = await usageError(
+        load({ cwd: unquoted, env: envOf({ LM_API_TOKEN: token }) }),
+        /vtcode\.toml:2:9: invalid value/,
+      );
+      assert.ok(!error.message.includes(token) && !(error.hint ?? "").includes(token), error.message);
+      // Even a token the resolver never registered does not show: the parser's quote of the file is left out.
+      const other = "zz-never-registered-Secret0123456789";
+      const quoted = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = ${other}\n` });
+      const plain = await usageError(load({ cwd: quoted, env: envOf({}) }), /vtcode\.toml:2:9: /);
+      assert.ok(!plain.message.includes(other) && !(plain.hint ?? "").includes(other), plain.message);
+    }),
+  );
 });
 
-describe("loadConfig: api_token_env must name an environment variable", () => {
+describe("resolveConfig: api_token_env must name an environment variable", () => {
   for (const bad of ["sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo", "1ABC", "MY-TOKEN", "$LM_API_TOKEN", "A B"]) {
-    it(`rejects ${JSON.stringify(bad)} in the file without echoing it`, (t) => {
-      const cwd = workspace(t, {
-        "vtcode.toml": `# c\n[lmstudio]\napi_token_env = ${JSON.stringify(bad)}\n`,
-      });
-      const error = usageError(
-        () => loadConfig({ cwd, env: envOf({}) }),
-        /vtcode\.toml:3: \[lmstudio\] api_token_env must be the name of an environment variable/,
-      );
-      assert.ok(error.message.includes(join(cwd, "vtcode.toml")));
-      assert.ok(!error.message.includes(bad) && !(error.hint ?? "").includes(bad));
-      assert.match(error.hint ?? "", /api_token_env = "LM_API_TOKEN"/);
-    });
+    it(
+      `rejects ${JSON.stringify(bad)} in the file without echoing it`,
+      cleanly(async (defer) => {
+        const cwd = workspace(defer, {
+          "vtcode.toml": `# c\n[lmstudio]\napi_token_env = ${JSON.stringify(bad)}\n`,
+        });
+        const error = await usageError(
+          load({ cwd, env: envOf({}) }),
+          /vtcode\.toml:3: \[lmstudio\] api_token_env must be the name of an environment variable/,
+        );
+        assert.ok(error.message.includes(join(cwd, "vtcode.toml")));
+        assert.ok(!error.message.includes(bad) && !(error.hint ?? "").includes(bad));
+        assert.match(error.hint ?? "", /api_token_env = "LM_API_TOKEN"/);
+      }),
+    );
   }
 
-  it("rejects a bad apiTokenEnv option without echoing it", () => {
-    const error = usageError(
-      () => loadConfig({ configFile: false, env: envOf({}), overrides: { apiTokenEnv: TOKEN } }),
+  it("rejects a bad apiTokenEnv option without echoing it", async () => {
+    const error = await usageError(
+      load({ configFile: false, env: envOf({}), overrides: { apiTokenEnv: TOKEN } }),
       /^apiTokenEnv must be the name of an environment variable/,
     );
     assert.ok(!error.message.includes(TOKEN) && !(error.hint ?? "").includes(TOKEN));
+    assert.throws(() => mergeConfig({ overrides: { apiTokenEnv: "A B" } }), /apiTokenEnv must be the name/);
   });
 
-  it("accepts names with lower case, digits and underscores", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\napi_token_env = "_my_Token2"\n' });
-    assert.equal(loadConfig({ cwd, env: envOf({ _my_Token2: TOKEN }) }).apiToken, TOKEN);
-  });
+  it(
+    "accepts names with lower case, digits and underscores",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\napi_token_env = "_my_Token2"\n' });
+      assert.equal((await load({ cwd, env: envOf({ _my_Token2: TOKEN }) })).apiToken, TOKEN);
+    }),
+  );
 });
 
-describe("loadConfig: a broken vtcode.toml is a USAGE error naming the file, the line and the key", () => {
+describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, the line and the key", () => {
   const cases: Array<[string, string, RegExp]> = [
-    ["base_url = 1234", "an integer", /base_url = "http:\/\/localhost:1234"/],
+    ["base_url = 1234", "a number", /base_url = "http:\/\/localhost:1234"/],
     ["model = true", "a boolean", /model = "openai\/gpt-oss-20b"/],
-    ["model = 1979-05-27", "a local date", /model = "openai\/gpt-oss-20b"/],
-    ["base_url = 1.5", "a float", /quoted string/],
+    ["model = 1979-05-27", "a date", /model = "openai\/gpt-oss-20b"/],
+    ["model = 07:32:00", "a time", /quoted string/],
+    ["model = 1979-05-27T07:32:00Z", "a date-time", /quoted string/],
+    ["base_url = 1.5", "a number", /quoted string/],
     ['api_token_env = ["LM_API_TOKEN"]', "an array", /api_token_env = "LM_API_TOKEN"/],
     ['model = { id = "x" }', "a table", /quoted string/],
   ];
   for (const [line, type, hint] of cases) {
-    it(`rejects ${line}`, (t) => {
-      const cwd = workspace(t, { "vtcode.toml": `[agent]\nx = 1\n\n[lmstudio]\n${line}\n` });
-      const key = line.split(" ")[0];
-      const error = usageError(
-        () => loadConfig({ cwd, env: envOf({}) }),
-        new RegExp(`vtcode\\.toml:5: \\[lmstudio\\] ${key} must be a string, but it is ${type}$`),
-      );
-      assert.ok(error.message.startsWith(`${join(cwd, "vtcode.toml")}:5: `), error.message);
-      assert.match(error.hint ?? "", hint);
-    });
+    it(
+      `rejects ${line}`,
+      cleanly(async (defer) => {
+        const cwd = workspace(defer, { "vtcode.toml": `[agent]\nx = 1\n\n[lmstudio]\n${line}\n` });
+        const key = line.split(" ")[0];
+        const error = await usageError(
+          load({ cwd, env: envOf({}) }),
+          new RegExp(`vtcode\\.toml:5: \\[lmstudio\\] ${key} must be a string, but it is ${type}$`),
+        );
+        assert.ok(error.message.startsWith(`${join(cwd, "vtcode.toml")}:5: `), error.message);
+        assert.match(error.hint ?? "", hint);
+      }),
+    );
   }
 
-  it("rejects a wrong type even when the environment would override the value", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": "[lmstudio]\nbase_url = 1234\n" });
-    usageError(() => loadConfig({ cwd, env: envOf({ LMSTUDIO_URL: "http://env:1" }) }), /:2: .*base_url/);
-  });
+  it(
+    "names the line of a dotted key or an inline table",
+    cleanly(async (defer) => {
+      const dotted = workspace(defer, { "vtcode.toml": "a = 1\n\nlmstudio.model = 5\n" });
+      await usageError(
+        load({ cwd: dotted, env: envOf({}) }),
+        /vtcode\.toml:3: \[lmstudio\] model must be a string/,
+      );
+      const inline = workspace(defer, {
+        "vtcode.toml": '# x\nlmstudio = { base_url = "u", model = false }\n',
+      });
+      await usageError(
+        load({ cwd: inline, env: envOf({}) }),
+        /vtcode\.toml:2: \[lmstudio\] model must be a string/,
+      );
+    }),
+  );
 
-  it("rejects lmstudio that is not a table", (t) => {
-    const scalar = workspace(t, { "vtcode.toml": 'a = 1\nlmstudio = "http://x"\n' });
-    usageError(
-      () => loadConfig({ cwd: scalar, env: envOf({}) }),
-      /:2: lmstudio must be a table, but it is a string$/,
-    );
-    const array = workspace(t, { "vtcode.toml": '[[lmstudio]]\nmodel = "m"\n' });
-    usageError(
-      () => loadConfig({ cwd: array, env: envOf({}) }),
-      /:1: lmstudio must be a table, but it is an array$/,
-    );
-  });
+  it(
+    "rejects a wrong type even when the environment would override the value",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": "[lmstudio]\nbase_url = 1234\n" });
+      await usageError(load({ cwd, env: envOf({ LMSTUDIO_URL: "http://env:1" }) }), /:2: .*base_url/);
+    }),
+  );
 
-  it("rejects empty strings in the file", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "  "\n' });
-    const error = usageError(
-      () => loadConfig({ cwd, env: envOf({}) }),
-      /:2: \[lmstudio\] model must not be empty$/,
-    );
-    assert.match(error.hint ?? "", /Remove model/);
-  });
+  it(
+    "rejects lmstudio that is not a table",
+    cleanly(async (defer) => {
+      const scalar = workspace(defer, { "vtcode.toml": 'a = 1\nlmstudio = "http://x"\n' });
+      await usageError(
+        load({ cwd: scalar, env: envOf({}) }),
+        /:2: lmstudio must be a table, but it is a string$/,
+      );
+      const array = workspace(defer, { "vtcode.toml": '[[lmstudio]]\nmodel = "m"\n' });
+      await usageError(
+        load({ cwd: array, env: envOf({}) }),
+        /:1: lmstudio must be a table, but it is an array$/,
+      );
+    }),
+  );
 
-  it("refuses api_token in the file, without echoing it", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": `[lmstudio]\nmodel = "m"\napi_token = "${TOKEN}"\n` });
-    const error = usageError(
-      () => loadConfig({ cwd, env: envOf({}) }),
-      /:3: \[lmstudio\] api_token is not read from files/,
-    );
-    assert.ok(!error.message.includes(TOKEN) && !(error.hint ?? "").includes(TOKEN));
-    assert.match(error.hint ?? "", /api_token_env/);
-  });
+  it(
+    "rejects empty strings in the file",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "  "\n' });
+      const error = await usageError(
+        load({ cwd, env: envOf({}) }),
+        /:2: \[lmstudio\] model must not be empty$/,
+      );
+      assert.match(error.hint ?? "", /Remove model/);
+    }),
+  );
 
-  it("reports TOML syntax errors with the file, the line and a hint", (t) => {
-    const cwd = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "m"\n\n[lmstudio]\n' });
-    const file = join(cwd, "vtcode.toml");
-    const error = usageError(
-      () => loadConfig({ cwd, env: envOf({}) }),
-      /table \[lmstudio\] is defined twice/,
-    );
-    assert.ok(error.message.startsWith(`${file}:4: `), error.message);
-    assert.ok((error.hint ?? "").startsWith(`Fix the TOML syntax in ${file}`));
-  });
+  it(
+    "refuses api_token in the file, without echoing it",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = "m"\napi_token = "${TOKEN}"\n` });
+      const error = await usageError(
+        load({ cwd, env: envOf({}) }),
+        /:3: \[lmstudio\] api_token is not read from files/,
+      );
+      assert.ok(!error.message.includes(TOKEN) && !(error.hint ?? "").includes(TOKEN));
+      assert.match(error.hint ?? "", /api_token_env/);
+    }),
+  );
 
-  it("ignores unknown keys in [lmstudio] and every other table", (t) => {
-    const cwd = workspace(t, {
-      "vtcode.toml": '[lmstudio]\nmodel = "m"\nfuture_option = 3\n[tools]\nbase_url = 5\n',
-    });
-    assert.equal(loadConfig({ cwd, env: envOf({}) }).model, "m");
-  });
+  it(
+    "reports TOML syntax errors with the file, the line, the column and a hint",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "m"\n\n[lmstudio]\n' });
+      const file = join(cwd, "vtcode.toml");
+      const error = await usageError(load({ cwd, env: envOf({}) }), /redefine an already defined table/);
+      assert.ok(error.message.startsWith(`${file}:4:2: `), error.message);
+      assert.ok(!error.message.includes("\n"), "one line, without the parser's quote of the file");
+      assert.ok(
+        (error.hint ?? "").startsWith(`Fix the TOML syntax in ${file} at line 4, column 2`),
+        error.hint,
+      );
+    }),
+  );
+
+  it(
+    "rejects a file that is not UTF-8, naming the line, and accepts a byte-order mark",
+    cleanly(async (defer) => {
+      const latin1 = new Uint8Array([
+        ...new TextEncoder().encode('[lmstudio]\nmodel = "caf'),
+        0xe9,
+        0x22,
+        0x0a,
+      ]);
+      const cwd = workspace(defer, { "vtcode.toml": latin1 });
+      const error = await usageError(load({ cwd, env: envOf({}) }), /vtcode\.toml:2: not valid UTF-8$/);
+      assert.match(error.hint ?? "", /UTF-8/);
+      const bom = workspace(defer, { "vtcode.toml": '\uFEFF[lmstudio]\nmodel = "café"\n' });
+      assert.equal((await load({ cwd: bom, env: envOf({}) })).model, "café");
+    }),
+  );
+
+  it(
+    "accepts TOML 1.1 (newlines and a trailing comma in an inline table)",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, { "vtcode.toml": 'lmstudio = {\n  model = "m11",\n}\n' });
+      assert.equal((await load({ cwd, env: envOf({}) })).model, "m11");
+    }),
+  );
+
+  it(
+    "refuses a vtcode.toml over 1 MiB without parsing it",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, {
+        "vtcode.toml": '[lmstudio]\nmodel = "m"\n' + "#".repeat(1 << 20) + "\n",
+      });
+      const error = await usageError(load({ cwd, env: envOf({}) }), /is larger than 1 MiB/);
+      assert.ok(error.hint);
+    }),
+  );
+
+  it(
+    "refuses a directory named vtcode.toml",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer);
+      mkdirSync(join(cwd, "vtcode.toml"));
+      const explicit = await usageError(
+        load({ cwd, configFile: "vtcode.toml", env: envOf({}) }),
+        /not found/,
+      );
+      assert.ok(explicit.hint);
+    }),
+  );
+
+  it(
+    "ignores unknown keys in [lmstudio] and every other table",
+    cleanly(async (defer) => {
+      const cwd = workspace(defer, {
+        "vtcode.toml": '[lmstudio]\nmodel = "m"\nfuture_option = 3\n[tools]\nbase_url = 5\n',
+      });
+      assert.equal((await load({ cwd, env: envOf({}) })).model, "m");
+    }),
+  );
 });
 
-describe("loadConfig: which file is read", () => {
-  it("looks in the parent folders up to the one containing .git", (t) => {
-    const root = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "root/model"\n' });
-    const cwd = join(root, "packages", "app");
-    mkdirSync(cwd, { recursive: true });
-    const config = loadConfig({ cwd, env: envOf({}) });
-    assert.equal(config.model, "root/model");
-    assert.equal(config.configFile, join(root, "vtcode.toml"));
-  });
+describe("resolveConfig: which file is read", () => {
+  it(
+    "looks in the parent folders up to the one containing .git",
+    cleanly(async (defer) => {
+      const root = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "root/model"\n' });
+      const cwd = join(root, "packages", "app");
+      mkdirSync(cwd, { recursive: true });
+      const config = await load({ cwd, env: envOf({}) });
+      assert.equal(config.model, "root/model");
+      assert.equal(config.configFile, join(root, "vtcode.toml"));
+    }),
+  );
 
-  it("stops at the folder containing .git and does not read files above it", (t) => {
-    const outer = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "outside/model"\n' });
-    const repo = join(outer, "repo");
-    mkdirSync(join(repo, ".git"), { recursive: true });
-    mkdirSync(join(repo, "src"));
-    const config = loadConfig({ cwd: join(repo, "src"), env: envOf({}) });
-    assert.equal(config.model, DEFAULT_MODEL);
-    assert.equal(config.configFile, undefined);
-  });
+  it(
+    "stops at the folder containing .git and does not read files above it",
+    cleanly(async (defer) => {
+      const outer = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "outside/model"\n' });
+      const repo = join(outer, "repo");
+      mkdirSync(join(repo, ".git"), { recursive: true });
+      mkdirSync(join(repo, "src"));
+      const config = await load({ cwd: join(repo, "src"), env: envOf({}) });
+      assert.equal(config.model, DEFAULT_MODEL);
+      assert.equal(config.configFile, undefined);
+    }),
+  );
 
-  it("treats a .git file (worktree, submodule) as the repository root too", (t) => {
-    const outer = workspace(t, { "vtcode.toml": '[lmstudio]\nmodel = "outside/model"\n' });
-    const repo = join(outer, "worktree");
-    mkdirSync(repo);
-    writeFileSync(join(repo, ".git"), "gitdir: /elsewhere\n");
-    assert.equal(loadConfig({ cwd: repo, env: envOf({}) }).configFile, undefined);
-  });
+  it(
+    "treats a .git file (worktree, submodule) as the repository root too",
+    cleanly(async (defer) => {
+      const outer = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "outside/model"\n' });
+      const repo = join(outer, "worktree");
+      mkdirSync(repo);
+      writeFileSync(join(repo, ".git"), "gitdir: /elsewhere\n");
+      assert.equal((await load({ cwd: repo, env: envOf({}) })).configFile, undefined);
+    }),
+  );
 
-  it("uses the nearest vtcode.toml, even one without [lmstudio]", (t) => {
-    const root = workspace(t, {
-      "vtcode.toml": '[lmstudio]\nmodel = "root/model"\n',
-      "sub/vtcode.toml": "[agent]\n",
-    });
-    const config = loadConfig({ cwd: join(root, "sub"), env: envOf({}) });
-    assert.equal(config.configFile, join(root, "sub", "vtcode.toml"));
-    assert.equal(config.model, DEFAULT_MODEL);
-  });
+  it(
+    "uses the nearest vtcode.toml, even one without [lmstudio]",
+    cleanly(async (defer) => {
+      const root = workspace(defer, {
+        "vtcode.toml": '[lmstudio]\nmodel = "root/model"\n',
+        "sub/vtcode.toml": "[agent]\n",
+      });
+      const config = await load({ cwd: join(root, "sub"), env: envOf({}) });
+      assert.equal(config.configFile, join(root, "sub", "vtcode.toml"));
+      assert.equal(config.model, DEFAULT_MODEL);
+    }),
+  );
 
-  it("reads an explicit configFile, relative to cwd, instead of looking around", (t) => {
-    const root = workspace(t, {
-      "vtcode.toml": '[lmstudio]\nmodel = "workspace/model"\n',
-      "conf/other.toml": '[lmstudio]\nmodel = "explicit/model"\n',
-    });
-    const config = loadConfig({ cwd: root, configFile: "conf/other.toml", env: envOf({}) });
-    assert.equal(config.model, "explicit/model");
-    assert.equal(config.configFile, join(root, "conf", "other.toml"));
-  });
+  it(
+    "reads an explicit configFile, relative to cwd, instead of looking around",
+    cleanly(async (defer) => {
+      const root = workspace(defer, {
+        "vtcode.toml": '[lmstudio]\nmodel = "workspace/model"\n',
+        "conf/other.toml": '[lmstudio]\nmodel = "explicit/model"\n',
+      });
+      const config = await load({ cwd: root, configFile: "conf/other.toml", env: envOf({}) });
+      assert.equal(config.model, "explicit/model");
+      assert.equal(config.configFile, join(root, "conf", "other.toml"));
+    }),
+  );
 
-  it("fails when an explicit configFile is missing", (t) => {
-    const root = workspace(t);
-    const error = usageError(
-      () => loadConfig({ cwd: root, configFile: "missing.toml", env: envOf({}) }),
-      /^Config file not found: .*missing\.toml$/,
-    );
-    assert.ok(error.hint);
-  });
+  it(
+    "fails when an explicit configFile is missing",
+    cleanly(async (defer) => {
+      const root = workspace(defer);
+      const error = await usageError(
+        load({ cwd: root, configFile: "missing.toml", env: envOf({}) }),
+        /^Config file not found: .*missing\.toml$/,
+      );
+      assert.ok(error.hint);
+    }),
+  );
 
-  it("reads no file at all with configFile: false", (t) => {
-    const root = workspace(t, { "vtcode.toml": "this is not TOML\n" });
-    const config = loadConfig({ cwd: root, configFile: false, env: envOf({}) });
-    assert.equal(config.configFile, undefined);
-    assert.equal(config.sources.model, "default");
-  });
+  it(
+    "reads no file at all with configFile: false",
+    cleanly(async (defer) => {
+      const root = workspace(defer, { "vtcode.toml": "this is not TOML\n" });
+      const config = await load({ cwd: root, configFile: false, env: envOf({}) });
+      assert.equal(config.configFile, undefined);
+      assert.equal(config.sources.model, "default");
+    }),
+  );
 
-  it("works with an injected file system (readFile and exists)", () => {
+  it("works with an injected file system (readFile and exists)", async () => {
     const files: Record<string, string> = { "/w/vtcode.toml": '[lmstudio]\nbase_url = "http://virtual:1"\n' };
     const seen: string[] = [];
-    const config = loadConfig({
+    const config = await load({
       cwd: "/w/a/b",
       env: envOf({}),
       readFile: (path) => {
@@ -462,9 +796,9 @@ describe("loadConfig: which file is read", () => {
     assert.deepEqual(seen, ["/w/a/b/vtcode.toml", "/w/a/vtcode.toml", "/w/vtcode.toml"]);
   });
 
-  it("stops at the filesystem root when there is no .git", () => {
+  it("stops at the filesystem root when there is no .git", async () => {
     const seen: string[] = [];
-    const config = loadConfig({
+    const config = await load({
       cwd: "/x/y",
       env: envOf({}),
       readFile: (path) => void seen.push(path),
@@ -474,26 +808,25 @@ describe("loadConfig: which file is read", () => {
     assert.equal(config.configFile, undefined);
   });
 
-  it("turns an unreadable file into a USAGE error", () => {
+  it("turns an unreadable file into a USAGE error", async () => {
     const denied = Object.assign(new Error("EACCES: permission denied, open '/w/vtcode.toml'"), {
       code: "EACCES",
     });
-    const error = usageError(
-      () =>
-        loadConfig({
-          cwd: "/w",
-          env: envOf({}),
-          readFile: () => {
-            throw denied;
-          },
-          exists: () => true,
-        }),
+    const error = await usageError(
+      load({
+        cwd: "/w",
+        env: envOf({}),
+        readFile: () => {
+          throw denied;
+        },
+        exists: () => true,
+      }),
       /^Cannot read \/w\/vtcode\.toml: EACCES/,
     );
     assert.match(error.hint ?? "", /readable/);
   });
 
-  it("finds nothing, quietly, when Deno has no read permission; an explicit file says --allow-read", () => {
+  it("finds nothing, quietly, when Deno has no read permission; an explicit file says --allow-read", async () => {
     const notCapable = (): never => {
       const error = new Error(
         'Requires read access to "/w/vtcode.toml", run again with the --allow-read flag',
@@ -501,10 +834,10 @@ describe("loadConfig: which file is read", () => {
       error.name = "NotCapable";
       throw error;
     };
-    const config = loadConfig({ cwd: "/w", env: envOf({}), readFile: notCapable, exists: () => false });
+    const config = await load({ cwd: "/w", env: envOf({}), readFile: notCapable, exists: () => false });
     assert.equal(config.configFile, undefined);
-    const error = usageError(
-      () => loadConfig({ cwd: "/w", configFile: "vtcode.toml", env: envOf({}), readFile: notCapable }),
+    const error = await usageError(
+      load({ cwd: "/w", configFile: "vtcode.toml", env: envOf({}), readFile: notCapable }),
       /^Cannot read \/w\/vtcode\.toml/,
     );
     assert.match(error.hint ?? "", /--allow-read/);
@@ -512,27 +845,32 @@ describe("loadConfig: which file is read", () => {
 });
 
 describe("readVtcodeToml", () => {
-  it("returns undefined for a missing file", (t) => {
-    const root = workspace(t);
-    assert.equal(readVtcodeToml(join(root, "vtcode.toml")), undefined);
+  it(
+    "returns undefined for a missing file",
+    cleanly(async (defer) => {
+      const root = workspace(defer);
+      assert.equal(await readVtcodeToml(join(root, "vtcode.toml")), undefined);
+    }),
+  );
+
+  it(
+    "returns {} for a file without [lmstudio], and the values of [lmstudio] otherwise",
+    cleanly(async (defer) => {
+      const root = workspace(defer, { "a.toml": '[agent]\nmodel = "x"\n', "b.toml": FULL_FILE });
+      assert.deepEqual(await readVtcodeToml(join(root, "a.toml")), {});
+      assert.deepEqual(await readVtcodeToml(join(root, "b.toml")), {
+        baseUrl: "http://file-host:1234",
+        model: "file/model",
+        apiTokenEnv: "MY_LM_TOKEN",
+      });
+    }),
+  );
+
+  it("takes an injected reader", async () => {
+    assert.deepEqual(await readVtcodeToml("v.toml", () => "[lmstudio] # ok\nmodel = 'm'\n"), { model: "m" });
   });
 
-  it("returns {} for a file without [lmstudio], and the values of [lmstudio] otherwise", (t) => {
-    const root = workspace(t, { "a.toml": '[agent]\nmodel = "x"\n', "b.toml": FULL_FILE });
-    assert.deepEqual(readVtcodeToml(join(root, "a.toml")), {});
-    assert.deepEqual(readVtcodeToml(join(root, "b.toml")), {
-      baseUrl: "http://file-host:1234",
-      model: "file/model",
-      apiTokenEnv: "MY_LM_TOKEN",
-    });
-  });
-
-  it("takes an injected reader", () => {
-    const config = readVtcodeToml("v.toml", () => "[lmstudio] # ok\nmodel = 'm'\n");
-    assert.deepEqual(config, { model: "m" });
-  });
-
-  it("names the file it was given in errors", () => {
-    usageError(() => readVtcodeToml("conf/v.toml", () => "[lmstudio]\nmodel = 1\n"), /^conf\/v\.toml:2: /);
+  it("names the file it was given in errors", async () => {
+    await usageError(readVtcodeToml("conf/v.toml", () => "[lmstudio]\nmodel = 1\n"), /^conf\/v\.toml:2: /);
   });
 });
