@@ -27,7 +27,7 @@ export const QWEN: SimModel & { sizeBytes: number } = frozen({
   sizeBytes: 2_497_281_632,
 });
 
-/** A model that is only in the download catalog in {@linkcode LMS_BACKED} (never on disk). */
+/** A model that is only in the download catalog in {@linkcode TYPICAL} (never on disk). */
 export const NEW: SimModel & { sizeBytes: number } = frozen({
   key: "google/gemma-3-4b",
   sizeBytes: 3_000_000_000,
@@ -47,16 +47,18 @@ export const FAST: NonNullable<SimulatorState["download"]> = frozen({
   bytesPerSecond: 40_000_000_000,
 });
 
-/**
- * LM Studio 0.3 (no REST v1 download/load/unload), so a client with a fake `lms` does that work
- * through `lms`: GPT and QWEN on disk with QWEN loaded, NEW only in the catalog.
- */
-export const LMS_BACKED: SimulatorState = frozen({
-  version: "0.3",
+/** A typical machine: GPT and QWEN downloaded, QWEN loaded, NEW only in the download catalog. */
+export const TYPICAL: SimulatorState = frozen({
   models: [GPT, QWEN],
   loaded: [QWEN.key],
   catalog: [NEW],
 });
+
+/**
+ * {@linkcode TYPICAL} on LM Studio 0.3 (no REST v1 download/load/unload), so a client with a fake
+ * `lms` does that work through `lms`.
+ */
+export const LMS_BACKED: SimulatorState = frozen({ ...TYPICAL, version: "0.3" });
 
 /** A well-formed LM Studio token (`sk-lm-` + 8 + `:` + 20). */
 export const TOKEN = "sk-lm-Rel1abTk:Q9w8e7r6t5y4u3i2o1pZ";

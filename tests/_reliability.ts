@@ -12,26 +12,13 @@ import { inspect } from "node:util";
 import { type CliIO, runCli } from "../src/cli_main.ts";
 import { LMStudioClient, type LMStudioClientOptions } from "../src/client.ts";
 import type { CallOptions } from "../src/deadline.ts";
-import { type ErrorCode, LMStudioError } from "../src/errors.ts";
+import type { ErrorCode, LMStudioError } from "../src/errors.ts";
+import { Lms } from "../src/lms.ts";
+import { createFakeLms, type FakeLms, type FakeLmsScript } from "../src/testing/fake_lms.ts";
 import type { SimFault, Simulator, SimulatorState, SimulatorVersion } from "../src/testing/simulator.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
-import { closedPortUrl, isAlive, ROOT, startServer } from "./_helpers.ts";
-
-/** A well-formed LM Studio token (`sk-lm-` + 8 + `:` + 20), set in the secrets suite. */
-export const TOKEN = "sk-lm-Rel1abTk:Q9w8e7r6t5y4u3i2o1pZ";
-/** Another well-formed token: the one a server expects when the client's is wrong. */
-export const OTHER_TOKEN = "sk-lm-0therTok:Zz9y8x7w6v5u4t3s2r1q";
-/** Pieces of {@linkcode TOKEN} that must never appear in any output (the server echoes the first 10 characters). */
-export const TOKEN_PIECES: readonly string[] = [
-  TOKEN,
-  "Rel1abTk",
-  "Q9w8e7r6t5y4u3i2o1pZ",
-  TOKEN.slice(0, 10),
-];
-
-export const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000 };
-export const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
-export const NEW = { key: "google/gemma-3-4b", sizeBytes: 3_000_000_000 };
+import { GPT, LMS_BACKED, NEW, OTHER_TOKEN, QWEN, TOKEN_PIECES, TYPICAL } from "./_fixtures.ts";
+import { closedPortUrl, isAlive, rejectsWith, ROOT, startServer } from "./_helpers.ts";
 
 /** Every `unhandledRejection` this module saw (the runners fail the test too; this makes it explicit). */
 export const unhandled: unknown[] = [];
@@ -51,34 +38,6 @@ export function collectUnhandledRejections(): unknown[] {
 export async function assertNoUnhandledRejections(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.deepEqual(unhandled.map(String), [], "no unhandled rejection");
-}
-
-/**
- * Awaits a promise that must reject with an {@linkcode LMStudioError} of `code`, with a non-empty
- * hint (every code but `INTERRUPTED` has one), and returns the error.
- */
-export async function rejectsWith(
-  promise: Promise<unknown>,
-  code: ErrorCode,
-  message?: RegExp,
-): Promise<LMStudioError> {
-  let outcome: unknown;
-  try {
-    outcome = await promise;
-  } catch (error) {
-    assert.ok(error instanceof LMStudioError, `expected an LMStudioError, got ${inspect(error)}`);
-    assert.equal(error.code, code, `${error.code}: ${error.message}`);
-    if (message) assert.match(error.message, message);
-    if (code !== "INTERRUPTED") {
-      assert.ok(
-        typeof error.hint === "string" && error.hint.trim() !== "",
-        `${code} without a hint: ${error.message}`,
-      );
-    }
-    assert.ok(error.message.trim() !== "", "a message");
-    return error;
-  }
-  assert.fail(`expected a ${code} rejection, got ${inspect(outcome, { depth: 2 })}`);
 }
 
 /** Everything a thrown error can show: message, hint, JSON, util.inspect with its whole cause chain. */
@@ -159,6 +118,51 @@ export function killLeftovers(dir: string): void {
     } catch {
       // Gone already.
     }
+  }
+}
+
+/** What {@linkcode withLmsRig} hands its body. */
+export interface LmsRig {
+  sim: Simulator;
+  fake: FakeLms;
+  /** A client on LM Studio 0.3 (no REST v1 download/load/unload), so `lms` does the work. */
+  client: LMStudioClient;
+  lms: Lms;
+}
+
+/**
+ * Runs `body` against {@linkcode LMS_BACKED} (LM Studio 0.3, overridable by `state`) and a fake
+ * `lms` playing `script` (backed by the simulator unless `simulatorBacked` is false); afterwards no
+ * process of the fake may run and no rejection may be unhandled. Cleans up whatever happens.
+ */
+export async function withLmsRig(
+  options: {
+    script?: FakeLmsScript;
+    state?: SimulatorState;
+    simulatorBacked?: boolean;
+    client?: Partial<LMStudioClientOptions>;
+  },
+  body: (rig: LmsRig) => Promise<void>,
+): Promise<void> {
+  const sim = await startSimulator({ ...LMS_BACKED, ...options.state });
+  const fake = await createFakeLms({
+    simulator: options.simulatorBacked === false ? undefined : sim,
+    script: options.script,
+  });
+  try {
+    const client = new LMStudioClient({
+      baseUrl: sim.url,
+      lmsPath: fake.path,
+      env: () => undefined,
+      ...options.client,
+    });
+    await body({ sim, fake, client, lms: new Lms(fake.path) });
+    await assertNothingRunning(fake.pids(), fake.dir);
+    await assertNoUnhandledRejections();
+  } finally {
+    killLeftovers(fake.dir);
+    await fake.cleanup();
+    await sim.close();
   }
 }
 
@@ -517,7 +521,8 @@ function listingCases(): ServerCase[] {
       name: "a redirect to the same path (never followed: LM Studio does not redirect)",
       faults: [{ match: path, kind: "redirect", location: path }],
       code: "NOT_LMSTUDIO",
-      message: /redirected .* \(HTTP 302\) to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/models; LM Studio never redirects/,
+      message:
+        /redirected .* \(HTTP 302\) to http:\/\/127\.0\.0\.1:\d+\/api\/v1\/models; LM Studio never redirects/,
     },
     {
       ...base,
@@ -1020,10 +1025,8 @@ export const SERVER_CASES: readonly ServerCase[] = [
 /** The simulator state every case starts from. */
 export function caseState(c: ServerCase, token?: string): SimulatorState {
   const state: SimulatorState = {
+    ...TYPICAL,
     version: c.version ?? "0.4",
-    models: [GPT, QWEN],
-    loaded: [QWEN.key],
-    catalog: [NEW],
     download: { mode: "time", bytesPerSecond: 3_000_000_000_000 },
     ...c.state,
   };

@@ -29,21 +29,18 @@ import {
   type SimulatorState,
   startSimulator,
 } from "../src/testing/simulator.ts";
-import { cliCommand, closedPortUrl, interruptCli, ROOT } from "./_helpers.ts";
+import { GPT, LMS_BACKED, NEW, QWEN, TYPICAL } from "./_fixtures.ts";
+import { cliCommand, closedPortUrl, interruptCli, rejectsWith, ROOT } from "./_helpers.ts";
 import {
   assertNoOpenRequests,
-  assertNothingRunning,
   assertNoUnhandledRejections,
   cli,
   collectUnhandledRejections,
-  GPT,
-  killLeftovers,
-  NEW,
-  QWEN,
-  rejectsWith,
+  type LmsRig,
   startTrackingProxy,
   type TrackingProxy,
   until,
+  withLmsRig,
 } from "./_reliability.ts";
 
 collectUnhandledRejections();
@@ -84,13 +81,7 @@ async function withHttp(
   },
   body: (rig: HttpRig) => Promise<void>,
 ): Promise<void> {
-  const sim = await startSimulator({
-    models: [GPT, QWEN],
-    loaded: [QWEN.key],
-    catalog: [NEW],
-    download: { mode: "manual" },
-    ...options.state,
-  });
+  const sim = await startSimulator({ ...TYPICAL, download: { mode: "manual" }, ...options.state });
   const proxy = await startTrackingProxy(sim.url);
   try {
     const client = new LMStudioClient({
@@ -114,36 +105,9 @@ async function withHttp(
   }
 }
 
-interface LmsRig {
-  sim: Simulator;
-  fake: FakeLms;
-  client: LMStudioClient;
-  lms: Lms;
-}
-
 /** LM Studio 0.3 (so `lms` does the work) and a fake `lms` whose every command hangs with a child. */
-async function withHangingLms(
-  body: (rig: LmsRig) => Promise<void>,
-  state: SimulatorState = {},
-): Promise<void> {
-  const sim = await startSimulator({
-    version: "0.3",
-    models: [GPT, QWEN],
-    loaded: [QWEN.key],
-    catalog: [NEW],
-    ...state,
-  });
-  const fake = await createFakeLms({ simulator: sim, script: { "*": { hangWithChild: true } } });
-  try {
-    const client = new LMStudioClient({ baseUrl: sim.url, lmsPath: fake.path, env: () => undefined });
-    await body({ sim, fake, client, lms: new Lms(fake.path) });
-    await assertNothingRunning(fake.pids(), fake.dir);
-    await assertNoUnhandledRejections();
-  } finally {
-    killLeftovers(fake.dir);
-    await fake.cleanup();
-    await sim.close();
-  }
+function withHangingLms(body: (rig: LmsRig) => Promise<void>, state: SimulatorState = {}): Promise<void> {
+  return withLmsRig({ script: { "*": { hangWithChild: true } }, state }, body);
 }
 
 const hang = (match: string | RegExp): SimFault => ({ match, kind: "hang" });
@@ -321,12 +285,7 @@ describe("reliability: abort while lms runs kills it and its children", {
 
 describe("reliability: a signal aborted before the call", () => {
   it("every public operation rejects INTERRUPTED without a request or a process", T, async () => {
-    const sim = await startSimulator({
-      version: "0.3",
-      models: [GPT, QWEN],
-      loaded: [QWEN.key],
-      catalog: [NEW],
-    });
+    const sim = await startSimulator(LMS_BACKED);
     const proxy = await startTrackingProxy(sim.url);
     const fake = await createFakeLms({ simulator: sim });
     try {

@@ -16,18 +16,15 @@ import { ensureReady } from "../src/ensure.ts";
 import { Lms } from "../src/lms.ts";
 import { createFakeLms, type FakeLms } from "../src/testing/fake_lms.ts";
 import { type Simulator, startSimulator } from "../src/testing/simulator.ts";
-import { ROOT } from "./_helpers.ts";
+import { GPT, NEW, QWEN, TYPICAL } from "./_fixtures.ts";
+import { rejectsWith, ROOT } from "./_helpers.ts";
 import {
   assertNothingRunning,
   assertNoUnhandledRejections,
   cli,
   type CliRun,
   collectUnhandledRejections,
-  GPT,
   killLeftovers,
-  NEW,
-  QWEN,
-  rejectsWith,
 } from "./_reliability.ts";
 
 collectUnhandledRejections();
@@ -99,7 +96,7 @@ async function withSandboxedHome<T>(body: () => Promise<T>): Promise<T> {
 async function rig(
   version: "0.4" | "0.3",
 ): Promise<{ sim: Simulator; fake: FakeLms; close(): Promise<void> }> {
-  const sim = await startSimulator({ version, models: [GPT, QWEN], loaded: [QWEN.key], catalog: [NEW] });
+  const sim = await startSimulator({ ...TYPICAL, version });
   const fake = await createFakeLms({ simulator: sim });
   return {
     sim,

@@ -12,57 +12,32 @@ import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { ensureReady } from "../src/ensure.ts";
 import { Lms } from "../src/lms.ts";
-import { createFakeLms, type FakeLms, type FakeLmsScript } from "../src/testing/fake_lms.ts";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import type { FakeLmsScript } from "../src/testing/fake_lms.ts";
+import { type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { GPT, NEW, QWEN } from "./_fixtures.ts";
+import { rejectsWith } from "./_helpers.ts";
 import {
-  assertNothingRunning,
   assertNoUnhandledRejections,
   collectUnhandledRejections,
-  GPT,
-  killLeftovers,
-  NEW,
-  QWEN,
-  rejectsWith,
+  type LmsRig,
+  withLmsRig,
 } from "./_reliability.ts";
 
 collectUnhandledRejections();
 
 const posix = process.platform !== "win32";
 
-interface Rig {
-  sim: Simulator;
-  fake: FakeLms;
-  /** A client on LM Studio 0.3 (no REST download/load/unload), so `lms` does the work. */
-  client: LMStudioClient;
-  lms: Lms;
-}
-
-/** Runs `body` against a simulator and a scripted fake `lms`; afterwards nothing of the fake may run. */
-async function withFake(
+/** Runs `body` against a 0.3 simulator and a scripted fake `lms`, which must have run; then nothing of it may run. */
+function withFake(
   script: FakeLmsScript,
-  body: (rig: Rig) => Promise<void>,
+  body: (rig: LmsRig) => Promise<void>,
   state: SimulatorState = {},
   simulatorBacked = true,
 ): Promise<void> {
-  const sim = await startSimulator({
-    version: "0.3",
-    models: [GPT, QWEN],
-    loaded: [QWEN.key],
-    catalog: [NEW],
-    ...state,
+  return withLmsRig({ script, state, simulatorBacked }, async (rig) => {
+    await body(rig);
+    assert.ok(rig.fake.calls().length > 0, "lms was run");
   });
-  const fake = await createFakeLms({ simulator: simulatorBacked ? sim : undefined, script });
-  try {
-    const client = new LMStudioClient({ baseUrl: sim.url, lmsPath: fake.path, env: () => undefined });
-    await body({ sim, fake, client, lms: new Lms(fake.path) });
-    assert.ok(fake.calls().length > 0, "lms was run");
-    await assertNothingRunning(fake.pids(), fake.dir);
-    await assertNoUnhandledRejections();
-  } finally {
-    killLeftovers(fake.dir);
-    await fake.cleanup();
-    await sim.close();
-  }
 }
 
 /** A temp dir with a file named `lms` of the given mode (or none). */

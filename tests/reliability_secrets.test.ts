@@ -10,25 +10,20 @@ import { inspect } from "node:util";
 import { LMStudioClient } from "../src/client.ts";
 import { type EnsureEvent, ensureOssReady, ensureReady } from "../src/ensure.ts";
 import { LMStudioError } from "../src/errors.ts";
-import { createFakeLms, type FakeLmsScript } from "../src/testing/fake_lms.ts";
+import type { FakeLmsScript } from "../src/testing/fake_lms.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
-import { closedPortUrl, startServer } from "./_helpers.ts";
+import { GPT, NEW, OTHER_TOKEN, QWEN, TOKEN } from "./_fixtures.ts";
+import { closedPortUrl, rejection, rejectsWith, startServer } from "./_helpers.ts";
 import {
   assertNoSecrets,
   assertNoUnhandledRejections,
   cli,
   collectUnhandledRejections,
   everythingAbout,
-  GPT,
-  killLeftovers,
-  NEW,
-  OTHER_TOKEN,
-  QWEN,
-  rejectsWith,
   runServerCase,
   SERVER_CASES,
   simulatorForCli,
-  TOKEN,
+  withLmsRig,
 } from "./_reliability.ts";
 
 collectUnhandledRejections();
@@ -169,34 +164,15 @@ describe("reliability: servers and lms that echo the token", () => {
   ];
   for (const [name, script, call, args] of lmsEchoes) {
     it(name, T, async () => {
-      const sim = await startSimulator({
-        version: "0.3",
-        models: [GPT, QWEN],
-        loaded: [QWEN.key],
-        catalog: [NEW],
-      });
-      const fake = await createFakeLms({ simulator: sim, script });
-      try {
-        const client = new LMStudioClient({
-          baseUrl: sim.url,
-          apiToken: TOKEN,
-          lmsPath: fake.path,
-          env: () => undefined,
-        });
-        let thrown: unknown;
-        await call(client).catch((error: unknown) => (thrown = error));
-        assert.ok(thrown instanceof LMStudioError, `rejected: ${inspect(thrown)}`);
+      await withLmsRig({ script, client: { apiToken: TOKEN } }, async ({ sim, fake, client }) => {
+        const thrown = await rejection(call(client));
         assertNoSecrets(everythingAbout(thrown), thrown.code, [URL_PASSWORD]);
         const run = await cli([...args, "--json", "--url", sim.url, "--lms", fake.path], {
           LM_API_TOKEN: TOKEN,
         });
         assert.notEqual(run.code, 0);
         assertNoSecrets(run.stdout + run.stderr, `CLI ${args[0]}`, [URL_PASSWORD]);
-      } finally {
-        killLeftovers(fake.dir);
-        await fake.cleanup();
-        await sim.close();
-      }
+      });
     });
   }
 });

@@ -8,16 +8,13 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from "
 import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
-import { startServer } from "./_helpers.ts";
+import { GPT, QWEN, TOKEN } from "./_fixtures.ts";
+import { rejectsWith, startServer } from "./_helpers.ts";
 import {
   assertNoUnhandledRejections,
   collectUnhandledRejections,
-  GPT,
-  QWEN,
-  rejectsWith,
   runServerCase,
   SERVER_CASES,
-  TOKEN,
 } from "./_reliability.ts";
 
 collectUnhandledRejections();
@@ -91,18 +88,22 @@ describe("reliability: redirects are never followed", () => {
     }
   });
 
-  it("an http → https move of the same host gets a hint to use the https URL", { timeout: 8000 }, async () => {
-    const sim = await startSimulator({ models: [GPT] });
-    try {
-      const host = new URL(sim.url).host;
-      sim.inject({ match: "/api/v1/models", kind: "redirect", location: `https://${host}/api/v1/models` });
-      const client = new LMStudioClient({ baseUrl: sim.url, env: () => undefined });
-      const error = await rejectsWith(client.check({ timeoutMs: 3000 }), "NOT_LMSTUDIO", /to https:\/\//);
-      assert.match(error.hint ?? "", new RegExp(`https://${host.replace(".", "\\.")}`));
-    } finally {
-      await sim.close();
-    }
-  });
+  it(
+    "an http → https move of the same host gets a hint to use the https URL",
+    { timeout: 8000 },
+    async () => {
+      const sim = await startSimulator({ models: [GPT] });
+      try {
+        const host = new URL(sim.url).host;
+        sim.inject({ match: "/api/v1/models", kind: "redirect", location: `https://${host}/api/v1/models` });
+        const client = new LMStudioClient({ baseUrl: sim.url, env: () => undefined });
+        const error = await rejectsWith(client.check({ timeoutMs: 3000 }), "NOT_LMSTUDIO", /to https:\/\//);
+        assert.match(error.hint ?? "", new RegExp(`https://${host.replace(".", "\\.")}`));
+      } finally {
+        await sim.close();
+      }
+    },
+  );
 
   it("never sends the token to the address it is redirected to", { timeout: 8000 }, async () => {
     const seen: (string | undefined)[] = [];
