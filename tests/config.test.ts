@@ -14,7 +14,11 @@ import {
   type ResolveConfigOptions,
 } from "../src/config.ts";
 import { readVtcodeToml } from "../src/config_files.ts";
-import { cleanly, type Defer } from "./_helpers.ts";
+import { runCli } from "../src/cli_main.ts";
+import { LMStudioClient } from "../src/client.ts";
+import { ensureReady } from "../src/ensure.ts";
+import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
+import { cleanly, closedPortUrl, type Defer, useSimulators } from "./_helpers.ts";
 
 const TOKEN = "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo";
 
@@ -873,4 +877,123 @@ describe("readVtcodeToml", () => {
   it("names the file it was given in errors", async () => {
     await usageError(readVtcodeToml("conf/v.toml", () => "[lmstudio]\nmodel = 1\n"), /^conf\/v\.toml:2: /);
   });
+});
+
+describe("one resolver for the CLI and the library (end to end, against the simulator)", () => {
+  const sim = useSimulators();
+  const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000 };
+
+  /** Runs the CLI in-process with exactly `env`, in `cwd`; returns the exit code and the JSON document. */
+  async function cliJson(args: string[], env: Record<string, string>, cwd: string) {
+    let stdout = "";
+    const code = await runCli([...args, "--json"], {
+      stdout: (text) => (stdout += text),
+      stderr: () => {},
+      env: envOf(env),
+      stderrIsTTY: false,
+      cwd,
+    });
+    return { code, json: JSON.parse(stdout) as Record<string, unknown> };
+  }
+
+  it(
+    "the CLI finds the server on LM Studio's saved port and says so",
+    cleanly(async (defer) => {
+      const s = await sim({ models: [QWEN] });
+      const home = await createFakeLmStudioHome({ simulator: s, networkInterface: "0.0.0.0" });
+      defer(() => home.cleanup());
+      const cwd = workspace(defer);
+      const check = await cliJson(["check"], home.env, cwd);
+      assert.equal(check.code, 0);
+      assert.deepEqual(check.json, {
+        ok: true,
+        command: "check",
+        baseUrl: `http://127.0.0.1:${s.port}`,
+        baseUrlSource: "lmstudio-settings",
+        server: { reachable: true, api: "v1" },
+      });
+      const ensure = await cliJson(["ensure", "--no-load"], { ...home.env, LMSTUDIO_MODEL: QWEN.key }, cwd);
+      assert.equal(ensure.code, 0);
+      assert.equal(ensure.json.baseUrlSource, "lmstudio-settings");
+      assert.equal(ensure.json.model, QWEN.key);
+    }),
+  );
+
+  it(
+    "the CLI's flag, variable and vtcode.toml each win over the saved port, and --json names which",
+    cleanly(async (defer) => {
+      const saved = await sim({ models: [QWEN] });
+      const other = await sim({ models: [QWEN] });
+      const home = await createFakeLmStudioHome({ simulator: saved });
+      defer(() => home.cleanup());
+      const empty = workspace(defer);
+      const withFile = workspace(defer, { "vtcode.toml": `[lmstudio]\nbase_url = "${other.url}"\n` });
+      const flag = await cliJson(["check", "--url", other.url], home.env, empty);
+      assert.deepEqual([flag.json.baseUrl, flag.json.baseUrlSource], [other.url, "option"]);
+      const env = await cliJson(["check"], { ...home.env, LMSTUDIO_URL: other.url }, empty);
+      assert.deepEqual([env.json.baseUrl, env.json.baseUrlSource], [other.url, "env"]);
+      const file = await cliJson(["check"], home.env, withFile);
+      assert.deepEqual([file.json.baseUrl, file.json.baseUrlSource], [other.url, "config"]);
+      assert.equal(saved.requests.length, 0, "the saved port was never asked");
+    }),
+  );
+
+  it(
+    "a failing check still says where the URL came from; a broken settings file means the default",
+    cleanly(async (defer) => {
+      const closed = Number(new URL(await closedPortUrl()).port);
+      const home = await createFakeLmStudioHome({ port: closed });
+      defer(() => home.cleanup());
+      const cwd = workspace(defer);
+      const refused = await cliJson(["check", "--timeout", "5s"], home.env, cwd);
+      assert.equal(refused.code, 3);
+      assert.equal(refused.json.baseUrl, `http://127.0.0.1:${closed}`);
+      assert.equal(refused.json.baseUrlSource, "lmstudio-settings");
+      home.writeSettings("{ not json");
+      const broken = await cliJson(["check", "--timeout", "5s"], home.env, cwd);
+      assert.equal(broken.json.baseUrl, DEFAULT_BASE_URL);
+      assert.equal(broken.json.baseUrlSource, "default");
+    }),
+  );
+
+  it(
+    "ensureReady resolves like the CLI: LMSTUDIO_MODEL and the saved port, reported in baseUrlSource",
+    cleanly(async (defer) => {
+      const s = await sim({ models: [QWEN] });
+      const home = await createFakeLmStudioHome({ simulator: s });
+      defer(() => home.cleanup());
+      const result = await ensureReady({
+        env: envOf({ ...home.env, LMSTUDIO_MODEL: QWEN.key }),
+        load: false,
+      });
+      assert.equal(result.baseUrl, `http://127.0.0.1:${s.port}`);
+      assert.equal(result.baseUrlSource, "lmstudio-settings");
+      assert.equal(result.model, QWEN.key);
+      const explicit = await ensureReady({
+        client: new LMStudioClient({ baseUrl: s.url }),
+        model: QWEN.key,
+        load: false,
+      });
+      assert.equal(explicit.baseUrlSource, "option");
+      const fromEnv = await ensureReady({
+        env: envOf({ LMSTUDIO_URL: s.url }),
+        model: QWEN.key,
+        load: false,
+      });
+      assert.equal(fromEnv.baseUrlSource, "env");
+    }),
+  );
+
+  it(
+    "the client reads the token only from the variable api_token_env names",
+    cleanly(async (defer) => {
+      const s = await sim({ models: [QWEN], auth: { token: TOKEN } });
+      const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\napi_token_env = "MY_LM_TOKEN"\n' });
+      // LM_API_TOKEN holds the right token, but the file says the token is in MY_LM_TOKEN (unset).
+      const denied = await cliJson(["check", "--url", s.url], { LM_API_TOKEN: TOKEN }, cwd);
+      assert.equal((denied.json.error as { code: string }).code, "AUTH_REQUIRED");
+      const allowed = await cliJson(["check", "--url", s.url], { MY_LM_TOKEN: TOKEN }, cwd);
+      assert.equal(allowed.code, 0);
+    }),
+  );
 });
