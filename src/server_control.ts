@@ -5,8 +5,9 @@
  */
 import type { Connection } from "./connection.ts";
 import { type CallOptions, sleep } from "./deadline.ts";
-import { LMStudioError } from "./errors.ts";
-import type { ApiFamily } from "./models.ts";
+import { isLMStudioError, LMStudioError } from "./errors.ts";
+import { request } from "./http.ts";
+import { type ApiFamily, MODELS_PATH } from "./models.ts";
 
 /** What {@linkcode LMStudioClient.check} found. */
 export interface ServerStatus {
@@ -16,7 +17,10 @@ export interface ServerStatus {
   api: ApiFamily;
   /** The normalised base URL. */
   baseUrl: string;
-  /** Whether a token was sent (and accepted, since a rejection makes `check` reject). */
+  /**
+   * Whether the server required a token and accepted ours. False when no token was sent, and when
+   * one was sent to a server that answers without it too (it never looked at the token).
+   */
   authenticated: boolean;
 }
 
@@ -29,7 +33,23 @@ export interface WaitOptions extends CallOptions {
 /** Detects afresh and reports what the server is. */
 export async function serverStatus(conn: Connection, signal: AbortSignal): Promise<ServerStatus> {
   const detection = await conn.redetect(signal);
-  return { reachable: true, api: detection.api, baseUrl: conn.baseUrl, authenticated: !!conn.http.token };
+  const authenticated = conn.http.token !== undefined && await tokenRequired(conn, detection.api, signal);
+  return { reachable: true, api: detection.api, baseUrl: conn.baseUrl, authenticated };
+}
+
+/** Asks once without the token: only a server that then refuses has really checked ours. */
+async function tokenRequired(conn: Connection, api: ApiFamily, signal: AbortSignal): Promise<boolean> {
+  try {
+    await request({ ...conn.http, token: undefined }, "GET", MODELS_PATH[api], {
+      signal,
+      maxBytes: 1024 * 1024,
+    });
+    return false;
+  } catch (error) {
+    if (isLMStudioError(error, "AUTH_REQUIRED")) return true;
+    if (isLMStudioError(error, "TIMEOUT") || isLMStudioError(error, "INTERRUPTED")) throw error;
+    return false;
+  }
 }
 
 /** Polls with backoff until the server answers as LM Studio; other failures end the wait at once. */

@@ -310,3 +310,37 @@ describe("listModels: what an agent needs to choose", () => {
     assert.equal(chat.capabilities?.includes("tool-use"), false);
   });
 });
+
+describe("check: honest verdicts", () => {
+  const TOKEN = "sk-lm-Hon3stTk:A1b2C3d4E5f6G7h8I9j0";
+
+  it("authenticated only when the server required the token and accepted it", async () => {
+    const open = await sim({ models: [CODER] });
+    const sent = await new LMStudioClient({ baseUrl: open.url, apiToken: TOKEN, env: () => undefined })
+      .check();
+    assert.equal(sent.authenticated, false, "a server without auth never looked at the token");
+    const locked = await sim({ models: [CODER], auth: { token: TOKEN } });
+    const ok = await new LMStudioClient({ baseUrl: locked.url, apiToken: TOKEN, env: () => undefined })
+      .check();
+    assert.equal(ok.authenticated, true);
+    const none = await new LMStudioClient({ baseUrl: open.url, env: () => undefined }).check();
+    assert.equal(none.authenticated, false);
+  });
+
+  for (
+    const [what, models] of [
+      ["an entry that is null", [null]],
+      ["an entry without a key", [{ type: "llm", display_name: "x" }]],
+    ] as const
+  ) {
+    it(`a listing with ${what} is INVALID_RESPONSE for check, not ready`, async () => {
+      const s = await sim({ models: [CODER] });
+      s.inject({ match: "/api/v1/models", method: "GET", kind: "respond", status: 200, body: { models } });
+      await rejectsWith(
+        new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check(),
+        "INVALID_RESPONSE",
+        /models/,
+      );
+    });
+  }
+});
