@@ -158,7 +158,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     };
     // Made on first use, so that a run that has nothing to say never probes the terminal.
     reporter = {
-      event: (event) => show().event(event),
+      event: (event) =>
+        show().event(event.type === "warning" ? { ...event, message: flagWords(event.message) } : event),
       note: (text) => show().note(text),
       finish: async () => await shown?.finish(),
     };
@@ -174,9 +175,10 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     baseUrlSource = config.sources.baseUrl;
     const client = new LMStudioClient({
       baseUrl,
-      apiToken: config.apiToken,
+      // The token: the flag, else the variable the config names (the client reads it, so that its
+      // hints name where the token came from).
+      apiToken: args.token,
       apiTokenEnv: config.apiTokenEnv,
-      apiTokenSource: config.sources.apiToken === "env" ? config.apiTokenEnv : "--token",
       lmsPath: config.lmsPath,
       env,
     });
@@ -192,13 +194,15 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (thrown) {
     await reporter?.finish();
     const error = toLMStudioError(thrown);
+    const translated: { message: string; hint?: string } = { message: flagWords(error.message) };
+    if (error.hint !== undefined) translated.hint = flagWords(error.hint);
     if (json) {
       const doc: JsonDoc = {
         ok: false,
         command: command(),
         baseUrl: redactSecrets(baseUrl),
         ...withBaseUrlSource(command(), baseUrlSource),
-        error: error.toJSON(),
+        error: { ...error.toJSON(), ...translated },
       };
       if (command() === "check" || command() === "wait") {
         doc.server = { reachable: error.code === "AUTH_REQUIRED", api: null };
@@ -208,11 +212,30 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     if (!args?.quiet) {
       const color = tty() && !(args?.noColor ?? false) && !noColorRequested(env);
       const red = (t: string) => color ? `\x1b[31m${t}\x1b[0m` : t;
-      io.stderr(`${red("error:")} ${error.message}\n`);
-      if (error.hint) io.stderr(`  hint: ${error.hint}\n`);
+      io.stderr(`${red("error:")} ${translated.message}\n`);
+      if (translated.hint) io.stderr(`  hint: ${translated.hint}\n`);
     }
     return error.exitCode;
   }
+}
+
+/** Library texts name options; the CLI user typed flags. */
+const OPTION_FLAGS: ReadonlyArray<[RegExp, string]> = [
+  [/\bthe baseUrl option\b/gi, "--url"],
+  [/\bthe apiToken option\b/gi, "--token"],
+  [/\bthe lmsPath option\b/gi, "--lms"],
+  [/\bthe timeoutMs option\b/gi, "--timeout"],
+  [/\bdownload: false\b/g, "--no-download"],
+  [/\bthe contextLength option\b/gi, "--context-length"],
+  [/\bthe require option\b/gi, "--require"],
+];
+
+/**
+ * Translates a library message or hint for CLI users: "the baseUrl option" becomes `--url`,
+ * "the apiToken option" `--token`, "the lmsPath option" `--lms`, "download: false" `--no-download`.
+ */
+function flagWords(text: string): string {
+  return OPTION_FLAGS.reduce((out, [pattern, flag]) => out.replace(pattern, flag), text);
 }
 
 /** `check` and `ensure` say where the URL came from (`baseUrlSource`), once it is known. */

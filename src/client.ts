@@ -106,7 +106,7 @@ export class LMStudioClient {
     const token = given?.trim();
     registerSecret(token);
     const tokenSource = options.apiTokenSource ??
-      (config.sources.apiToken === "option" ? "--token" : config.apiTokenEnv);
+      (config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv);
     // A line break or control character cannot go into a header: fetch would fail before sending,
     // which would read as "server unreachable". Say what is wrong instead.
     // deno-lint-ignore no-control-regex

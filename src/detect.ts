@@ -35,7 +35,7 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
             `does not answer /lmstudio-greeting)`,
           {
             hint:
-              "Another server (Ollama? llama.cpp?) is on that port: point --url at LM Studio's port (default 1234).",
+              "Another server (Ollama? llama.cpp?) is on that port: point the baseUrl option at LM Studio's port (default 1234).",
             endpoint: answer.endpoint,
           },
         );
@@ -58,7 +58,7 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
         `No 'data' array in response from GET /v1/models at ${http.baseUrl}`,
         {
           hint:
-            "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
+            "The server answered in a shape LM Studio does not use: check the baseUrl option and the LM Studio version.",
           endpoint: answer.endpoint,
           status: answer.status,
         },
@@ -75,7 +75,9 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
   throw new LMStudioError(
     "NOT_LMSTUDIO",
     `Something answers at ${http.baseUrl}, but it is not LM Studio (${notes.join("; ")})`,
-    { hint: "Point --url / LMSTUDIO_URL at LM Studio's server (default http://localhost:1234)." },
+    {
+      hint: "Point the baseUrl option / LMSTUDIO_URL at LM Studio's server (default http://localhost:1234).",
+    },
   );
 }
 

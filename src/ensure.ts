@@ -253,7 +253,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
           `Model ${requested} is not downloaded on ${client.baseUrl}.${suggestions}`,
           {
             hint:
-              `Run without --no-download to download it, or check the name with \`vtcode-lmstudio models\`.`,
+              `Run without download: false to download it, or check the name with \`vtcode-lmstudio models\`.`,
           },
         );
       }

@@ -102,7 +102,7 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
   const kind = classifyFetchError(error);
   const where = target.baseUrl;
   const startHint = "Start the server with `lms server start` (or in LM Studio: Developer → Start server), " +
-    "or point --url / LMSTUDIO_URL at the right address.";
+    "or point the baseUrl option / LMSTUDIO_URL at the right address.";
   switch (kind) {
     case "refused":
       return new LMStudioError(
@@ -116,7 +116,7 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
       );
     case "dns":
       return new LMStudioError("SERVER_UNREACHABLE", `Cannot resolve the host of ${where}`, {
-        hint: "Check the host name in --url / LMSTUDIO_URL.",
+        hint: "Check the host name in the baseUrl option / LMSTUDIO_URL.",
         endpoint,
         cause: error,
       });
@@ -134,7 +134,7 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
     case "protocol":
       return new LMStudioError("NOT_LMSTUDIO", `Something answers at ${where}, but it does not speak HTTP`, {
         hint:
-          "Another kind of server is on that port: point --url / LMSTUDIO_URL at LM Studio's (default 1234).",
+          "Another kind of server is on that port: point the baseUrl option / LMSTUDIO_URL at LM Studio's (default 1234).",
         endpoint,
         cause: error,
       });
@@ -169,7 +169,7 @@ async function readCapped(response: Response, maxBytes: number, endpoint: string
         "INVALID_RESPONSE",
         `The answer to ${endpoint} is larger than ${maxBytes} bytes`,
         {
-          hint: "This does not look like LM Studio: check --url.",
+          hint: "This does not look like LM Studio: check the baseUrl option.",
           status: response.status,
           endpoint,
         },
@@ -326,7 +326,7 @@ export function notAnObject(answer: HttpAnswer): LMStudioError {
   return new LMStudioError("INVALID_RESPONSE", `Malformed answer from ${answer.endpoint}: ${what}`, {
     status: answer.status,
     endpoint: answer.endpoint,
-    hint: "Check that --url points at LM Studio and that its server is healthy.",
+    hint: "Check that the baseUrl option points at LM Studio and that its server is healthy.",
   });
 }
 
@@ -364,10 +364,10 @@ function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {
   const detail = server ? `: ${server.message}` : "";
   const hint = target.token
     ? `The server rejected the token from ${
-      target.tokenSource ?? "--token"
+      target.tokenSource ?? "the apiToken option"
     }. Create a new one in LM Studio ` +
-      "(Developer → Server Settings → Manage Tokens) and pass it with --token or LM_API_TOKEN."
-    : "This server requires authentication: set LM_API_TOKEN (or pass --token) to an LM Studio API token " +
+      "(Developer → Server Settings → Manage Tokens) and pass it with the apiToken option or LM_API_TOKEN."
+    : "This server requires authentication: set LM_API_TOKEN (or pass the apiToken option) to an LM Studio API token " +
       "(Developer → Server Settings → Manage Tokens).";
   const what = target.token ? "rejected the API token" : "requires an API token";
   return new LMStudioError(

@@ -39,7 +39,7 @@ export async function listModels(conn: Connection, signal: AbortSignal): Promise
       {
         status: answer.status,
         endpoint: answer.endpoint,
-        hint: "Check that --url points at LM Studio.",
+        hint: "Check that the baseUrl option points at LM Studio.",
       },
     );
   }

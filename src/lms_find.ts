@@ -171,7 +171,8 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
       : state === "directory"
       ? "is a directory, not the lms executable"
       : "is not executable";
-    throw new LMStudioError("LMS_NOT_FOUND", `${origin} points at ${absolute}, which ${problem}`, {
+    const subject = origin[0].toUpperCase() + origin.slice(1);
+    throw new LMStudioError("LMS_NOT_FOUND", `${subject} points at ${absolute}, which ${problem}`, {
       hint: state === "not-executable"
         ? `Make it executable (chmod +x ${absolute}) or fix ${origin}.`
         : `Fix or unset ${origin}. ${LMS_INSTALL_HINT}.`,
@@ -179,7 +180,7 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
   };
 
   if (options.path !== undefined && options.path !== "") {
-    return explicit(options.path, "option", "The lms path option");
+    return explicit(options.path, "option", "the lmsPath option");
   }
   const fromEnv = env("LMSTUDIO_LMS_PATH");
   if (fromEnv !== undefined && fromEnv.trim() !== "") {
@@ -238,7 +239,7 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
     {
       hint: envDenied()
         ? "Deno is not allowed to read the environment, so PATH and the home folder are unknown: run with " +
-          "--allow-env --allow-read --allow-run (or -A), or pass --lms <path>."
+          "--allow-env --allow-read --allow-run (or -A), or pass the lmsPath option."
         : `${LMS_INSTALL_HINT}.`,
     },
   );

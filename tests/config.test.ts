@@ -997,3 +997,65 @@ describe("one resolver for the CLI and the library (end to end, against the simu
     }),
   );
 });
+
+describe("library messages name options; the CLI shows flags", () => {
+  const sim = useSimulators();
+
+  it("a missing token: the library says apiToken, the CLI says --token (stderr and --json)", async () => {
+    const s = await sim({ models: [], auth: { token: TOKEN } });
+    const client = new LMStudioClient({ baseUrl: s.url, env: envOf({}) });
+    let library: LMStudioError | undefined;
+    await client.check().catch((error) => (library = error));
+    assert.equal(library?.code, "AUTH_REQUIRED");
+    assert.match(library.hint ?? "", /set LM_API_TOKEN \(or pass the apiToken option\)/);
+    assert.doesNotMatch(`${library.message} ${library.hint}`, /--token/);
+
+    let stdout = "";
+    let stderr = "";
+    const io = { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t), env: envOf({}) };
+    assert.equal(await runCli(["check", "--url", s.url, "--json"], { ...io, stderrIsTTY: false }), 4);
+    const hint = (JSON.parse(stdout).error as { hint: string }).hint;
+    assert.match(hint, /set LM_API_TOKEN \(or pass --token\)/);
+    assert.match(stderr, /hint: .*set LM_API_TOKEN \(or pass --token\)/);
+    assert.doesNotMatch(`${hint} ${stderr}`, /apiToken option/);
+  });
+
+  it("a wrong token given as an option is named as such, and as --token in the CLI", async () => {
+    const s = await sim({ models: [], auth: { token: TOKEN } });
+    const wrong = "sk-lm-Wrong123:Secret0123456789zzzz";
+    let library: LMStudioError | undefined;
+    await new LMStudioClient({ baseUrl: s.url, apiToken: wrong }).check().catch((error) => (library = error));
+    assert.match(`${library?.message} ${library?.hint}`, /the apiToken option/);
+    let stdout = "";
+    await runCli(["check", "--url", s.url, "--token", wrong, "--json"], {
+      stdout: (t) => (stdout += t),
+      stderr: () => {},
+      env: envOf({}),
+    });
+    const error = JSON.parse(stdout).error as { message: string; hint: string };
+    assert.match(`${error.message} ${error.hint}`, /--token/);
+    assert.doesNotMatch(`${error.message} ${error.hint}`, /apiToken option/);
+  });
+
+  it(
+    "an lms path that does not exist: lmsPath in the library, --lms in the CLI",
+    cleanly(async (defer) => {
+      const missing = join(workspace(defer), "no-lms");
+      let stdout = "";
+      await runCli(["which-lms", "--lms", missing, "--json"], {
+        stdout: (t) => (stdout += t),
+        stderr: () => {},
+        env: envOf({}),
+      });
+      assert.match(
+        (JSON.parse(stdout).error as { message: string }).message,
+        /^--lms points at .*no-lms, which does not exist/,
+      );
+      const { findLms } = await import("../src/lms_find.ts");
+      assert.throws(
+        () => findLms({ path: missing, env: envOf({}) }),
+        /The lmsPath option points at .*no-lms, which does not exist/,
+      );
+    }),
+  );
+});

@@ -84,7 +84,7 @@ describe("findLms on Linux and macOS", () => {
   it("fails loudly when the path option points at a directory", () => {
     const { fs } = memoryFs({ dirs: ["/opt/lms"] });
     const error = notFound({ ...linux, fs, path: "/opt/lms", env: envOf({}) });
-    assert.match(error.message, /The lms path option points at \/opt\/lms, which is a directory/);
+    assert.match(error.message, /The lmsPath option points at \/opt\/lms, which is a directory/);
   });
 
   it("ignores an empty LMSTUDIO_LMS_PATH", () => {
