@@ -31,10 +31,10 @@ export function checkContextLength(contextLength: number | undefined): void {
   if (!Number.isSafeInteger(contextLength) || contextLength < 1 || contextLength > MAX_CONTEXT_LENGTH) {
     throw new LMStudioError(
       "USAGE",
-      `contextLength must be a whole number of tokens between 1 and ${MAX_CONTEXT_LENGTH}, not ${
+      `The contextLength option must be a whole number of tokens between 1 and ${MAX_CONTEXT_LENGTH}, not ${
         String(contextLength).slice(0, 40)
       }`,
-      { hint: "Ask for the context the agent needs, e.g. contextLength: 32768." },
+      { hint: "Give the contextLength option the context the agent needs, in tokens (e.g. 32768)." },
     );
   }
 }
@@ -46,7 +46,9 @@ export function checkRequired(required: readonly string[] | undefined): Required
   if (unknown.length > 0) {
     throw new LMStudioError(
       "USAGE",
-      `Unknown capability ${unknown.map((c) => JSON.stringify(c.slice(0, 40))).join(", ")} in require`,
+      `Unknown capability ${
+        unknown.map((c) => JSON.stringify(c.slice(0, 40))).join(", ")
+      } in the require option`,
       { hint: `Require any of ${REQUIRABLE.join(", ")}.` },
     );
   }
@@ -126,7 +128,7 @@ export function tooLittleContext(
       "(it fits the context to free memory)",
     {
       hint:
-        "Free memory (unload other models, close other apps), pick a smaller quantization of the model, or ask for a smaller contextLength.",
+        "Free memory (unload other models, close other apps), pick a smaller quantization of the model, or give the contextLength option a smaller value.",
     },
   );
 }

@@ -208,7 +208,7 @@ describe("ensure: context length", () => {
     it(`contextLength ${bad} is a USAGE error before any request`, async () => {
       const s = await sim({ models: [CODER] });
       await rejectsWith(ensure(s, { contextLength: bad }), "USAGE", {
-        message: /contextLength must be a whole number/,
+        message: /The contextLength option must be a whole number/,
       });
       assert.equal(s.requests.length, 0);
     });

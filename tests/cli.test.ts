@@ -15,10 +15,8 @@ import {
   startServer,
   useSimulators,
 } from "./_helpers.ts";
+import { FAST, GPT, QWEN } from "./_fixtures.ts";
 
-const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_000_000_000 };
-const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000_000 };
-const FAST = { mode: "time" as const, bytesPerSecond: 40_000_000_000 };
 const VERSION = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version;
 
 const sim = useSimulators();
@@ -485,3 +483,93 @@ async function runUnderScript(command: string, env: Record<string, string>): Pro
     child.on("close", () => done(out));
   });
 }
+
+describe("CLI: agent readiness (--context-length, --require, exit 9)", () => {
+  const CODER = { key: "qwen/qwen3-4b-2507", trainedForToolUse: true, maxContextLength: 131072 };
+  const CHAT = { key: "google/gemma-3-1b", trainedForToolUse: false, maxContextLength: 32768 };
+
+  it("ensure replaces a 4096 instance and reports instanceId and contextLength", async () => {
+    const s = await sim({ models: [CODER], loaded: [{ key: CODER.key, contextLength: 4096 }] });
+    const run = await cli([
+      "ensure",
+      CODER.key,
+      "--context-length",
+      "32768",
+      "--require",
+      "tool-use",
+      "--json",
+      "--url",
+      s.url,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.json.instanceId, CODER.key);
+    assert.equal(run.json.contextLength, 32768);
+    assert.deepEqual(run.json.actions, ["check", "list", "unload", "load"]);
+    assert.equal(run.json.baseUrlSource, "option");
+    const instances = s.state.instances().filter((i) => i.key === CODER.key);
+    assert.deepEqual(instances.map((i) => i.contextLength), [32768]);
+  });
+
+  it("LM Studio giving less context than asked is exit 9 MODEL_UNSUITABLE naming both numbers", async () => {
+    const s = await sim({ models: [CODER], memory: { maxContextLength: 8192 } });
+    const run = await cli(["ensure", CODER.key, "--context-length", "32768", "--json", "--url", s.url]);
+    assert.equal(run.code, 9);
+    assert.equal(run.json.error?.code, "MODEL_UNSUITABLE");
+    assert.match(run.json.error!.message, /8192.*32768/);
+    assert.match(run.json.error!.hint ?? "", /--context-length/);
+  });
+
+  it("a model without tool use is exit 9 before anything loads", async () => {
+    const s = await sim({ models: [CHAT] });
+    const run = await cli(["ensure", CHAT.key, "--require", "tool-use", "--url", s.url]);
+    assert.equal(run.code, 9);
+    assert.match(run.stderr, /lacks tool-use/);
+    assert.equal(s.requestCount("/api/v1/models/load"), 0);
+  });
+
+  it("load prints the context it got, with or without the flag", async () => {
+    const s = await sim({ models: [CODER] });
+    const run = await cli(["load", CODER.key, "--url", s.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, `loaded: ${CODER.key} as ${CODER.key} (context 4096)\n`);
+  });
+
+  it("models --json shows instances with context, the ceiling and capabilities", async () => {
+    const s = await sim({ models: [CODER, CHAT], loaded: [{ key: CODER.key, contextLength: 16384 }] });
+    const run = await cli(["models", "--json", "--url", s.url]);
+    const models = run.json.models as Record<string, unknown>[];
+    const coder = models.find((m) => m.id === CODER.key)!;
+    assert.deepEqual(coder.instances, [{ id: CODER.key, contextLength: 16384 }]);
+    assert.equal(coder.maxContextLength, 131072);
+    assert.deepEqual(coder.capabilities, ["tool-use"]);
+    const chat = models.find((m) => m.id === CHAT.key)!;
+    assert.deepEqual([chat.instances, chat.capabilities], [[], []]);
+  });
+
+  for (
+    const bad of [
+      ["--context-length", "0"],
+      ["--context-length", "-5"],
+      ["--context-length", "1.5"],
+      ["--context-length", "1e9"],
+      ["--context-length", "abc"],
+      ["--context-length", "4294967296"],
+      ["--require", ""],
+      ["--require", "telepathy"],
+      ["--require", "tool-use,"],
+    ]
+  ) {
+    it(`${bad.join(" ")} is exit 2 with a hint`, async () => {
+      const run = await cli(["ensure", "x/y", ...bad, "--json", "--url", "http://127.0.0.1:9"]);
+      assert.equal(run.code, 2);
+      assert.equal(run.json.error?.code, "USAGE");
+      assert.ok(run.json.error?.hint);
+    });
+  }
+
+  it("--require applies to ensure and load only", async () => {
+    const run = await cli(["check", "--require", "tool-use"]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /applies to ensure and load only/);
+  });
+});
