@@ -11,8 +11,8 @@ import { delimiter } from "node:path";
 import process from "node:process";
 import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { GPT } from "./_fixtures.ts";
 
-const GPT = { key: "openai/gpt-oss-20b", sizeBytes: 12_109_566_560 };
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632, variants: ["qwen/qwen3-4b-2507@q4_k_m"] };
 const NOMIC = {
   key: "text-embedding-nomic-embed-text-v1.5",

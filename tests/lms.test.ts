@@ -6,6 +6,7 @@ import { type Simulator, type SimulatorState, startSimulator } from "../src/test
 import { Lms } from "../src/lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
 import { cleanly, type Defer, gone, rejection } from "./_helpers.ts";
+import { QWEN } from "./_fixtures.ts";
 
 const posix = process.platform !== "win32";
 
@@ -30,7 +31,6 @@ async function rig(
   return { sim, fake, lms: new Lms({ path: fake.path, source: "option" }) };
 }
 
-const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632 };
 const FAST = { mode: "time" as const, bytesPerSecond: 12_000_000_000 };
 
 describe("Lms.get", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {

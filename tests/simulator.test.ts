@@ -6,6 +6,7 @@
 import { describe, it, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { NOMIC, QWEN } from "./_fixtures.ts";
 
 const GPT = {
   key: "openai/gpt-oss-20b",
@@ -14,13 +15,6 @@ const GPT = {
   trainedForToolUse: true,
 };
 const GEMMA = { key: "google/gemma-3-12b", vision: true, architecture: "gemma3", quantization: "Q8_0" };
-const NOMIC = {
-  key: "text-embedding-nomic-embed-text-v1.5",
-  type: "embedding" as const,
-  publisher: "nomic-ai",
-  sizeBytes: 84_106_624,
-};
-const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632 };
 const TOKEN = "sk-lm-abcdefgh:01234567890123456789";
 
 async function sim(t: TestContext, state: SimulatorState = {}): Promise<Simulator> {
@@ -913,7 +907,10 @@ describe("simulator: state control", () => {
   it("refuses an inconsistent start state", async () => {
     await assert.rejects(startSimulator({ loaded: ["not-downloaded"] }), /loaded\[0\] .*not downloaded/);
     await assert.rejects(startSimulator({ version: "9.9" as "0.4" }), /Unknown simulator version/);
-    await assert.rejects(startSimulator({ models: [{ key: "" }] }), /models\[0\]\.key must be a non-empty string/);
+    await assert.rejects(
+      startSimulator({ models: [{ key: "" }] }),
+      /models\[0\]\.key must be a non-empty string/,
+    );
   });
 
   it("a stopped server refuses connections on its port; starting it again serves the same port", async (t) => {
