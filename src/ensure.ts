@@ -1,7 +1,7 @@
 /**
  * The main job: make a model ready. `ensureReady` is the strict form (every failure is an error,
  * typed progress events, one deadline, single-flight per model); `ensureOssReady` keeps the Rust
- * seed's forgiving semantics.
+ * crate's forgiving semantics.
  *
  * @module
  */
@@ -22,7 +22,7 @@ import type { ModelInfo, ModelInstance } from "./models.ts";
 import { checkContextLength, checkRequired, chooseInstance, requireCapabilities } from "./suitability.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 
-/** The seed's name for the default model, `openai/gpt-oss-20b` (same as `DEFAULT_MODEL`). */
+/** The Rust crate's name for the default model, `openai/gpt-oss-20b` (same as `DEFAULT_MODEL`). */
 export const DEFAULT_OSS_MODEL: string = DEFAULT_MODEL;
 
 /** A step of {@linkcode ensureReady}, as listed in `actions`. */
@@ -360,7 +360,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
   });
 }
 
-/** The seed's configuration: the model and where the server is. */
+/** The Rust crate's configuration (`OssConfig`): the model and where the server is. */
 export interface OssConfig {
   /** Model to make ready (default `openai/gpt-oss-20b`). */
   model?: string;
@@ -396,7 +396,7 @@ export interface OssReadyHandle {
 }
 
 /**
- * The seed's `ensure_oss_ready`: model from config or `openai/gpt-oss-20b`; an unreachable server
+ * The Rust crate's `ensure_oss_ready`: model from config or `openai/gpt-oss-20b`; an unreachable server
  * is fatal; a failed listing is a warning; a missing model is downloaded (failure fatal); the load
  * runs in the background and its failure is only a warning. Improved: tolerant model matching,
  * REST v1 download with `lms` fallback, and an awaitable load.
@@ -435,7 +435,7 @@ export async function ensureOssReady(
     const typed = toLMStudioError(error);
     // Cancelled is not a failed listing: stop here rather than download on a guess.
     if (signal?.aborted) throw typed;
-    // Not fatal, as in the seed: later requests surface the problem if there is one.
+    // Not fatal, as in the Rust crate: later requests surface the problem if there is one.
     warn(`Failed to query local models from LM Studio: ${typed.message}.`, typed);
   }
   if (models) {
