@@ -26,7 +26,7 @@ import { type EnvReader, getEnv } from "./runtime.ts";
  *
  * @example
  * ```ts
- * import { DEFAULT_BASE_URL } from "./config.ts";
+ * import { DEFAULT_BASE_URL } from "@vtcode/lmstudio/config";
  * new URL("/api/v1/models", DEFAULT_BASE_URL).href; // "http://localhost:1234/api/v1/models"
  * ```
  */
@@ -37,7 +37,7 @@ export const DEFAULT_BASE_URL = "http://localhost:1234";
  *
  * @example
  * ```ts
- * import { DEFAULT_MODEL } from "./config.ts";
+ * import { DEFAULT_MODEL } from "@vtcode/lmstudio/config";
  * console.log(`ensuring ${DEFAULT_MODEL}`); // "ensuring openai/gpt-oss-20b"
  * ```
  */
@@ -59,7 +59,7 @@ export const DEFAULT_API_TOKEN_ENV = "LM_API_TOKEN";
  *
  * @example
  * ```ts
- * import { CONFIG_FILE_NAME } from "./config.ts";
+ * import { CONFIG_FILE_NAME } from "@vtcode/lmstudio/config";
  * console.log(`edit ${CONFIG_FILE_NAME}`); // "edit vtcode.toml"
  * ```
  */
@@ -110,7 +110,7 @@ export interface LMStudioConfig {
  *
  * @example
  * ```ts
- * import type { BaseUrlSource } from "./config.ts";
+ * import type { BaseUrlSource } from "@vtcode/lmstudio/config";
  * const source: BaseUrlSource = "lmstudio-settings";
  * ```
  */
@@ -121,7 +121,7 @@ export type BaseUrlSource = "option" | "env" | "config" | "lmstudio-settings" | 
  *
  * @example
  * ```ts
- * import type { ModelSource } from "./config.ts";
+ * import type { ModelSource } from "@vtcode/lmstudio/config";
  * const source: ModelSource = "config"; // vtcode.toml
  * ```
  */
@@ -132,7 +132,7 @@ export type ModelSource = "option" | "env" | "config" | "default";
  *
  * @example
  * ```ts
- * import type { ValueSource } from "./config.ts";
+ * import type { ValueSource } from "@vtcode/lmstudio/config";
  * const source: ValueSource = "env";
  * ```
  */
@@ -143,8 +143,8 @@ export type ValueSource = "option" | "env" | "none";
  *
  * @example
  * ```ts
- * import { mergeConfig } from "./config.ts";
- * const config = mergeConfig({ env: () => undefined });
+ * import { resolveConfig } from "@vtcode/lmstudio/config";
+ * const config = await resolveConfig({ configFile: false, lmstudioSettings: false, env: () => undefined });
  * config.sources; // { baseUrl: "default", model: "default", apiToken: "none", lmsPath: "none" }
  * ```
  */
@@ -190,7 +190,7 @@ export interface MergeConfigOptions {
  *
  * @example
  * ```ts
- * import type { ResolveConfigOptions } from "./config.ts";
+ * import type { ResolveConfigOptions } from "@vtcode/lmstudio/config";
  * const options: ResolveConfigOptions = { cwd: "/work/project", overrides: { model: "qwen/qwen3-8b" } };
  * ```
  */
@@ -356,7 +356,7 @@ export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
  *
  * @example
  * ```ts
- * import { resolveConfig } from "./config.ts";
+ * import { resolveConfig } from "@vtcode/lmstudio/config";
  * const config = await resolveConfig({ overrides: { model: "qwen/qwen3-8b" } });
  * console.log(config.baseUrl, config.sources.baseUrl); // e.g. "http://127.0.0.1:41234" "lmstudio-settings"
  * ```

@@ -16,7 +16,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import nodePath from "node:path";
 import { LMStudioError } from "./errors.ts";
-import { type HomeFileSystemProbe, lmStudioHomeCandidates, nodeHomeProbe } from "./lmstudio_home.ts";
+import { lmStudioHomeCandidates, nodeHomeProbe } from "./lmstudio_home.ts";
 import { envDenied, type EnvReader, getEnv, platform as currentPlatform } from "./runtime.ts";
 
 /**
@@ -24,7 +24,7 @@ import { envDenied, type EnvReader, getEnv, platform as currentPlatform } from "
  *
  * @example
  * ```ts
- * import { findLms, type LmsSource } from "@vtcode/lmstudio";
+ * import { findLms, type LmsSource } from "@vtcode/lmstudio/lms";
  * const source: LmsSource = findLms().source; // e.g. "PATH" or "default-home"
  * ```
  */
@@ -35,7 +35,7 @@ export type LmsSource = "option" | "env" | "PATH" | "home-pointer" | "legacy-cac
  *
  * @example
  * ```ts
- * import type { LmsLocation } from "@vtcode/lmstudio";
+ * import type { LmsLocation } from "@vtcode/lmstudio/lms";
  * const location: LmsLocation = { path: "/home/me/.lmstudio/bin/lms", source: "default-home" };
  * ```
  */
@@ -51,7 +51,7 @@ export interface LmsLocation {
  *
  * @example
  * ```ts
- * import { findLms, type FileSystemProbe } from "@vtcode/lmstudio";
+ * import { findLms, type FileSystemProbe } from "@vtcode/lmstudio/lms";
  * const onlyOne: FileSystemProbe = {
  *   isFile: (p) => p === "/opt/lms",
  *   isExecutable: (p) => p === "/opt/lms",
@@ -61,11 +61,15 @@ export interface LmsLocation {
  * findLms({ fs: onlyOne, env: () => undefined, path: "/opt/lms" }); // { path: "/opt/lms", source: "option" }
  * ```
  */
-export interface FileSystemProbe extends HomeFileSystemProbe {
+export interface FileSystemProbe {
   /** Whether `path` is a regular file (symlinks followed). */
   isFile(path: string): boolean;
   /** Whether the current user may execute `path` (on Windows: whether it is a file). */
   isExecutable(path: string): boolean;
+  /** The file's text, or `undefined` if it cannot be read (missing, too large, no permission). */
+  readText(path: string): string | undefined;
+  /** Whether `path` is a directory (symlinks followed). */
+  isDirectory(path: string): boolean;
 }
 
 /**
@@ -73,7 +77,7 @@ export interface FileSystemProbe extends HomeFileSystemProbe {
  *
  * @example
  * ```ts
- * import { findLms, type FindLmsOptions } from "@vtcode/lmstudio";
+ * import { findLms, type FindLmsOptions } from "@vtcode/lmstudio/lms";
  * const windows: FindLmsOptions = { platform: "win32", env: (name) => (name === "USERPROFILE" ? "C:\\Users\\me" : undefined) };
  * // Looks at PATH with PATHEXT, then C:\Users\me\.cache\lm-studio\bin\lms.exe and C:\Users\me\.lmstudio\bin\lms.exe.
  * const found = findLms(windows);
@@ -97,7 +101,7 @@ export interface FindLmsOptions {
  *
  * @example
  * ```ts
- * import { LMS_INSTALL_HINT } from "@vtcode/lmstudio";
+ * import { LMS_INSTALL_HINT } from "./lms_find.ts";
  * console.error(`lms is missing. ${LMS_INSTALL_HINT}.`);
  * ```
  */
@@ -109,7 +113,7 @@ export const LMS_INSTALL_HINT =
  *
  * @example
  * ```ts
- * import { nodeFileSystemProbe } from "@vtcode/lmstudio";
+ * import { nodeFileSystemProbe } from "./lms_find.ts";
  * nodeFileSystemProbe.isDirectory("/tmp"); // true on Linux
  * ```
  */
@@ -144,7 +148,7 @@ type Check = "ok" | "missing" | "not-executable" | "directory";
  *
  * @example
  * ```ts
- * import { findLms } from "@vtcode/lmstudio";
+ * import { findLms } from "@vtcode/lmstudio/lms";
  * const { path, source } = findLms();
  * console.log(`using ${path} (found via ${source})`);
  * ```
