@@ -60,26 +60,42 @@ export interface CliRun {
   stderr: string;
 }
 
+/** The command line that runs a TypeScript file on the runtime these tests run on. */
+export function scriptCommand(file: string): { cmd: string; args: string[] } {
+  const runtime = detectRuntime().name;
+  if (runtime === "deno") return { cmd: process.execPath, args: ["run", "-A", "--quiet", file] };
+  if (runtime === "bun") return { cmd: process.execPath, args: [file] };
+  // tsx resolved here, so that the process may run in any working directory.
+  return { cmd: process.execPath, args: ["--import", import.meta.resolve("tsx"), file] };
+}
+
 /** The command line that runs `cli.ts` on the runtime these tests run on. */
 export function cliCommand(): { cmd: string; args: string[] } {
-  const runtime = detectRuntime().name;
-  const cli = join(ROOT, "cli.ts");
-  if (runtime === "deno") return { cmd: process.execPath, args: ["run", "-A", "--quiet", cli] };
-  if (runtime === "bun") return { cmd: process.execPath, args: [cli] };
-  return { cmd: process.execPath, args: ["--import", "tsx", cli] };
+  return scriptCommand(join(ROOT, "cli.ts"));
+}
+
+/** How {@linkcode runScript} and {@linkcode runCliProcess} run the process. */
+export interface RunOptions {
+  /** Added to (or, as `undefined`, removed from) this process's environment. */
+  env?: Record<string, string | undefined>;
+  /** SIGKILL after this long (default 20 s). */
+  timeoutMs?: number;
+  /** Working directory (default: the repository). */
+  cwd?: string;
+  onSpawn?: (pid: number) => void;
 }
 
 /** Runs the CLI as a subprocess and collects its output. */
-export function runCliProcess(
-  args: string[],
-  options: {
-    env?: Record<string, string | undefined>;
-    timeoutMs?: number;
-    cwd?: string;
-    onSpawn?: (pid: number) => void;
-  } = {},
-): Promise<CliRun> {
-  const { cmd, args: prefix } = cliCommand();
+export function runCliProcess(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return runScript(join(ROOT, "cli.ts"), args, options);
+}
+
+/**
+ * Runs a TypeScript file as a subprocess on the runtime these tests run on and collects its output.
+ * LM Studio's variables are removed from its environment unless `options.env` sets them.
+ */
+export function runScript(file: string, args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const { cmd, args: prefix } = scriptCommand(file);
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...options.env })) {
     if (value !== undefined) env[key] = value;

@@ -49,9 +49,9 @@ describe("one source of truth", () => {
   it("the CLI's --help (run as a process), its parser and the README's contract name the same commands", async () => {
     const run = await runCliProcess(["--help"]);
     assert.equal(run.code, 0, run.stderr);
-    const listed = run.stdout.split(/\nCommands:\n/)[1]?.split("\n\n")[0]?.split("\n").map((line) =>
-      line.trim().split(" ")[0]
-    );
+    // A command starts a line at two spaces; deeper-indented lines continue a description.
+    const commands = run.stdout.split(/\nCommands:\n/)[1]?.split("\n\n")[0] ?? "";
+    const listed = [...commands.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
     assert.deepEqual(listed, [...CLI_COMMANDS], "--help lists what the parser accepts, in order");
     assert.deepEqual(readmeTableCommands("CLI"), [...CLI_COMMANDS], "the README's command table");
   });

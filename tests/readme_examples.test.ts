@@ -1,0 +1,102 @@
+/**
+ * The README's examples run: the library example (section "Library") and the testing-kit examples
+ * (section "Testing kit") are cut out of README.md by their section heading, their package imports
+ * pointed at this checkout, and run as a process on the runtime under test (Node through tsx, Deno,
+ * Bun) against the simulator. What they print and the exit code they leave are checked.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
+import { type CliRun, closedPortUrl, ROOT, runScript, useSimulators } from "./_helpers.ts";
+
+const sim = useSimulators();
+const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as {
+  name: string;
+  exports: Record<string, string>;
+};
+const T = { timeout: 60_000 };
+
+/** The ```ts blocks of the README section whose `## ` heading starts with `heading`, in order. */
+function tsBlocks(heading: string): string[] {
+  const section = README.split(/^## /m).find((s) => s.startsWith(heading));
+  assert.ok(section, `README has a section "## ${heading}…"`);
+  const blocks = [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  assert.ok(blocks.length > 0, `a ts example under "## ${heading}"`);
+  return blocks;
+}
+
+/**
+ * Points every import of the package (`@vtcode/lmstudio`, `@vtcode/lmstudio/testing`, …) at this
+ * checkout's entry file, through deno.json's exports, as an absolute file URL.
+ */
+function againstCheckout(code: string): string {
+  const name = PACKAGE.name.replace("/", "\\/");
+  return code.replace(new RegExp(`(["'])(${name}(?:\\/[\\w-]+)?)\\1`, "g"), (_, quote, specifier: string) => {
+    const subpath = `.${specifier.slice(PACKAGE.name.length)}`;
+    const file = PACKAGE.exports[subpath];
+    assert.ok(file, `deno.json exports ${subpath} (imported as ${specifier})`);
+    return `${quote}${pathToFileURL(join(ROOT, file)).href}${quote}`;
+  });
+}
+
+/** Writes the example to a temp file and runs it on this runtime; the file is removed afterwards. */
+async function runExample(code: string, env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  const dir = mkdtempSync(join(tmpdir(), "readme-example-"));
+  try {
+    const file = join(dir, "example.ts");
+    // An ES module, as in a user's project (on Node a .ts file is otherwise CommonJS: no top-level await).
+    writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
+    writeFileSync(file, againstCheckout(code));
+    assert.doesNotMatch(
+      readFileSync(file, "utf8"),
+      new RegExp(`["']${PACKAGE.name}`),
+      "every import rewritten",
+    );
+    // The temp dir as the working directory: no vtcode.toml of this repository is found from there.
+    return await runScript(file, [], { env: { NO_COLOR: "1", ...env }, cwd: dir, timeoutMs: 50_000 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe("README examples run", () => {
+  const [library] = tsBlocks("Library");
+  // The model the example asks for, so that the simulator's catalog has it (the default when none).
+  const model = /\bmodel: "([^"]+)"/.exec(library)?.[1] ?? "openai/gpt-oss-20b";
+
+  it("Library: ensureReady downloads and loads the model, prints the actions, exits 0", T, async () => {
+    const s = await sim({ catalog: [{ key: model }], download: { mode: "time", bytesPerSecond: 40e9 } });
+    const run = await runExample(library, { LMSTUDIO_URL: s.url });
+    assert.equal(run.code, 0, run.stderr);
+    const line = run.stdout.trim().split("\n").at(-1) ?? "";
+    assert.deepEqual(line.match(/(?<=["'])[a-z-]+(?=["'])/g), ["check", "list", "download", "load"], line);
+    assert.ok(line.includes(`${s.url}/v1`), line);
+    assert.ok(line.endsWith(model), line);
+    assert.match(run.stderr, /^100\.0$/m, "download progress on stderr");
+    assert.deepEqual(s.state.loaded().map((i) => i.key), [model]);
+  });
+
+  it("Library: when LM Studio is not there it says why on stderr and exits 1", T, async () => {
+    const run = await runExample(library, { LMSTUDIO_URL: await closedPortUrl() });
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.match(run.stderr, /^SERVER_UNREACHABLE /m);
+  });
+
+  tsBlocks("Testing kit").forEach((example, index) => {
+    it(`Testing kit, example ${index + 1}: runs against its own simulator and exits 0`, T, async () => {
+      const run = await runExample(example);
+      assert.equal(run.code, 0, run.stderr);
+      if (index === 0) {
+        // `requestCount(status polls)` and `lms.calls()`: REST v1 did the download, so lms never ran.
+        assert.match(run.stdout, /^[1-9]\d* \[\]\n$/);
+      } else {
+        assert.notEqual(run.stdout, "", "it prints what it shows");
+      }
+    });
+  });
+});
