@@ -19,6 +19,7 @@ export {
   CONFIG_FILE_NAME,
   DEFAULT_BASE_URL,
   DEFAULT_MODEL,
+  type LMStudioConfig,
   type ModelSource,
   resolveConfig,
   type ResolveConfigOptions,

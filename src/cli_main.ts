@@ -227,6 +227,8 @@ const OPTION_FLAGS: ReadonlyArray<[RegExp, string]> = [
   [/\bthe timeoutMs option\b/gi, "--timeout"],
   [/\bdownload: false\b/g, "--no-download"],
   [/\bthe contextLength option\b/gi, "--context-length"],
+  [/`listModels\(\)`/g, "`vtcode-lmstudio models`"],
+  [/`downloadModel\("([^"`]*)"\)`/g, "`vtcode-lmstudio download $1`"],
   [/\bthe require option\b/gi, "--require"],
 ];
 

@@ -46,7 +46,7 @@ export function abortReason(signal: AbortSignal, what: string): LMStudioError {
   if (reason instanceof LMStudioError) return reason;
   if ((reason as { name?: string } | undefined)?.name === "TimeoutError") {
     return new LMStudioError("TIMEOUT", `${what} timed out`, {
-      hint: "Raise the timeout (--timeout or timeoutMs) or check that the server is not stuck.",
+      hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
     });
   }
   return new LMStudioError("INTERRUPTED", `${what} was aborted`);
@@ -116,7 +116,7 @@ export function withDeadline<T>(
     timer = setTimeout(() => {
       fail(
         new LMStudioError("TIMEOUT", `${what} timed out after ${formatMs(timeoutMs)}`, {
-          hint: "Raise the timeout (--timeout or timeoutMs) or check that the server is not stuck.",
+          hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
         }),
       );
     }, timeoutMs);

@@ -252,8 +252,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
           "MODEL_NOT_FOUND",
           `Model ${requested} is not downloaded on ${client.baseUrl}.${suggestions}`,
           {
-            hint:
-              `Run without download: false to download it, or check the name with \`vtcode-lmstudio models\`.`,
+            hint: "Run without download: false to download it, or check the name with `listModels()`.",
           },
         );
       }
@@ -277,7 +276,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
         throw new LMStudioError(
           "MODEL_NOT_FOUND",
           `Downloaded ${requested}, but the server does not list it under that name`,
-          { hint: "Check `vtcode-lmstudio models` for the id LM Studio gave it and use that id." },
+          { hint: "Check `listModels()` for the id LM Studio gave it and use that id." },
         );
       }
     }

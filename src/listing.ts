@@ -59,6 +59,6 @@ export async function requireModel(
   throw new LMStudioError("MODEL_NOT_FOUND", `Model ${name} ${what} on ${conn.baseUrl}.${suggestions}`, {
     hint: match.ambiguous
       ? "Use the full model id (publisher/name)."
-      : `Download it first (vtcode-lmstudio download ${name}) or check the name with \`vtcode-lmstudio models\`.`,
+      : `Download it first (\`downloadModel("${name}")\`) or check the name with \`listModels()\`.`,
   });
 }

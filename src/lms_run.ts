@@ -450,7 +450,7 @@ export async function runLms(
     fail(
       new LMStudioError("TIMEOUT", `${what} timed out after ${formatMs(timeoutMs)}`, {
         hint:
-          "Raise the timeout (--timeout or timeoutMs), or run the same lms command in a terminal to see where it stops.",
+          "Give the timeoutMs option more time, or run the same lms command in a terminal to see where it stops.",
       }),
     );
   }, timeoutMs);

@@ -274,7 +274,7 @@ function loadError(id: string, answer: HttpAnswer): LMStudioError {
       status: answer.status,
       endpoint: answer.endpoint,
       hint: notFound
-        ? "Check the model id with `vtcode-lmstudio models`."
+        ? "Check the model id with `listModels()`."
         : "Check free memory and LM Studio's server log (lms log stream); a smaller context length may help.",
     },
   );
@@ -305,7 +305,7 @@ async function warmUp(conn: Connection, name: string, signal: AbortSignal): Prom
         endpoint: answer.endpoint,
         hint: /no models loaded/i.test(message)
           ? "Turn on Just-in-Time model loading in LM Studio's server settings, or load it with `lms load`."
-          : "Check the model id with `vtcode-lmstudio models` and LM Studio's server log.",
+          : "Check the model id with `listModels()` and LM Studio's server log.",
       },
     );
   }

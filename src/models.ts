@@ -367,7 +367,8 @@ function malformed(api: ApiFamily, issue: any): LMStudioError {
     "INVALID_RESPONSE",
     `Malformed answer from GET ${MODELS_PATH[api]}: field ${field}: ${issue?.message ?? "invalid"}`,
     {
-      hint: "The server answered in a shape LM Studio does not use: check --url and the LM Studio version.",
+      hint:
+        "The server answered in a shape LM Studio does not use: check the baseUrl option and the LM Studio version.",
       endpoint: `GET ${MODELS_PATH[api]}`,
     },
   );

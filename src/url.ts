@@ -40,7 +40,8 @@ export function normalizeBaseUrl(input: string): string {
   }
   if (url.username !== "" || url.password !== "") {
     throw new LMStudioError("USAGE", "The server URL must not contain credentials (user:password@)", {
-      hint: "Remove them from the URL and pass the API token with --token or LM_API_TOKEN instead.",
+      hint:
+        "Remove them from the URL and pass the API token with the apiToken option or LM_API_TOKEN instead.",
     });
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {

@@ -67,6 +67,7 @@ const SURFACE: Record<string, string[]> = {
     "CONFIG_FILE_NAME",
     "DEFAULT_BASE_URL",
     "DEFAULT_MODEL",
+    "LMStudioConfig",
     "ModelSource",
     "ResolveConfigOptions",
     "ResolvedConfig",
