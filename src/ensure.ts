@@ -298,8 +298,22 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     // 4. Load unless an instance with enough context is loaded (then no request at all).
     let loaded: boolean | null = model.loaded;
     const choice = chooseInstance(model, match.instanceId, options.contextLength);
-    let instanceId: string | null = choice.kind === "use" ? choice.instance.id : match.instanceId ?? null;
-    let contextLength: number | null = choice.kind === "use" ? choice.instance.contextLength : null;
+    // With load: false, an instance that has too little context is still what is there: say so.
+    const present = choice.kind === "use"
+      ? choice.instance
+      : choice.kind === "replace"
+      ? choice.instances[0]
+      : null;
+    let instanceId: string | null = present?.id ?? match.instanceId ?? null;
+    let contextLength: number | null = present?.contextLength ?? null;
+    if (options.load === false && choice.kind === "replace") {
+      emit({
+        type: "warning",
+        message:
+          `${present!.id} is loaded with a context of ${present!.contextLength} tokens, less than the ` +
+          `${options.contextLength} asked; not replaced (load: false)`,
+      });
+    }
     if (options.load !== false && choice.kind !== "use") {
       const loadStarted = Date.now();
       const loadStep = () => emit({ type: "step", step: "load", message: `Loading ${model.id}` });

@@ -344,3 +344,14 @@ describe("check: honest verdicts", () => {
     });
   }
 });
+
+describe("ensure: load false with too little context", () => {
+  it("reports the instance that is there and its context, with a warning, and loads nothing", async () => {
+    const s = await sim({ models: [CODER], loaded: [{ key: CODER.key, contextLength: 4096 }] });
+    const { result, warnings } = await ensure(s, { contextLength: 32768, load: false });
+    assert.deepEqual([result.instanceId, result.contextLength, result.loaded], [CODER.key, 4096, true]);
+    assert.ok(warnings.some((w) => /less than the 32768 asked; not replaced/.test(w)), warnings.join("\n"));
+    assert.equal(s.requestCount("/api/v1/models/load"), 0);
+    assert.deepEqual(loadedOf(s, CODER.key), [{ id: CODER.key, contextLength: 4096 }]);
+  });
+});
