@@ -33,6 +33,13 @@ const stages: Stage[] = [
     args: [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
   },
   { name: "deno-doc-lint", cmd: bin("deno"), args: ["doc", "--lint", ...entryPoints] },
+  // Every ```ts example type-checks: JSDoc in the entry points and in src/ (where the public
+  // declarations live), and the README's. `@vtcode/lmstudio[/…]` resolves through deno.json.
+  {
+    name: "deno-doc-examples",
+    cmd: bin("deno"),
+    args: ["check", "--doc-only", "--quiet", ...entryPoints, "src/", "README.md"],
+  },
   { name: "jsr-dry-run", cmd: bin("deno"), args: ["publish", "--dry-run", "--allow-dirty", "--quiet"] },
   {
     name: "node",
