@@ -4,12 +4,16 @@
  *
  * Deno and Bun both define `process`, so they are detected before Node.
  *
+ * Start-up is why this module imports nothing. On Deno, the first touch of `process` or of any
+ * `node:` module loads Deno's Node compatibility layer (~10-20 ms on a 2-core VM; `node:fs` another
+ * ~10 ms), so on Deno every function here uses `Deno.*` itself. On Bun, `process.stdout` and
+ * `process.stderr` are Node streams built in JavaScript on first use (~9 ms), so the writers use
+ * `Bun.write`. `node:os` is fetched only when the home directory is not in the environment.
+ * `process` is always the global one: on Node 20, `import process from "node:process"` builds an
+ * ES module namespace of every property of `process`, which runs the lazy stdio getters (~4 ms).
+ *
  * @module
  */
-import { homedir } from "node:os";
-// `process` is the global one: on Node 20, `import process from "node:process"` builds an ES module
-// namespace of every property of `process`, which runs the lazy stdin/stdout/stderr getters (~4 ms
-// of start-up). Deno and Bun define the global too.
 
 /** The runtimes this package supports. */
 export type RuntimeName = "deno" | "bun" | "node";
@@ -22,15 +26,54 @@ export interface RuntimeInfo {
   version: string;
 }
 
-interface DenoGlobal {
-  version?: { deno?: string };
-  noColor?: boolean;
-  env?: { get(name: string): string | undefined };
-  stderr?: { isTerminal?: () => boolean };
+/** A Deno standard stream, as far as this module uses it. */
+interface DenoStream {
+  write(data: Uint8Array): Promise<number>;
+  isTerminal(): boolean;
 }
 
+/** The parts of the `Deno` global this module uses. */
+interface DenoGlobal {
+  version: { deno: string };
+  noColor: boolean;
+  env: { get(name: string): string | undefined };
+  build: { os: string };
+  args: string[];
+  stdout: DenoStream;
+  stderr: DenoStream;
+  cwd(): string;
+  exit(code: number): never;
+  consoleSize(): { columns: number; rows: number };
+  networkInterfaces(): { address: string }[];
+  addSignalListener(signal: "SIGINT", handler: () => void): void;
+}
+
+/** The `Deno` global when we run on Deno (checked by its version), else `undefined`. */
 function denoGlobal(): DenoGlobal | undefined {
-  return (globalThis as { Deno?: DenoGlobal }).Deno;
+  const deno = (globalThis as { Deno?: DenoGlobal }).Deno;
+  return typeof deno?.version?.deno === "string" ? deno : undefined;
+}
+
+/** The parts of the `Bun` global this module uses. */
+interface BunGlobal {
+  version?: string;
+  stdout?: unknown;
+  stderr?: unknown;
+  write?: (destination: unknown, data: string) => Promise<number>;
+}
+
+function bunGlobal(): BunGlobal | undefined {
+  return (globalThis as { Bun?: BunGlobal }).Bun;
+}
+
+/** `process.getBuiltinModule` (Node >= 20.16, Bun, Deno): a built-in module without an import. */
+function builtin<T>(name: string): T | undefined {
+  try {
+    const get = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+    return get ? get(name) as T : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -38,15 +81,15 @@ function denoGlobal(): DenoGlobal | undefined {
  *
  * @example
  * ```ts
- * import { detectRuntime } from "@vtcode/lmstudio";
+ * import { detectRuntime } from "./runtime.ts";
  * const { name, version } = detectRuntime();
  * console.log(`${name} ${version}`);
  * ```
  */
 export function detectRuntime(): RuntimeInfo {
   const deno = denoGlobal();
-  if (deno?.version?.deno) return { name: "deno", version: deno.version.deno };
-  const bun = (globalThis as { Bun?: { version?: string } }).Bun;
+  if (deno) return { name: "deno", version: deno.version.deno };
+  const bun = bunGlobal();
   if (bun?.version) return { name: "bun", version: bun.version };
   return { name: "node", version: process.versions?.node ?? "unknown" };
 }
@@ -57,13 +100,15 @@ export function detectRuntime(): RuntimeInfo {
  *
  * @example
  * ```ts
- * import { getEnv } from "@vtcode/lmstudio";
+ * import { getEnv } from "./runtime.ts";
  * const url = getEnv("LMSTUDIO_URL") ?? "http://localhost:1234";
  * ```
  */
 export function getEnv(name: string): string | undefined {
   try {
-    const value = process.env[name];
+    const deno = denoGlobal();
+    // Deno.env.get throws for a name it cannot hold (empty, `=`, NUL): unset, as process.env says.
+    const value = deno ? deno.env.get(name) : process.env[name];
     return value === undefined ? undefined : value;
   } catch {
     return undefined;
@@ -76,13 +121,15 @@ export function getEnv(name: string): string | undefined {
  *
  * @example
  * ```ts
- * import { envDenied } from "@vtcode/lmstudio";
+ * import { envDenied } from "./runtime.ts";
  * if (envDenied()) console.error("run with --allow-env");
  * ```
  */
 export function envDenied(): boolean {
   try {
-    void process.env.PATH;
+    const deno = denoGlobal();
+    if (deno) deno.env.get("PATH");
+    else void process.env.PATH;
     return false;
   } catch {
     return true;
@@ -94,21 +141,27 @@ export type EnvReader = (name: string) => string | undefined;
 
 /**
  * The user's home directory, or `undefined` if it cannot be known (no permission, no variable).
+ * Like Node's `os.homedir()`, `HOME` (`USERPROFILE` on Windows) comes first; `node:os` is asked
+ * only when that is unset (on Node older than 20.16, which cannot load it on demand, the other
+ * variable is the last resort).
  *
  * @example
  * ```ts
- * import { homeDir } from "@vtcode/lmstudio";
+ * import { homeDir } from "./runtime.ts";
  * console.log(homeDir() ?? "(no home)");
  * ```
  */
 export function homeDir(): string | undefined {
+  const windows = platform() === "win32";
+  const first = getEnv(windows ? "USERPROFILE" : "HOME");
+  if (first) return first;
   try {
-    const home = homedir();
+    const home = builtin<{ homedir(): string }>("node:os")?.homedir();
     if (home) return home;
   } catch {
-    // Deno without --allow-sys / --allow-env: fall through to the variables.
+    // Deno without --allow-sys / --allow-env: fall through to the other variable.
   }
-  return getEnv("HOME") || getEnv("USERPROFILE") || undefined;
+  return getEnv(windows ? "HOME" : "USERPROFILE") || undefined;
 }
 
 /**
@@ -116,12 +169,98 @@ export function homeDir(): string | undefined {
  *
  * @example
  * ```ts
- * import { platform } from "@vtcode/lmstudio";
+ * import { platform } from "./runtime.ts";
  * const exe = platform() === "win32" ? "lms.exe" : "lms";
  * ```
  */
 export function platform(): string {
-  return process.platform;
+  const deno = denoGlobal();
+  if (!deno) return process.platform;
+  const os = deno.build.os;
+  return os === "windows" ? "win32" : os === "solaris" || os === "illumos" ? "sunos" : os;
+}
+
+/**
+ * The addresses of this machine's network interfaces (IPv4 and IPv6, loopback included), or `[]`
+ * when they cannot be read (Deno without `--allow-sys`, Node older than 20.16). `Deno.networkInterfaces`
+ * on Deno, `node:os` (fetched on first use) elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { networkAddresses } from "./runtime.ts";
+ * const local = networkAddresses().includes("192.168.1.20");
+ * ```
+ */
+export function networkAddresses(): string[] {
+  try {
+    const deno = denoGlobal();
+    if (deno) return deno.networkInterfaces().map((entry) => entry.address);
+    const os = builtin<{ networkInterfaces(): Record<string, { address: string }[] | undefined> }>("node:os");
+    if (!os) return [];
+    return Object.values(os.networkInterfaces()).flatMap((list) =>
+      (list ?? []).map((entry) => entry.address)
+    );
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The current working directory.
+ *
+ * @example
+ * ```ts
+ * import { cwd } from "./runtime.ts";
+ * console.log(cwd());
+ * ```
+ */
+export function cwd(): string {
+  const deno = denoGlobal();
+  return deno ? deno.cwd() : process.cwd();
+}
+
+/**
+ * The command-line arguments after the script (`Deno.args`, else `process.argv.slice(2)`).
+ *
+ * @example
+ * ```ts
+ * import { commandArgs } from "./runtime.ts";
+ * const [command = "check"] = commandArgs();
+ * ```
+ */
+export function commandArgs(): string[] {
+  const deno = denoGlobal();
+  return deno ? [...deno.args] : process.argv.slice(2);
+}
+
+/**
+ * Ends the process with `code`, now.
+ *
+ * @example
+ * ```ts
+ * import { exitProcess } from "./runtime.ts";
+ * exitProcess(0);
+ * ```
+ */
+export function exitProcess(code: number): never {
+  const deno = denoGlobal();
+  if (deno) deno.exit(code);
+  return process.exit(code);
+}
+
+/**
+ * Calls `handler` on every SIGINT (Ctrl-C) instead of the default exit.
+ *
+ * @example
+ * ```ts
+ * import { onInterrupt } from "./runtime.ts";
+ * onInterrupt(() => console.error("stopping…"));
+ * ```
+ */
+export function onInterrupt(handler: () => void): void {
+  const deno = denoGlobal();
+  if (deno) deno.addSignalListener("SIGINT", handler);
+  else process.on("SIGINT", handler);
 }
 
 /**
@@ -130,14 +269,14 @@ export function platform(): string {
  *
  * @example
  * ```ts
- * import { stderrIsTTY } from "@vtcode/lmstudio";
+ * import { stderrIsTTY } from "./runtime.ts";
  * if (stderrIsTTY()) console.error("drawing a progress bar");
  * ```
  */
 export function stderrIsTTY(): boolean {
   try {
     const deno = denoGlobal();
-    if (deno?.stderr?.isTerminal) return deno.stderr.isTerminal();
+    if (deno) return deno.stderr.isTerminal();
     return process.stderr.isTTY === true;
   } catch {
     return false;
@@ -150,7 +289,7 @@ export function stderrIsTTY(): boolean {
  *
  * @example
  * ```ts
- * import { noColorRequested } from "@vtcode/lmstudio";
+ * import { noColorRequested } from "./runtime.ts";
  * const colour = !noColorRequested();
  * ```
  */
@@ -163,24 +302,20 @@ export function noColorRequested(env: EnvReader = getEnv): boolean {
   return env("TERM") === "dumb";
 }
 
-interface BunGlobal {
-  version?: string;
-  stdout?: unknown;
-  write?: (destination: unknown, data: string) => Promise<number>;
-}
-
-/** Writes text to stdout in order; `flush()` resolves once everything written so far is out. */
+/** Writes text to stdout or stderr in order; `flush()` resolves once everything written so far is out. */
 export interface StdoutWriter {
-  /** Queues text for stdout. */
+  /** Queues text for the stream. */
   write(text: string): void;
-  /** Resolves when every write so far has reached stdout. */
+  /** Resolves when every write so far has reached the stream. */
   flush(): Promise<void>;
 }
 
 /**
  * A writer for stdout. On Bun it uses Bun's own `Bun.write(Bun.stdout, ...)`: Bun builds
  * `process.stdout` as a Node stream in JavaScript on first use, which costs ~9 ms of a CLI run that
- * takes ~25 ms. Elsewhere it is `process.stdout`.
+ * takes ~25 ms. On Deno it writes to `Deno.stdout` (`process.stdout` would load Deno's Node
+ * compatibility layer). On Node it is `process.stdout`. A closed stdout (`| head`) ends the output
+ * without a crash.
  *
  * @example
  * ```ts
@@ -191,21 +326,55 @@ export interface StdoutWriter {
  * ```
  */
 export function stdoutWriter(): StdoutWriter {
-  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
-  const write = bun?.write;
-  if (write && bun.stdout !== undefined) {
+  return streamWriter("stdout");
+}
+
+/**
+ * A writer for stderr, made as {@linkcode stdoutWriter} is.
+ *
+ * @example
+ * ```ts
+ * import { stderrWriter } from "./runtime.ts";
+ * const err = stderrWriter();
+ * err.write("warning: no model loaded\n");
+ * await err.flush();
+ * ```
+ */
+export function stderrWriter(): StdoutWriter {
+  return streamWriter("stderr");
+}
+
+function streamWriter(name: "stdout" | "stderr"): StdoutWriter {
+  const deno = denoGlobal();
+  if (deno) {
+    const stream = deno[name];
+    const encoder = new TextEncoder();
     let queue: Promise<unknown> = Promise.resolve();
     return {
       write(text) {
-        // A closed stdout (`| head`) ends the output, as it does for a Node stream, without a crash.
-        queue = queue.then(() => write(bun.stdout, text)).catch(() => {});
+        queue = queue.then(async () => {
+          // A write may take only part of the bytes (a full pipe): write the rest.
+          let bytes = encoder.encode(text);
+          while (bytes.length > 0) bytes = bytes.subarray(await stream.write(bytes));
+        }).catch(() => {});
+      },
+      flush: () => queue.then(() => {}),
+    };
+  }
+  const bun = bunGlobal();
+  const write = bun?.write;
+  if (write && bun[name] !== undefined) {
+    let queue: Promise<unknown> = Promise.resolve();
+    return {
+      write(text) {
+        queue = queue.then(() => write(bun[name], text)).catch(() => {});
       },
       flush: () => queue.then(() => {}),
     };
   }
   return {
-    write: (text) => void process.stdout.write(text),
-    flush: () => new Promise<void>((done) => process.stdout.write("", () => done())),
+    write: (text) => void process[name].write(text),
+    flush: () => new Promise<void>((done) => process[name].write("", () => done())),
   };
 }
 
@@ -214,13 +383,15 @@ export function stdoutWriter(): StdoutWriter {
  *
  * @example
  * ```ts
- * import { stderrColumns } from "@vtcode/lmstudio";
+ * import { stderrColumns } from "./runtime.ts";
  * const width = stderrColumns() || 80;
  * ```
  */
 export function stderrColumns(): number {
   try {
-    return stderrIsTTY() ? (process.stderr.columns ?? 0) : 0;
+    if (!stderrIsTTY()) return 0;
+    const deno = denoGlobal();
+    return deno ? deno.consoleSize().columns : (process.stderr.columns ?? 0);
   } catch {
     return 0;
   }
