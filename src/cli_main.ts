@@ -106,7 +106,7 @@ function publicModel(model: ModelInfo): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { runCli } from "@vtcode/lmstudio";
+ * import { runCli } from "./cli_main.ts";
  * const code = await runCli(["check", "--json"], {
  *   stdout: (t) => console.log(t.trimEnd()),
  *   stderr: (t) => console.error(t.trimEnd()),

@@ -65,7 +65,7 @@ function describeProgress(p: DownloadProgress): string {
  *
  * @example
  * ```ts
- * import { createReporter } from "@vtcode/lmstudio";
+ * import { createReporter } from "./cli_reporter.ts";
  * const reporter = createReporter({ write: (t) => console.error(t), tty: false, color: false, quiet: false });
  * reporter.note("Checking LM Studio");
  * await reporter.finish();

@@ -68,7 +68,7 @@ function validTimeout(timeoutMs: number | undefined, fallback: number): number {
  *
  * @example
  * ```ts
- * import { withDeadline } from "@vtcode/lmstudio";
+ * import { withDeadline } from "./deadline.ts";
  * const text = await withDeadline("GET /v1/models", { timeoutMs: 2000 }, 5000, (signal) =>
  *   fetch("http://localhost:1234/v1/models", { signal }).then((r) => r.text()));
  * ```
@@ -142,7 +142,7 @@ export function withDeadline<T>(
  *
  * @example
  * ```ts
- * import { formatMs } from "@vtcode/lmstudio";
+ * import { formatMs } from "./deadline.ts";
  * formatMs(90_000); // "1m 30s"
  * ```
  */
@@ -159,7 +159,7 @@ export function formatMs(ms: number): string {
  *
  * @example
  * ```ts
- * import { parseDuration } from "@vtcode/lmstudio";
+ * import { parseDuration } from "./deadline.ts";
  * parseDuration("500ms"); // 500
  * parseDuration("2m"); // 120000
  * ```
@@ -182,7 +182,7 @@ export function parseDuration(text: string): number {
  *
  * @example
  * ```ts
- * import { sleep } from "@vtcode/lmstudio";
+ * import { sleep } from "./deadline.ts";
  * await sleep(10);
  * ```
  */

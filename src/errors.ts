@@ -94,7 +94,7 @@ const secrets = new Set<string>();
  *
  * @example
  * ```ts
- * import { registerSecret, redactSecrets } from "@vtcode/lmstudio";
+ * import { registerSecret, redactSecrets } from "./errors.ts";
  * registerSecret("sk-lm-abcdefgh:01234567890123456789");
  * redactSecrets("token sk-lm-abcdefgh:01234567890123456789"); // "token [redacted]"
  * ```
@@ -114,7 +114,7 @@ const LM_STUDIO_TOKEN = /sk-lm-[a-zA-Z0-9]{8}:[a-zA-Z0-9]{20}/g;
  *
  * @example
  * ```ts
- * import { redactSecrets } from "@vtcode/lmstudio";
+ * import { redactSecrets } from "./errors.ts";
  * redactSecrets("http://me:pw@host:1234"); // "http://[redacted]@host:1234"
  * ```
  */
@@ -219,7 +219,7 @@ export function isLMStudioError(value: unknown, code?: ErrorCode): value is LMSt
  *
  * @example
  * ```ts
- * import { toLMStudioError } from "@vtcode/lmstudio";
+ * import { toLMStudioError } from "./errors.ts";
  * toLMStudioError(new Error("boom")).code; // "INTERNAL"
  * ```
  */

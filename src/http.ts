@@ -65,7 +65,7 @@ export type TransportFailure =
  *
  * @example
  * ```ts
- * import { classifyFetchError } from "@vtcode/lmstudio";
+ * import { classifyFetchError } from "./http.ts";
  * classifyFetchError(Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })); // "refused"
  * ```
  */
@@ -187,7 +187,7 @@ async function readCapped(response: Response, maxBytes: number, endpoint: string
  *
  * @example
  * ```ts
- * import { request } from "@vtcode/lmstudio";
+ * import { request } from "./http.ts";
  * const answer = await request({ baseUrl: "http://localhost:1234", fetch }, "GET", "/api/v1/models", {
  *   signal: AbortSignal.timeout(5000),
  * });
@@ -279,7 +279,7 @@ export interface ServerErrorBody {
  *
  * @example
  * ```ts
- * import { serverErrorOf } from "@vtcode/lmstudio";
+ * import { serverErrorOf } from "./http.ts";
  * serverErrorOf({ error: "Unexpected endpoint or method. (GET /x)" })?.message;
  * ```
  */

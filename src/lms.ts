@@ -26,7 +26,7 @@ import type { DownloadProgress } from "./progress.ts";
  *
  * @example
  * ```ts
- * import type { LmsGetOptions } from "@vtcode/lmstudio";
+ * import { type LmsGetOptions } from "@vtcode/lmstudio/lms";
  * const options: LmsGetOptions = { timeoutMs: 3_600_000, onProgress: (p) => console.error(p.percent) };
  * ```
  */
@@ -40,7 +40,7 @@ export interface LmsGetOptions extends CallOptions {
  *
  * @example
  * ```ts
- * import type { LmsLoadOptions } from "@vtcode/lmstudio";
+ * import { type LmsLoadOptions } from "@vtcode/lmstudio/lms";
  * const options: LmsLoadOptions = { ttlSeconds: 900, contextLength: 32768, gpu: "max" };
  * ```
  */
@@ -62,7 +62,7 @@ export interface LmsLoadOptions extends CallOptions {
  *
  * @example
  * ```ts
- * import type { LmsLoadedInstance } from "@vtcode/lmstudio";
+ * import { type LmsLoadedInstance } from "@vtcode/lmstudio/lms";
  * const second: LmsLoadedInstance = { identifier: "qwen/qwen3-4b-2507:2", modelKey: "qwen/qwen3-4b-2507" };
  * ```
  */
@@ -90,7 +90,7 @@ export interface LmsLoadedInstance {
  *
  * @example
  * ```ts
- * import type { LmsDownloadedModel } from "@vtcode/lmstudio";
+ * import { type LmsDownloadedModel } from "@vtcode/lmstudio/lms";
  * const model: LmsDownloadedModel = { modelKey: "qwen/qwen3-4b-2507", type: "llm", quantization: "Q4_K_M" };
  * ```
  */
@@ -132,7 +132,7 @@ export interface LmsDownloadedModel {
  *
  * @example
  * ```ts
- * import { Lms, type LmsOptions } from "@vtcode/lmstudio";
+ * import { Lms, type LmsOptions } from "@vtcode/lmstudio/lms";
  * const options: LmsOptions = { env: { FORCE_COLOR: "0" } };
  * const lms = new Lms("/home/me/.lmstudio/bin/lms", options);
  * ```
@@ -268,7 +268,7 @@ function cleanRecord<T extends object>(record: T): T {
  *
  * @example
  * ```ts
- * import { findLms, Lms } from "@vtcode/lmstudio";
+ * import { findLms, Lms } from "@vtcode/lmstudio/lms";
  * const lms = new Lms(findLms());
  * await lms.get("qwen/qwen3-4b-2507", { onProgress: (p) => console.error(`${p.percent}%`) });
  * const { identifier } = await lms.load("qwen/qwen3-4b-2507", { ttlSeconds: 600 });
@@ -321,7 +321,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * const lms = new Lms("/home/me/.lmstudio/bin/lms");
    * const { alreadyDownloaded } = await lms.get("qwen/qwen3-4b-2507", {
    *   onProgress: (p) => console.error(`${p.percent ?? "?"}% of ${p.totalBytes ?? "?"} bytes`),
@@ -377,7 +377,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * const lms = new Lms("/home/me/.lmstudio/bin/lms");
    * const { identifier } = await lms.load("qwen/qwen3-4b-2507", { contextLength: 16384, ttlSeconds: 900 });
    * ```
@@ -472,7 +472,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * const lms = new Lms("/home/me/.lmstudio/bin/lms");
    * await lms.unload("qwen/qwen3-4b-2507:2");
    * await lms.unload({ all: true });
@@ -535,7 +535,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * const loaded = await new Lms("/home/me/.lmstudio/bin/lms").ps();
    * console.log(loaded.map((i) => i.identifier));
    * ```
@@ -564,7 +564,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * const models = await new Lms("/home/me/.lmstudio/bin/lms").ls();
    * console.log(models.filter((m) => m.type === "llm").map((m) => m.modelKey));
    * ```
@@ -605,7 +605,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * await new Lms("/home/me/.lmstudio/bin/lms").serverStart({ port: 1234 });
    * ```
    */
@@ -631,7 +631,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * const { running, port } = await new Lms("/home/me/.lmstudio/bin/lms").serverStatus();
    * ```
    */
@@ -665,7 +665,7 @@ export class Lms {
    *
    * @example
    * ```ts
-   * import { Lms } from "@vtcode/lmstudio";
+   * import { Lms } from "@vtcode/lmstudio/lms";
    * console.log(await new Lms("/home/me/.lmstudio/bin/lms").version());
    * ```
    */

@@ -23,7 +23,7 @@ const ANSI =
  *
  * @example
  * ```ts
- * import { stripAnsi } from "@vtcode/lmstudio";
+ * import { stripAnsi } from "./lms_progress.ts";
  * stripAnsi("\u001b[31mError:\u001b[39m boom"); // "Error: boom"
  * ```
  */
@@ -93,7 +93,7 @@ function etaSeconds(text: string): number | undefined {
  *
  * @example
  * ```ts
- * import { parseLmsDownloadProgress } from "@vtcode/lmstudio";
+ * import { parseLmsDownloadProgress } from "./lms_progress.ts";
  * parseLmsDownloadProgress("⠋ [██████▍               ] 28.57% | 1.30 GB / 4.55 GB | 45.67 MB/s | ETA 01:11");
  * // { downloadedBytes: 1300000000, totalBytes: 4550000000, bytesPerSecond: 45670000, percent: 28.57, etaSeconds: 71 }
  * ```
@@ -136,7 +136,7 @@ export function parseLmsDownloadProgress(line: string): DownloadProgress | undef
  *
  * @example
  * ```ts
- * import { parseLmsLoadProgress } from "@vtcode/lmstudio";
+ * import { parseLmsLoadProgress } from "./lms_progress.ts";
  * parseLmsLoadProgress("\rLoading qwen/qwen3-4b-2507 37% ⠹"); // 0.37
  * ```
  */
@@ -163,7 +163,7 @@ const KEEP_PENDING = 4 * 1024;
  *
  * @example
  * ```ts
- * import { createLmsOutputSplitter } from "@vtcode/lmstudio";
+ * import { createLmsOutputSplitter } from "./lms_progress.ts";
  * const lines: string[] = [];
  * const splitter = createLmsOutputSplitter((line) => lines.push(line));
  * splitter.push("10%\r20");

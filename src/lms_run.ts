@@ -31,7 +31,7 @@ import { platform as currentPlatform } from "./runtime.ts";
  *
  * @example
  * ```ts
- * import type { LmsRunOptions } from "@vtcode/lmstudio";
+ * import { type LmsRunOptions } from "./lms_run.ts";
  * const options: LmsRunOptions = { timeoutMs: 10_000, onStderr: (chunk) => console.error(chunk) };
  * ```
  */
@@ -53,7 +53,7 @@ export interface LmsRunOptions extends CallOptions {
  *
  * @example
  * ```ts
- * import { runLms, type LmsRunResult } from "@vtcode/lmstudio";
+ * import { runLms, type LmsRunResult } from "./lms_run.ts";
  * const result: LmsRunResult = await runLms("/home/me/.lmstudio/bin/lms", ["server", "status", "--json"]);
  * if (result.signal) console.error(`lms was killed by ${result.signal}`);
  * ```
@@ -90,7 +90,7 @@ type SignalName = Exclude<Parameters<ChildProcess["kill"]>[0], number | undefine
  *
  * @example
  * ```ts
- * import { lmsSpawnPlan, type LmsSpawnPlan } from "@vtcode/lmstudio";
+ * import { lmsSpawnPlan, type LmsSpawnPlan } from "./lms_run.ts";
  * const plan: LmsSpawnPlan = lmsSpawnPlan("/usr/local/bin/lms", ["ps", "--json"], "linux");
  * plan.detached; // true: lms leads its own process group
  * ```
@@ -114,7 +114,7 @@ export interface LmsSpawnPlan {
  *
  * @example
  * ```ts
- * import { lmsSpawnPlan } from "@vtcode/lmstudio";
+ * import { lmsSpawnPlan } from "./lms_run.ts";
  * lmsSpawnPlan("C:\\lms\\lms.cmd", ["get", "--yes", "qwen/qwen3-4b-2507"], "win32");
  * // { command: "cmd.exe", args: ["/d", "/s", "/c", "\"\"C:\\lms\\lms.cmd\" \"get\" ...\""], ... }
  * ```
@@ -408,7 +408,8 @@ function processGroupCommand(
  *
  * @example
  * ```ts
- * import { findLms, runLms } from "@vtcode/lmstudio";
+ * import { findLms } from "@vtcode/lmstudio/lms";
+ * import { runLms } from "./lms_run.ts";
  * const { path } = findLms();
  * const result = await runLms(path, ["ps", "--json"], { timeoutMs: 10_000 });
  * if (result.code === 0) console.log(JSON.parse(result.stdout));

@@ -73,7 +73,7 @@ function distance(a: string, b: string): number {
  *
  * @example
  * ```ts
- * import { suggestModels } from "@vtcode/lmstudio";
+ * import { suggestModels } from "./model_match.ts";
  * suggestModels("gpt-oss-2b", ["openai/gpt-oss-20b", "qwen/qwen3-4b"]); // ["openai/gpt-oss-20b"]
  * ```
  */
@@ -117,7 +117,8 @@ function candidatesByName(
  *
  * @example
  * ```ts
- * import { matchModel, type ModelInfo } from "@vtcode/lmstudio";
+ * import { matchModel } from "./model_match.ts";
+ * import { type ModelInfo } from "@vtcode/lmstudio";
  * declare const models: ModelInfo[];
  * const result = matchModel("gpt-oss-20b", models);
  * if (result.model) console.log("use", result.model.id);

@@ -15,7 +15,7 @@ import { LMStudioError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { MAX_MODEL_NAME_LENGTH } from "@vtcode/lmstudio";
+ * import { MAX_MODEL_NAME_LENGTH } from "./model_name.ts";
  * const fits = (name: string) => name.length <= MAX_MODEL_NAME_LENGTH;
  * ```
  */
@@ -47,7 +47,7 @@ function preview(name: string): string {
  *
  * @example
  * ```ts
- * import { validateModelName } from "@vtcode/lmstudio";
+ * import { validateModelName } from "./model_name.ts";
  * validateModelName("qwen/qwen3-4b-2507"); // ok
  * try {
  *   validateModelName("--help");

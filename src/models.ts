@@ -38,7 +38,7 @@ export type ApiFamily = "v1" | "v0" | "openai";
  *
  * @example
  * ```ts
- * import type { Capability, ModelInfo } from "@vtcode/lmstudio";
+ * import { type Capability, type ModelInfo } from "@vtcode/lmstudio";
  * declare const model: ModelInfo;
  * const wanted: Capability[] = ["tool-use"];
  * const lacking = model.capabilities && wanted.filter((c) => !model.capabilities!.includes(c));
@@ -343,7 +343,7 @@ export const MODELS_PATH: Readonly<Record<ApiFamily, string>> = {
  *
  * @example
  * ```ts
- * import { parseModelList } from "@vtcode/lmstudio";
+ * import { parseModelList } from "./models.ts";
  * const models = await parseModelList("openai", { data: [{ id: "openai/gpt-oss-20b", object: "model" }] });
  * models[0].loaded; // null: the OpenAI listing cannot say
  * models[0].capabilities; // null: nor what the model can do
@@ -456,7 +456,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
  *
  * @example
  * ```ts
- * import { looksLikeModelList } from "@vtcode/lmstudio";
+ * import { looksLikeModelList } from "./models.ts";
  * looksLikeModelList("v1", { models: [] }); // true
  * ```
  */

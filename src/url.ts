@@ -14,7 +14,7 @@ import { LMStudioError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { normalizeBaseUrl } from "@vtcode/lmstudio";
+ * import { normalizeBaseUrl } from "./url.ts";
  * normalizeBaseUrl("http://localhost:1234/v1/"); // "http://localhost:1234"
  * ```
  */
@@ -76,7 +76,7 @@ const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0
  *
  * @example
  * ```ts
- * import { isLocalServer } from "@vtcode/lmstudio";
+ * import { isLocalServer } from "./url.ts";
  * isLocalServer("http://127.0.0.1:1234"); // true
  * isLocalServer("http://gpu-box.example:1234"); // false
  * ```

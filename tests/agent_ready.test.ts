@@ -277,9 +277,8 @@ describe("ensure: capabilities", () => {
 
   it("an unknown capability is a USAGE error", async () => {
     const s = await sim({ models: [CODER] });
-    // deno-lint-ignore no-explicit-any
     await rejectsWith(
-      ensure(s, { require: ["telepathy" as any] }),
+      ensure(s, { require: ["telepathy"] as unknown as "tool-use"[] }),
       "USAGE",
       /Unknown capability "telepathy"/,
     );
