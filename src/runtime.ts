@@ -45,6 +45,8 @@ interface DenoGlobal {
   exit(code: number): never;
   consoleSize(): { columns: number; rows: number };
   networkInterfaces(): { address: string }[];
+  statSync(path: string): { isFile: boolean; size: number };
+  openSync(path: string): { readSync(buffer: Uint8Array): number | null; close(): void };
   addSignalListener(signal: "SIGINT", handler: () => void): void;
 }
 
@@ -395,4 +397,165 @@ export function stderrColumns(): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Synchronous file and path access for configuration lookups, as {@linkcode fileAccess} gives it.
+ * Paths are the platform's own.
+ */
+export interface FileAccess {
+  /** Whether anything (file, folder, link) exists at `path`. */
+  exists(path: string): boolean;
+  /**
+   * The bytes of the file at `path`; `undefined` when there is none (or a folder is there). Throws
+   * a `RangeError` for a file larger than `maxBytes` (read no further than that), and what the file
+   * system throws for anything else (a Deno permission error included).
+   */
+  readFile(path: string, maxBytes: number): Uint8Array | undefined;
+  /** `node:path`'s `resolve`. */
+  resolve(...segments: string[]): string;
+  /** `node:path`'s `join`. */
+  join(...segments: string[]): string;
+  /** `node:path`'s `dirname`. */
+  dirname(path: string): string;
+}
+
+let access: Promise<FileAccess> | undefined;
+
+/**
+ * File and path access without paying for `node:fs` on Deno: on Deno for Linux and macOS it is
+ * `Deno.statSync`/`Deno.openSync` and POSIX path rules in plain JavaScript (importing `node:fs` or
+ * `node:path` would load Deno's Node compatibility layer, ~20 ms); elsewhere (Node, Bun, Deno on
+ * Windows) it is `node:fs` and `node:path`, imported on first use.
+ *
+ * @example
+ * ```ts
+ * import { fileAccess } from "./runtime.ts";
+ * const files = await fileAccess();
+ * const bytes = files.readFile(files.join(files.resolve("."), "vtcode.toml"), 1024 * 1024);
+ * ```
+ */
+export function fileAccess(): Promise<FileAccess> {
+  return access ??= makeFileAccess();
+}
+
+async function makeFileAccess(): Promise<FileAccess> {
+  const deno = denoGlobal();
+  if (deno && deno.build.os !== "windows") {
+    return {
+      exists(path) {
+        try {
+          deno.statSync(path);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      readFile(path, maxBytes) {
+        let size: number;
+        try {
+          const stat = deno.statSync(path);
+          if (!stat.isFile) return undefined;
+          size = stat.size;
+        } catch (error) {
+          const name = (error as { name?: unknown } | null)?.name;
+          if (name === "NotFound" || name === "NotADirectory") return undefined;
+          throw error;
+        }
+        if (size > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
+        const file = deno.openSync(path);
+        try {
+          return readCapped((buffer) => file.readSync(buffer) ?? 0, path, maxBytes);
+        } finally {
+          file.close();
+        }
+      },
+      resolve: (...segments) => posixNormalize([deno.cwd(), ...segments].reduce(posixAppend, ""), true),
+      join: (...segments) => posixNormalize(segments.filter((s) => s !== "").join("/"), false),
+      dirname: posixDirname,
+    };
+  }
+  const [fs, path] = await Promise.all([import("node:fs"), import("node:path")]);
+  return {
+    exists: (p) => fs.existsSync(p),
+    readFile(p, maxBytes) {
+      let size: number;
+      try {
+        const stat = fs.statSync(p);
+        if (!stat.isFile()) return undefined;
+        size = stat.size;
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+        throw error;
+      }
+      if (size > maxBytes) throw new RangeError(`${p} is larger than ${maxBytes} bytes`);
+      const fd = fs.openSync(p, "r");
+      try {
+        return readCapped((buffer) => fs.readSync(fd, buffer, 0, buffer.length, null), p, maxBytes);
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    resolve: path.resolve,
+    join: path.join,
+    dirname: path.dirname,
+  };
+}
+
+/** Reads at most `maxBytes + 1` bytes through `read` (which fills the start of a buffer). */
+function readCapped(read: (buffer: Uint8Array) => number, path: string, maxBytes: number): Uint8Array {
+  const buffer = new Uint8Array(maxBytes + 1);
+  let length = 0;
+  while (length < buffer.length) {
+    const n = read(buffer.subarray(length));
+    if (n === 0) break;
+    length += n;
+  }
+  if (length > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
+  return buffer.subarray(0, length);
+}
+
+/** `resolve`'s step: an absolute segment starts over, a relative one is appended. */
+function posixAppend(base: string, segment: string): string {
+  if (segment === "") return base;
+  return segment.startsWith("/") || base === "" ? segment : `${base}/${segment}`;
+}
+
+/** POSIX `normalize` (as `node:path`), without keeping a trailing slash when `resolved`. */
+function posixNormalize(path: string, resolved: boolean): string {
+  if (path === "") return ".";
+  const absolute = path.startsWith("/");
+  const trailing = !resolved && path.endsWith("/");
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+      else if (!absolute) parts.push("..");
+    } else parts.push(part);
+  }
+  let body = parts.join("/");
+  if (body === "") return absolute ? "/" : trailing ? "./" : ".";
+  if (trailing) body += "/";
+  return absolute ? `/${body}` : body;
+}
+
+/** POSIX `dirname` (as `node:path`: `a//b` gives `a/`, `//a` gives `//`). */
+function posixDirname(path: string): string {
+  if (path === "") return ".";
+  const rooted = path.startsWith("/");
+  let end = -1;
+  let inName = false;
+  for (let i = path.length - 1; i >= 1; i--) {
+    if (path[i] === "/") {
+      if (inName) {
+        end = i;
+        break;
+      }
+    } else inName = true;
+  }
+  if (end === -1) return rooted ? "/" : ".";
+  if (rooted && end === 1) return "//";
+  return path.slice(0, end);
 }
