@@ -257,3 +257,16 @@ export async function interruptCli(
     if (pid && isAlive(pid)) process.kill(pid, "SIGKILL");
   }
 }
+
+/**
+ * Returns `later(cleanup)`: cleanups run after the file's last test, newest first. Call it once at
+ * module level. Unlike `t.after`, this runs on Deno too (its node:test layer never runs the
+ * `t.after` of an `it` nested in a `describe`); use {@linkcode cleanly} for per-test cleanup.
+ */
+export function atFileEnd(): (cleanup: () => unknown) => void {
+  const pending: (() => unknown)[] = [];
+  after(async () => {
+    for (const cleanup of pending.splice(0).reverse()) await cleanup();
+  });
+  return (cleanup) => void pending.push(cleanup);
+}

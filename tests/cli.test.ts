@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { type CliIO, runCli } from "../src/cli_main.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import {
+  atFileEnd,
   cliCommand,
   closedPortUrl,
   interruptCli,
@@ -16,6 +17,8 @@ import {
   useSimulators,
 } from "./_helpers.ts";
 import { FAST, GPT, QWEN } from "./_fixtures.ts";
+
+const later = atFileEnd();
 
 const VERSION = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")).version;
 
@@ -143,7 +146,7 @@ describe("CLI: check", () => {
     const server = await startServer((_req, res) =>
       void res.writeHead(404, { "content-type": "text/html" }).end("<h1>nope</h1>")
     );
-    after(() => server.close());
+    later(() => server.close());
     const run = await cli(["check", "--json", "--url", server.url]);
     assert.equal(run.code, 3);
     assert.equal(run.json.error?.code, "NOT_LMSTUDIO");
@@ -293,7 +296,7 @@ describe("CLI: ensure, download, load, unload", () => {
     assert.equal(missing.code, 8);
     assert.equal(missing.json.error?.code, "LMS_NOT_FOUND");
     const lms = await createFakeLms({});
-    after(() => lms.cleanup());
+    later(() => lms.cleanup());
     const found = await cli(["which-lms", "--json"], { LMSTUDIO_LMS_PATH: lms.path, PATH: "/nonexistent" });
     assert.equal(found.code, 0);
     assert.deepEqual(found.json.lms, { path: lms.path, source: "env" });
@@ -310,7 +313,7 @@ describe("CLI: ensure, download, load, unload", () => {
   it("check --start-server starts a local server through lms", async () => {
     const s = await sim({ models: [GPT], serverRunning: false });
     const lms = await createFakeLms({ simulator: s });
-    after(() => lms.cleanup());
+    later(() => lms.cleanup());
     const run = await cli(["check", "--start-server", "--json", "--url", s.url, "--lms", lms.path]);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(lms.calls().some((argv) => argv.slice(0, 2).join(" ") === "server start"));
@@ -415,7 +418,7 @@ describe("CLI as a subprocess on this runtime", () => {
   it("ensure with a download through lms get (LM Studio 0.3), plain progress lines when piped", async () => {
     const s = await sim({ version: "0.3", catalog: [QWEN] });
     const lms = await createFakeLms({ simulator: s });
-    after(() => lms.cleanup());
+    later(() => lms.cleanup());
     const run = await runCliProcess(["ensure", QWEN.key, "--json", "--url", s.url, "--lms", lms.path]);
     assert.equal(run.code, 0, run.stderr);
     const doc = JSON.parse(run.stdout);
@@ -435,7 +438,7 @@ describe("CLI as a subprocess on this runtime", () => {
   it("SIGINT exits 130 and leaves no lms process behind", async () => {
     const s = await sim({ version: "0.3", catalog: [QWEN] });
     const lms = await createFakeLms({ simulator: s, script: { get: { hangWithChild: true } } });
-    after(() => lms.cleanup());
+    later(() => lms.cleanup());
     const run = await interruptCli(
       ["download", QWEN.key, "--json", "--url", s.url, "--lms", lms.path],
       () => lms.pids().length >= 2, // fake lms and its child run

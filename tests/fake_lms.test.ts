@@ -3,7 +3,7 @@
  * node, prints what `lms` prints (streams, formats, exit codes, its traps included), changes the
  * simulator's state like `lms` changes LM Studio's, and plays scripted failures.
  */
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -12,6 +12,9 @@ import process from "node:process";
 import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { GPT } from "./_fixtures.ts";
+import { atFileEnd } from "./_helpers.ts";
+
+const later = atFileEnd();
 
 const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632, variants: ["qwen/qwen3-4b-2507@q4_k_m"] };
 const NOMIC = {
@@ -60,13 +63,12 @@ function start(cmd: string, args: string[], env: Record<string, string | undefin
 const run = (cmd: string, args: string[]): Promise<Run> => start(cmd, args).done;
 
 async function rig(
-  t: TestContext,
   state: SimulatorState = {},
   options: FakeLmsOptions = {},
 ): Promise<{ sim: Simulator; fake: FakeLms; lms: (...args: string[]) => Promise<Run> }> {
   const sim = await startSimulator(state);
   const fake = await createFakeLms({ simulator: sim, ...options });
-  t.after(async () => {
+  later(async () => {
     await fake.cleanup();
     await sim.close();
   });
@@ -98,9 +100,9 @@ const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
 const stripAnsi = (text: string): string => text.replace(ANSI, "");
 
 describe("fake lms: the executable", () => {
-  it("is an executable node script (plus lms.cmd on request) that runs from PATH", async (t) => {
+  it("is an executable node script (plus lms.cmd on request) that runs from PATH", async () => {
     const fake = await createFakeLms({ windowsShim: true });
-    t.after(() => fake.cleanup());
+    later(() => fake.cleanup());
     assert.equal(readFileSync(fake.path, "utf8").split("\n")[0], "#!/usr/bin/env node");
     if (!windows) assert.equal(statSync(fake.path).mode & 0o777, 0o755);
     assert.match(readFileSync(`${fake.dir}/lms.cmd`, "utf8"), /^@echo off\r\nnode "%~dp0lms" %\*\r\n$/);
@@ -112,10 +114,10 @@ describe("fake lms: the executable", () => {
     assert.deepEqual(JSON.parse(onPath.stdout), { version: "07b7252" });
   });
 
-  it("prints its version like lms: commit hash now, the old semver text for old CLIs", async (t) => {
+  it("prints its version like lms: commit hash now, the old semver text for old CLIs", async () => {
     const fake = await createFakeLms();
     const old = await createFakeLms({ cliVersion: "0.0.47" });
-    t.after(async () => {
+    later(async () => {
       await fake.cleanup();
       await old.cleanup();
     });
@@ -125,8 +127,8 @@ describe("fake lms: the executable", () => {
     assert.equal((await run(old.path, ["version", "--json"])).stdout, '{"version":"0.0.47"}\n');
   });
 
-  it("records the argv of every call verbatim, and the pid of every process", async (t) => {
-    const { fake, lms } = await rig(t);
+  it("records the argv of every call verbatim, and the pid of every process", async () => {
+    const { fake, lms } = await rig();
     await lms("version");
     await lms("ls", "--json");
     await lms("load", "-y", 'a "quoted" name with spaces', "", "ünï");
@@ -141,12 +143,12 @@ describe("fake lms: the executable", () => {
     assert.ok(fake.pids().every((pid) => Number.isInteger(pid) && pid > 0));
   });
 
-  it("without a reachable LM Studio fails like lms; server status still answers, with exit 0", async (t) => {
+  it("without a reachable LM Studio fails like lms; server status still answers, with exit 0", async () => {
     const fake = await createFakeLms();
     const sim = await startSimulator();
     const closed = await createFakeLms({ simulator: sim });
     await sim.close();
-    t.after(async () => {
+    later(async () => {
       await fake.cleanup();
       await closed.cleanup();
     });
@@ -162,15 +164,15 @@ describe("fake lms: the executable", () => {
     }
   });
 
-  it("prints 'Waking up LM Studio service...' on the first call that needs the service when asked to", async (t) => {
-    const { lms } = await rig(t, {}, { wakeUp: "first" });
+  it("prints 'Waking up LM Studio service...' on the first call that needs the service when asked to", async () => {
+    const { lms } = await rig({}, { wakeUp: "first" });
     assert.equal((await lms("version")).stderr, "");
     assert.equal((await lms("ps", "--json")).stderr, "Waking up LM Studio service...\n");
     assert.equal((await lms("ps", "--json")).stderr, "");
   });
 
-  it("rejects options lms does not have, as commander does", async (t) => {
-    const { lms } = await rig(t, { catalog: [QWEN] });
+  it("rejects options lms does not have, as commander does", async () => {
+    const { lms } = await rig({ catalog: [QWEN] });
     const removed = await lms("get", QWEN.key, "--yes", "--limit", "5");
     assert.equal(removed.code, 1);
     assert.equal(removed.stderr, "error: unknown option '--limit'\n");
@@ -185,8 +187,8 @@ describe("fake lms: get", () => {
   const PROGRESS =
     /(\d+\.\d{2})%\s*\|\s*([\d.]+ [KMGT]?B) \/\s*([\d.]+ [KMGT]?B) \|\s*([\d.]+ [KMGT]?B)\/s \| ETA ([\d:]+)/;
 
-  it("draws lms's progress bar on stdout, then Finalizing/Download completed on stderr; the model appears", async (t) => {
-    const { sim, fake } = await rig(t, {
+  it("draws lms's progress bar on stdout, then Finalizing/Download completed on stderr; the model appears", async () => {
+    const { sim, fake } = await rig({
       catalog: [QWEN],
       download: { mode: "manual", bytesPerSecond: 45_670_000 },
     });
@@ -214,8 +216,8 @@ describe("fake lms: get", () => {
     assert.deepEqual(sim.state.models().map((m) => m.key), [QWEN.key]);
   });
 
-  it("says 'Model already downloaded' on stderr with exit 0", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN], catalog: [QWEN] });
+  it("says 'Model already downloaded' on stderr with exit 0", async () => {
+    const { sim, lms } = await rig({ models: [QWEN], catalog: [QWEN] });
     const result = await lms("get", "--yes", QWEN.key);
     assert.deepEqual(result, {
       code: 0,
@@ -226,8 +228,8 @@ describe("fake lms: get", () => {
     assert.deepEqual(sim.state.jobs(), []);
   });
 
-  it("fails with 'Error: ...' and exit 1 for unknown models and missing variants", async (t) => {
-    const { sim, lms } = await rig(t, { catalog: [QWEN] });
+  it("fails with 'Error: ...' and exit 1 for unknown models and missing variants", async () => {
+    const { sim, lms } = await rig({ catalog: [QWEN] });
     const unknown = await lms("get", "--yes", "nobody/nothing");
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^Error: /);
@@ -237,8 +239,8 @@ describe("fake lms: get", () => {
     assert.deepEqual(sim.state.jobs(), []);
   });
 
-  it("a search term with --yes picks the first staff pick", async (t) => {
-    const { sim, lms } = await rig(t, {
+  it("a search term with --yes picks the first staff pick", async () => {
+    const { sim, lms } = await rig({
       catalog: [QWEN, { key: "qwen/qwen3-8b" }],
       download: { bytesPerSecond: 1e12 },
     });
@@ -251,8 +253,8 @@ describe("fake lms: get", () => {
     assert.deepEqual(sim.state.models().map((m) => m.key), [QWEN.key]);
   });
 
-  it("a failed download ends with 'Error: Download failed: ...' and exit 1; nothing is added", async (t) => {
-    const { sim, lms } = await rig(t, { catalog: [QWEN], download: { bytesPerSecond: 1e12 } });
+  it("a failed download ends with 'Error: Download failed: ...' and exit 1; nothing is added", async () => {
+    const { sim, lms } = await rig({ catalog: [QWEN], download: { bytesPerSecond: 1e12 } });
     sim.failNextDownload(QWEN.key, 0.5);
     const result = await lms("get", "-y", QWEN.key);
     assert.equal(result.code, 1);
@@ -262,8 +264,8 @@ describe("fake lms: get", () => {
 });
 
 describe("fake lms: load and unload", () => {
-  it("loads with -y: spinner on stdout, success and identifier on stderr; a second load makes :2", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN] });
+  it("loads with -y: spinner on stdout, success and identifier on stderr; a second load makes :2", async () => {
+    const { sim, lms } = await rig({ models: [QWEN] });
     const first = await lms("load", "-y", QWEN.key);
     assert.equal(first.code, 0);
     assert.equal(first.stdout, `\rLoading ${QWEN.key} 0% ⠋\rLoading ${QWEN.key} 100% ⠙\r\x1b[K`);
@@ -278,8 +280,8 @@ describe("fake lms: load and unload", () => {
     assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key, `${QWEN.key}:2`]);
   });
 
-  it("passes --context-length, --identifier and --ttl through to the instance", async (t) => {
-    const { lms } = await rig(t, { models: [QWEN] });
+  it("passes --context-length, --identifier and --ttl through to the instance", async () => {
+    const { lms } = await rig({ models: [QWEN] });
     assert.equal(
       (await lms("load", "-y", QWEN.key, "-c", "16384", "--identifier", "mine", "--ttl", "3600")).code,
       0,
@@ -293,8 +295,8 @@ describe("fake lms: load and unload", () => {
     assert.match(clash.stderr, /^Error: .*already exists/);
   });
 
-  it("matches keys fuzzily, and warns when several match", async (t) => {
-    const { sim, lms } = await rig(t, { models: [GPT, QWEN, { key: "qwen/qwen3-8b" }] });
+  it("matches keys fuzzily, and warns when several match", async () => {
+    const { sim, lms } = await rig({ models: [GPT, QWEN, { key: "qwen/qwen3-8b" }] });
     assert.equal((await lms("load", "-y", "gpt-oss")).code, 0);
     const several = await lms("load", "-y", "qwen3");
     assert.match(
@@ -304,8 +306,8 @@ describe("fake lms: load and unload", () => {
     assert.deepEqual(sim.state.loaded().map((i) => i.id), [GPT.key, QWEN.key]);
   });
 
-  it("fails with exit 1 when nothing matches or the load fails, and loads nothing", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN] });
+  it("fails with exit 1 when nothing matches or the load fails, and loads nothing", async () => {
+    const { sim, lms } = await rig({ models: [QWEN] });
     const missing = await lms("load", "-y", "llama-9000");
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^Error: Model not found/);
@@ -316,8 +318,8 @@ describe("fake lms: load and unload", () => {
     assert.deepEqual(sim.state.loaded(), []);
   });
 
-  it("unloads by identifier; an unknown identifier prints an error but exits 0, as real lms does", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN], loaded: [QWEN.key, QWEN.key] });
+  it("unloads by identifier; an unknown identifier prints an error but exits 0, as real lms does", async () => {
+    const { sim, lms } = await rig({ models: [QWEN], loaded: [QWEN.key, QWEN.key] });
     const one = await lms("unload", `${QWEN.key}:2`);
     assert.deepEqual([one.code, one.stderr], [0, `Model "${QWEN.key}:2" unloaded.\n`]);
     const unknown = await lms("unload", "ghost");
@@ -326,8 +328,8 @@ describe("fake lms: load and unload", () => {
     assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key]);
   });
 
-  it("unload --all unloads everything; with nothing loaded a bare unload exits 1", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN, NOMIC], loaded: [QWEN.key, NOMIC.key] });
+  it("unload --all unloads everything; with nothing loaded a bare unload exits 1", async () => {
+    const { sim, lms } = await rig({ models: [QWEN, NOMIC], loaded: [QWEN.key, NOMIC.key] });
     const all = await lms("unload", "--all");
     assert.equal(all.code, 0);
     assert.equal(all.stderr, `Unloading "${QWEN.key}"...\nUnloading "${NOMIC.key}"...\nUnloaded 2 models.\n`);
@@ -340,8 +342,8 @@ describe("fake lms: load and unload", () => {
 });
 
 describe("fake lms: ls, ps and server", () => {
-  it("ls --json prints SDK ModelInfo objects (camelCase; MLX as safetensors)", async (t) => {
-    const { lms } = await rig(t, {
+  it("ls --json prints SDK ModelInfo objects (camelCase; MLX as safetensors)", async () => {
+    const { lms } = await rig({
       models: [QWEN, NOMIC, { key: "mlx-community/qwen3-8b", format: "mlx", vision: true }],
     });
     const result = await lms("ls", "--json");
@@ -375,8 +377,8 @@ describe("fake lms: ls, ps and server", () => {
     assert.match((await lms("ls")).stdout, /^You have 3 models, taking up [\d.]+ GB of disk space\.\n/);
   });
 
-  it("ps --json prints loaded instances, LLMs first, with status, queued and parallel; [] when none", async (t) => {
-    const { sim, lms } = await rig(t, { models: [NOMIC, QWEN] });
+  it("ps --json prints loaded instances, LLMs first, with status, queued and parallel; [] when none", async () => {
+    const { sim, lms } = await rig({ models: [NOMIC, QWEN] });
     assert.equal((await lms("ps", "--json")).stdout, "[]\n");
     sim.loadModel(NOMIC.key);
     sim.loadModel(QWEN.key, { contextLength: 8192 });
@@ -393,8 +395,8 @@ describe("fake lms: ls, ps and server", () => {
     assert.equal(nomic!.parallel, null);
   });
 
-  it("server stop/start turn the simulator's API off and on; status --json always exits 0", async (t) => {
-    const { sim, lms } = await rig(t);
+  it("server stop/start turn the simulator's API off and on; status --json always exits 0", async () => {
+    const { sim, lms } = await rig();
     assert.equal((await lms("server", "status", "--json")).stdout, `{"running":true,"port":${sim.port}}\n`);
     assert.deepEqual([(await lms("server", "stop")).stderr], [`Stopped the server on port ${sim.port}.\n`]);
     await assert.rejects(fetch(`${sim.url}/lmstudio-greeting`), TypeError);
@@ -407,8 +409,8 @@ describe("fake lms: ls, ps and server", () => {
     assert.equal((await fetch(`${sim.url}/lmstudio-greeting`)).status, 200);
   });
 
-  it("server start on a server that is already running just reports success", async (t) => {
-    const { lms, sim } = await rig(t);
+  it("server start on a server that is already running just reports success", async () => {
+    const { lms, sim } = await rig();
     const again = await lms("server", "start", "--port", String(sim.port));
     assert.equal(again.code, 0);
     assert.match(again.stderr, new RegExp(`Success! Server is now running on port ${sim.port}\\n$`));
@@ -416,8 +418,8 @@ describe("fake lms: ls, ps and server", () => {
 });
 
 describe("fake lms: scripted behaviour", () => {
-  it("scripted output and exit code replace the real command and leave the simulator alone", async (t) => {
-    const { sim, fake, lms } = await rig(t, { models: [QWEN] }, {
+  it("scripted output and exit code replace the real command and leave the simulator alone", async () => {
+    const { sim, fake, lms } = await rig({ models: [QWEN] }, {
       script: { load: { stdout: "out\n", stderr: "Error: scripted\n", exitCode: 7 } },
     });
     assert.deepEqual(await lms("load", "-y", QWEN.key), {
@@ -431,8 +433,8 @@ describe("fake lms: scripted behaviour", () => {
     assert.equal((await lms("load", "-y", QWEN.key)).code, 0, "script() replaces the behaviour at once");
   });
 
-  it("a two-word key wins over the command, which wins over '*'", async (t) => {
-    const { lms } = await rig(t, {}, {
+  it("a two-word key wins over the command, which wins over '*'", async () => {
+    const { lms } = await rig({}, {
       script: {
         "server start": { stdout: "two\n" },
         server: { stdout: "one\n" },
@@ -445,8 +447,8 @@ describe("fake lms: scripted behaviour", () => {
     assert.deepEqual([other.stdout, other.code], ["any\n", 3]);
   });
 
-  it("garbage prints non-JSON bytes; bigOutputBytes prints exactly that many bytes", async (t) => {
-    const { lms } = await rig(t, {}, { script: { ps: { garbage: true }, ls: { bigOutputBytes: 300_000 } } });
+  it("garbage prints non-JSON bytes; bigOutputBytes prints exactly that many bytes", async () => {
+    const { lms } = await rig({}, { script: { ps: { garbage: true }, ls: { bigOutputBytes: 300_000 } } });
     const garbage = await lms("ps", "--json");
     assert.equal(garbage.code, 0);
     assert.throws(() => JSON.parse(garbage.stdout));
@@ -454,8 +456,8 @@ describe("fake lms: scripted behaviour", () => {
     assert.equal(new TextEncoder().encode(big.stdout).length, 300_000);
   });
 
-  it("noop prints the usual success but changes nothing (a lying lms)", async (t) => {
-    const { sim, lms } = await rig(t, { models: [QWEN], loaded: [QWEN.key] }, {
+  it("noop prints the usual success but changes nothing (a lying lms)", async () => {
+    const { sim, lms } = await rig({ models: [QWEN], loaded: [QWEN.key] }, {
       script: { load: { noop: true }, unload: { noop: true } },
     });
     const load = await lms("load", "-y", QWEN.key);
@@ -465,20 +467,20 @@ describe("fake lms: scripted behaviour", () => {
     assert.deepEqual(sim.state.loaded().map((i) => i.id), [QWEN.key]);
   });
 
-  it("delayMs waits before behaving normally", async (t) => {
-    const { lms } = await rig(t, {}, { script: { ps: { delayMs: 50 } } });
+  it("delayMs waits before behaving normally", async () => {
+    const { lms } = await rig({}, { script: { ps: { delayMs: 50 } } });
     assert.equal((await lms("ps", "--json")).stdout, "[]\n");
   });
 
-  it("killSelf dies by the given signal after printing", { skip: windows }, async (t) => {
-    const { lms } = await rig(t, {}, { script: { load: { stdout: "before\n", killSelf: "SIGTERM" } } });
+  it("killSelf dies by the given signal after printing", { skip: windows }, async () => {
+    const { lms } = await rig({}, { script: { load: { stdout: "before\n", killSelf: "SIGTERM" } } });
     const result = await lms("load", "-y", "x");
     assert.equal(result.signal, "SIGTERM");
     assert.equal(result.stdout, "before\n");
   });
 
-  it("hang never exits on its own; the caller has to kill it", { skip: windows }, async (t) => {
-    const { fake } = await rig(t, {}, { script: { get: { hang: true } } });
+  it("hang never exits on its own; the caller has to kill it", { skip: windows }, async () => {
+    const { fake } = await rig({}, { script: { get: { hang: true } } });
     const running = start(fake.path, ["get", "--yes", "x"]);
     await until("the call to be recorded", () => fake.calls().length === 1);
     running.child.kill("SIGKILL");
@@ -489,9 +491,9 @@ describe("fake lms: scripted behaviour", () => {
   it(
     "hangWithChild leaves a grandchild that pids() reports and cleanup() kills",
     { skip: windows },
-    async (t) => {
+    async () => {
       const sim = await startSimulator();
-      t.after(() => sim.close());
+      later(() => sim.close());
       const fake = await createFakeLms({ simulator: sim, script: { load: { hangWithChild: true } } });
       const running = start(fake.path, ["load", "-y", "x"]);
       await until("lms and its grandchild", () => fake.pids().length === 2);

@@ -4,12 +4,15 @@
  * silently); JIT loads get the default; every listing shows what was given; tests can read the
  * end state.
  */
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { atFileEnd } from "./_helpers.ts";
+
+const later = atFileEnd();
 
 const GPT = { key: "openai/gpt-oss-20b", maxContextLength: 131072, trainedForToolUse: true };
 const QWEN = { key: "qwen/qwen3-4b-2507", maxContextLength: 262144 };
@@ -17,9 +20,9 @@ const SMALL = { key: "small-model", maxContextLength: 2048 };
 const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
 
-async function sim(t: TestContext, state: SimulatorState = {}): Promise<Simulator> {
+async function sim(state: SimulatorState = {}): Promise<Simulator> {
   const s = await startSimulator(state);
-  t.after(() => s.close());
+  later(() => s.close());
   return s;
 }
 
@@ -81,18 +84,18 @@ function lms(path: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 
-async function fakeLms(t: TestContext, s: Simulator): Promise<string> {
+async function fakeLms(s: Simulator): Promise<string> {
   const fake = await createFakeLms({ simulator: s });
-  t.after(() => fake.cleanup());
+  later(() => fake.cleanup());
   return fake.path;
 }
 
 describe("simulator context: loads honour the request", () => {
   it("REST v1 load with context_length: echoed in load_config, shown by REST v1, REST v0 and lms ps", {
     skip: windows,
-  }, async (t) => {
-    const s = await sim(t, { models: [GPT, NOMIC] });
-    const path = await fakeLms(t, s);
+  }, async () => {
+    const s = await sim({ models: [GPT, NOMIC] });
+    const path = await fakeLms(s);
     const loaded = await post(s, "/api/v1/models/load", {
       model: GPT.key,
       context_length: 16384,
@@ -110,8 +113,8 @@ describe("simulator context: loads honour the request", () => {
     assert.equal(s.state.contextLength(GPT.key), 16384);
   });
 
-  it("without echo_load_config the load answer has no load_config", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("without echo_load_config the load answer has no load_config", async () => {
+    const s = await sim({ models: [GPT] });
     const { body } = await post(s, "/api/v1/models/load", { model: GPT.key, context_length: 8192 });
     assert.deepEqual(Object.keys(body), ["type", "instance_id", "load_time_seconds", "status"]);
     assert.equal(s.state.contextLength(GPT.key), 8192);
@@ -120,9 +123,9 @@ describe("simulator context: loads honour the request", () => {
   it(
     "lms load -c N, --context-length N and --context-length=N load with that context",
     { skip: windows },
-    async (t) => {
-      const s = await sim(t, { models: [GPT] });
-      const path = await fakeLms(t, s);
+    async () => {
+      const s = await sim({ models: [GPT] });
+      const path = await fakeLms(s);
       for (const args of [["-c", "12288"], ["--context-length", "24576"], ["--context-length=32768"]]) {
         const result = await lms(path, ["load", GPT.key, "-y", ...args]);
         assert.equal(result.code, 0, result.stderr);
@@ -149,9 +152,9 @@ describe("simulator context: loads honour the request", () => {
 
   it("a context above the model's maximum is refused (REST v1: 400 naming context_length; lms: exit 1)", {
     skip: windows,
-  }, async (t) => {
-    const s = await sim(t, { models: [SMALL] });
-    const path = await fakeLms(t, s);
+  }, async () => {
+    const s = await sim({ models: [SMALL] });
+    const path = await fakeLms(s);
     const refused = await post(s, "/api/v1/models/load", { model: SMALL.key, context_length: 4096 });
     assert.equal(refused.status, 400);
     assert.deepEqual(refused.body, {
@@ -172,8 +175,8 @@ describe("simulator context: loads honour the request", () => {
     assert.deepEqual(s.state.instances(), []);
   });
 
-  it("REST v1 refuses a context that is not a positive integer, and loads nothing", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("REST v1 refuses a context that is not a positive integer, and loads nothing", async () => {
+    const s = await sim({ models: [GPT] });
     for (const bad of [0, -1, 1.5, "4096"]) {
       const { status, body } = await post(s, "/api/v1/models/load", { model: GPT.key, context_length: bad });
       assert.equal(status, 400);
@@ -184,9 +187,9 @@ describe("simulator context: loads honour the request", () => {
 });
 
 describe("simulator context: defaults and JIT", () => {
-  it("a JIT load gets the default 4096, the instance shows it everywhere", { skip: windows }, async (t) => {
-    const s = await sim(t, { models: [GPT] });
-    const path = await fakeLms(t, s);
+  it("a JIT load gets the default 4096, the instance shows it everywhere", { skip: windows }, async () => {
+    const s = await sim({ models: [GPT] });
+    const path = await fakeLms(s);
     const chat = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(chat.status, 200);
     assert.deepEqual(await shown(s, path), {
@@ -201,9 +204,9 @@ describe("simulator context: defaults and JIT", () => {
 
   it("defaultContextLength changes what JIT, lms load without -c and REST without context_length get", {
     skip: windows,
-  }, async (t) => {
-    const s = await sim(t, { models: [GPT, QWEN, SMALL, NOMIC], defaultContextLength: 32768 });
-    const path = await fakeLms(t, s);
+  }, async () => {
+    const s = await sim({ models: [GPT, QWEN, SMALL, NOMIC], defaultContextLength: 32768 });
+    const path = await fakeLms(s);
     await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal((await lms(path, ["load", QWEN.key, "-y"])).code, 0);
     await post(s, "/api/v1/models/load", { model: SMALL.key });
@@ -219,8 +222,8 @@ describe("simulator context: defaults and JIT", () => {
     );
   });
 
-  it("the start-up state's loaded contexts are taken as given; without one the default applies", async (t) => {
-    const s = await sim(t, {
+  it("the start-up state's loaded contexts are taken as given; without one the default applies", async () => {
+    const s = await sim({
       models: [GPT, QWEN],
       loaded: [{ key: GPT.key, contextLength: 65536 }, QWEN.key],
       memory: { maxContextLength: 8192 },
@@ -237,9 +240,9 @@ describe("simulator context: auto-fit to memory", () => {
   it(
     "memory.maxContextLength gives less than asked, silently, on every load path",
     { skip: windows },
-    async (t) => {
-      const s = await sim(t, { models: [GPT, QWEN], memory: { maxContextLength: 8192 } });
-      const path = await fakeLms(t, s);
+    async () => {
+      const s = await sim({ models: [GPT, QWEN], memory: { maxContextLength: 8192 } });
+      const path = await fakeLms(s);
       const rest = await post(s, "/api/v1/models/load", {
         model: GPT.key,
         context_length: 32768,
@@ -272,8 +275,8 @@ describe("simulator context: auto-fit to memory", () => {
     },
   );
 
-  it("a model's fitContextLength limits that model only; with memory too the smaller wins", async (t) => {
-    const s = await sim(t, {
+  it("a model's fitContextLength limits that model only; with memory too the smaller wins", async () => {
+    const s = await sim({
       models: [{ ...GPT, fitContextLength: 4864 }, { ...QWEN, fitContextLength: 50000 }, SMALL],
       memory: { maxContextLength: 40000 },
     });
@@ -288,8 +291,8 @@ describe("simulator context: auto-fit to memory", () => {
     );
   });
 
-  it("a JIT load is fitted too", async (t) => {
-    const s = await sim(t, {
+  it("a JIT load is fitted too", async () => {
+    const s = await sim({
       models: [GPT],
       defaultContextLength: 16384,
       memory: { maxContextLength: 6144 },
@@ -300,8 +303,8 @@ describe("simulator context: auto-fit to memory", () => {
 });
 
 describe("simulator context: reading the end state", () => {
-  it("contextLength() resolves instance ids, then model keys (variants too); undefined when not loaded", async (t) => {
-    const s = await sim(t, { models: [GPT], loaded: [{ key: GPT.key, contextLength: 8192 }] });
+  it("contextLength() resolves instance ids, then model keys (variants too); undefined when not loaded", async () => {
+    const s = await sim({ models: [GPT], loaded: [{ key: GPT.key, contextLength: 8192 }] });
     s.loadModel(GPT.key, { contextLength: 16384 });
     assert.equal(s.state.contextLength(GPT.key), 8192);
     assert.equal(s.state.contextLength(`${GPT.key}:2`), 16384);
@@ -309,8 +312,8 @@ describe("simulator context: reading the end state", () => {
     assert.equal(s.state.contextLength("other"), undefined);
   });
 
-  it("GET /__simulator/state carries the instances with requested and given context", async (t) => {
-    const s = await sim(t, { models: [GPT], memory: { maxContextLength: 8192 } });
+  it("GET /__simulator/state carries the instances with requested and given context", async () => {
+    const s = await sim({ models: [GPT], memory: { maxContextLength: 8192 } });
     await post(s, "/api/v1/models/load", { model: GPT.key, context_length: 12000 });
     const state = await (await fetch(`${s.controlUrl}/__simulator/state`)).json();
     assert.deepEqual(state.instances, [{

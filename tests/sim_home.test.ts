@@ -3,7 +3,7 @@
  * layout LM Studio's tools look for (home pointer, `.internal/http-server-config.json` naming
  * the simulator's port, `bin/lms`), settings files a test can break, and a clean removal.
  */
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -11,19 +11,22 @@ import { join } from "node:path";
 import process from "node:process";
 import { createFakeLmStudioHome, type FakeLmStudioHome, type FakeLmStudioHomeOptions } from "../testing.ts";
 import { type Simulator, startSimulator } from "../src/testing/simulator.ts";
+import { atFileEnd } from "./_helpers.ts";
+
+const later = atFileEnd();
 
 const QWEN = { key: "qwen/qwen3-4b-2507" };
 const windows = process.platform === "win32";
 
-async function home(t: TestContext, options: FakeLmStudioHomeOptions = {}): Promise<FakeLmStudioHome> {
+async function home(options: FakeLmStudioHomeOptions = {}): Promise<FakeLmStudioHome> {
   const h = await createFakeLmStudioHome(options);
-  t.after(() => h.cleanup());
+  later(() => h.cleanup());
   return h;
 }
 
-async function sim(t: TestContext): Promise<Simulator> {
+async function sim(): Promise<Simulator> {
   const s = await startSimulator({ models: [QWEN] });
-  t.after(() => s.close());
+  later(() => s.close());
   return s;
 }
 
@@ -54,9 +57,9 @@ function discover(userHome: string): { lmstudioHome: string; port: number; netwo
 }
 
 describe("fake LM Studio home: layout", () => {
-  it("a pointer, the settings file naming the simulator's port and bin/lms; LM Studio's lookup finds the server", async (t) => {
-    const s = await sim(t);
-    const h = await home(t, { simulator: s, lms: !windows });
+  it("a pointer, the settings file naming the simulator's port and bin/lms; LM Studio's lookup finds the server", async () => {
+    const s = await sim();
+    const h = await home({ simulator: s, lms: !windows });
     assert.equal(h.userHome, join(h.root, "home"));
     assert.equal(h.lmstudioHome, join(h.userHome, ".lmstudio"));
     assert.equal(h.settingsPath, join(h.lmstudioHome, ".internal", "http-server-config.json"));
@@ -89,8 +92,8 @@ describe("fake LM Studio home: layout", () => {
     }
   });
 
-  it("its env makes a child process's home the fake user home", { skip: windows }, async (t) => {
-    const h = await home(t);
+  it("its env makes a child process's home the fake user home", { skip: windows }, async () => {
+    const h = await home();
     const child = await run("node", ["-e", "process.stdout.write(require('node:os').homedir())"], {
       ...process.env,
       ...h.env,
@@ -99,13 +102,13 @@ describe("fake LM Studio home: layout", () => {
     assert.equal(discover(child.stdout).port, 1234);
   });
 
-  it("without a simulator or port it names 1234; port and networkInterface can be chosen; no lms unless asked", async (t) => {
-    const plain = await home(t);
+  it("without a simulator or port it names 1234; port and networkInterface can be chosen; no lms unless asked", async () => {
+    const plain = await home();
     assert.equal(discover(plain.userHome).port, 1234);
     assert.equal(plain.lmsPath, undefined);
     assert.equal(plain.lms, undefined);
     assert.equal(existsSync(join(plain.lmstudioHome, "bin")), false);
-    const chosen = await home(t, { port: 41234, networkInterface: "0.0.0.0" });
+    const chosen = await home({ port: 41234, networkInterface: "0.0.0.0" });
     assert.deepEqual(discover(chosen.userHome), {
       lmstudioHome: chosen.lmstudioHome,
       port: 41234,
@@ -117,15 +120,15 @@ describe("fake LM Studio home: layout", () => {
     );
   });
 
-  it("legacy puts the LM Studio home at ~/.cache/lm-studio; pointer: false leaves the fallback to find it", async (t) => {
-    const pointed = await home(t, { legacy: true });
+  it("legacy puts the LM Studio home at ~/.cache/lm-studio; pointer: false leaves the fallback to find it", async () => {
+    const pointed = await home({ legacy: true });
     assert.equal(pointed.lmstudioHome, join(pointed.userHome, ".cache", "lm-studio"));
     assert.equal(readFileSync(pointed.pointerPath, "utf8"), pointed.lmstudioHome);
-    const bare = await home(t, { legacy: true, pointer: false, port: 5555 });
+    const bare = await home({ legacy: true, pointer: false, port: 5555 });
     assert.equal(existsSync(bare.pointerPath), false);
     assert.deepEqual(discover(bare.userHome).lmstudioHome, bare.lmstudioHome);
     assert.equal(discover(bare.userHome).port, 5555);
-    const modern = await home(t, { pointer: false, port: 6666 });
+    const modern = await home({ pointer: false, port: 6666 });
     assert.equal(existsSync(modern.pointerPath), false);
     assert.deepEqual(discover(modern.userHome), {
       lmstudioHome: join(modern.userHome, ".lmstudio"),
@@ -136,21 +139,21 @@ describe("fake LM Studio home: layout", () => {
 });
 
 describe("fake LM Studio home: settings a test can break", () => {
-  it("settings: an object is merged over LM Studio's fields, a string written as is, null writes none", async (t) => {
-    const merged = await home(t, { settings: { justInTimeModelLoading: false, port: 4321 } });
+  it("settings: an object is merged over LM Studio's fields, a string written as is, null writes none", async () => {
+    const merged = await home({ settings: { justInTimeModelLoading: false, port: 4321 } });
     const read = JSON.parse(readFileSync(merged.settingsPath, "utf8"));
     assert.equal(read.justInTimeModelLoading, false);
     assert.equal(read.port, 4321);
     assert.equal(read.fileLoggingMode, "succinct");
-    const raw = await home(t, { settings: '{"port": "not a number"' });
+    const raw = await home({ settings: '{"port": "not a number"' });
     assert.equal(readFileSync(raw.settingsPath, "utf8"), '{"port": "not a number"');
-    const none = await home(t, { settings: null });
+    const none = await home({ settings: null });
     assert.equal(existsSync(none.settingsPath), false);
     assert.equal(existsSync(join(none.lmstudioHome, ".internal")), true);
   });
 
-  it("writeSettings rewrites the file: malformed, huge, another object, then gone", async (t) => {
-    const h = await home(t);
+  it("writeSettings rewrites the file: malformed, huge, another object, then gone", async () => {
+    const h = await home();
     h.writeSettings("{ not json");
     assert.throws(() => discover(h.userHome), SyntaxError);
     const huge = `{"port": 1234, "pad": "${"x".repeat(5_000_000)}"}`;
@@ -168,8 +171,8 @@ describe("fake LM Studio home: cleanup", () => {
   it(
     "removes everything, stops the fake lms's leftovers, and can be called twice",
     { skip: windows },
-    async (t) => {
-      const s = await sim(t);
+    async () => {
+      const s = await sim();
       const h = await createFakeLmStudioHome({
         simulator: s,
         lms: { script: { ls: { hangWithChild: true } } },

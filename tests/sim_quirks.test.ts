@@ -3,12 +3,15 @@
  * `model_load_failed` error, capabilities in every listing, the saved port in
  * `lms server status --json`, and the switchable bugs (`quirks`).
  */
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import process from "node:process";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { atFileEnd } from "./_helpers.ts";
+
+const later = atFileEnd();
 
 const GPT = { key: "openai/gpt-oss-20b", trainedForToolUse: true, reasoning: true };
 const GEMMA = {
@@ -28,9 +31,9 @@ const PLAIN = { key: "plain-model" };
 const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
 
-async function sim(t: TestContext, state: SimulatorState = {}): Promise<Simulator> {
+async function sim(state: SimulatorState = {}): Promise<Simulator> {
   const s = await startSimulator(state);
-  t.after(() => s.close());
+  later(() => s.close());
   return s;
 }
 
@@ -49,9 +52,9 @@ function lms(path: string, args: string[]): Promise<{ code: number; stdout: stri
   });
 }
 
-async function fakeLms(t: TestContext, s: Simulator): Promise<string> {
+async function fakeLms(s: Simulator): Promise<string> {
   const fake = await createFakeLms({ simulator: s });
-  t.after(() => fake.cleanup());
+  later(() => fake.cleanup());
   return fake.path;
 }
 
@@ -76,8 +79,8 @@ interface V0Entry {
 }
 
 describe("simulator 2026: a failed REST v1 load", () => {
-  it("answers 500 model_load_failed with LM Studio's message and loads nothing", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("answers 500 model_load_failed with LM Studio's message and loads nothing", async () => {
+    const s = await sim({ models: [GPT] });
     s.failNextLoad(GPT.key);
     const { status, body } = await fetchJson(`${s.url}/api/v1/models/load`, { model: GPT.key });
     assert.equal(status, 500);
@@ -93,8 +96,8 @@ describe("simulator 2026: a failed REST v1 load", () => {
 });
 
 describe("simulator 2026: capabilities", () => {
-  it("REST v1: an object with vision, trained_for_tool_use and reasoning when the model has it; none on embeddings", async (t) => {
-    const s = await sim(t, { models: [GPT, GEMMA, QWEN, PLAIN, NOMIC] });
+  it("REST v1: an object with vision, trained_for_tool_use and reasoning when the model has it; none on embeddings", async () => {
+    const s = await sim({ models: [GPT, GEMMA, QWEN, PLAIN, NOMIC] });
     const { body } = await fetchJson<{ models: V1Entry[] }>(`${s.url}/api/v1/models`);
     const capabilities = Object.fromEntries(body.models.map((m) => [m.key, m.capabilities]));
     assert.deepEqual(capabilities, {
@@ -119,8 +122,8 @@ describe("simulator 2026: capabilities", () => {
     assert.equal("capabilities" in body.models.find((m) => m.key === NOMIC.key)!, false);
   });
 
-  it("REST v0: a tool_use array, type vlm for vision models, embeddings without capabilities", async (t) => {
-    const s = await sim(t, { models: [GPT, GEMMA, PLAIN, NOMIC] });
+  it("REST v0: a tool_use array, type vlm for vision models, embeddings without capabilities", async () => {
+    const s = await sim({ models: [GPT, GEMMA, PLAIN, NOMIC] });
     const { body } = await fetchJson<{ data: V0Entry[] }>(`${s.url}/api/v0/models`);
     assert.deepEqual(body.data.map((m) => [m.id, m.type, m.capabilities]), [
       [GPT.key, "llm", ["tool_use"]],
@@ -133,9 +136,9 @@ describe("simulator 2026: capabilities", () => {
   it(
     "lms ls --json: vision and trainedForToolUse on LLMs, neither on embedding models",
     { skip: windows },
-    async (t) => {
-      const s = await sim(t, { models: [GPT, GEMMA, NOMIC] });
-      const path = await fakeLms(t, s);
+    async () => {
+      const s = await sim({ models: [GPT, GEMMA, NOMIC] });
+      const path = await fakeLms(s);
       const listed = JSON.parse((await lms(path, ["ls", "--json"])).stdout) as Record<string, unknown>[];
       assert.deepEqual(listed.map((m) => [m.modelKey, m.vision, m.trainedForToolUse]), [
         [GPT.key, false, true],
@@ -146,8 +149,8 @@ describe("simulator 2026: capabilities", () => {
     },
   );
 
-  it("sim.state.models() gives reasoning back in the shape it was given", async (t) => {
-    const s = await sim(t, { models: [GPT, QWEN, PLAIN] });
+  it("sim.state.models() gives reasoning back in the shape it was given", async () => {
+    const s = await sim({ models: [GPT, QWEN, PLAIN] });
     assert.deepEqual(s.state.models().map((m) => m.reasoning), [
       { allowedOptions: ["off", "on"], default: "on" },
       QWEN.reasoning,
@@ -157,9 +160,9 @@ describe("simulator 2026: capabilities", () => {
 });
 
 describe("simulator 2026: lms server status --json keeps the saved port", { skip: windows }, () => {
-  it("prints only JSON: running with the port, then running:false with the same port once stopped", async (t) => {
-    const s = await sim(t, { models: [GPT] });
-    const path = await fakeLms(t, s);
+  it("prints only JSON: running with the port, then running:false with the same port once stopped", async () => {
+    const s = await sim({ models: [GPT] });
+    const path = await fakeLms(s);
     const on = await lms(path, ["server", "status", "--json"]);
     assert.deepEqual(on, { code: 0, stdout: `{"running":true,"port":${s.port}}\n`, stderr: "" });
     assert.equal((await lms(path, ["server", "stop"])).code, 0);
@@ -173,9 +176,9 @@ describe("simulator 2026: lms server status --json keeps the saved port", { skip
     );
   });
 
-  it("a simulator that never ran its server has no saved port", async (t) => {
-    const s = await sim(t, { serverRunning: false });
-    const path = await fakeLms(t, s);
+  it("a simulator that never ran its server has no saved port", async () => {
+    const s = await sim({ serverRunning: false });
+    const path = await fakeLms(s);
     assert.equal((await lms(path, ["server", "status", "--json"])).stdout, '{"running":false}\n');
     assert.equal((await lms(path, ["server", "start"])).code, 0);
     assert.equal((await lms(path, ["server", "stop"])).code, 0);
@@ -190,8 +193,8 @@ describe("simulator 2026: quirks", () => {
   const chat = (s: Simulator, model: string) =>
     fetchJson<{ model: string }>(`${s.url}/v1/chat/completions`, { model, messages: [] });
 
-  it("by default overlapping JIT loads of one model share one instance", async (t) => {
-    const s = await sim(t, { models: [GPT], loadDelayMs: 1000 });
+  it("by default overlapping JIT loads of one model share one instance", async () => {
+    const s = await sim({ models: [GPT], loadDelayMs: 1000 });
     const answers = [chat(s, GPT.key), chat(s, GPT.key), chat(s, GPT.key)];
     await until("three requests", () => s.requestCount("/v1/chat/completions") === 3);
     const done = await Promise.all(answers);
@@ -199,8 +202,8 @@ describe("simulator 2026: quirks", () => {
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
   });
 
-  it("concurrentJitDuplicates: overlapping JIT loads create key, key:2, key:3 (#1751); listings show all", async (t) => {
-    const s = await sim(t, {
+  it("concurrentJitDuplicates: overlapping JIT loads create key, key:2, key:3 (#1751); listings show all", async () => {
+    const s = await sim({
       models: [GPT, PLAIN],
       loadDelayMs: 1000,
       quirks: { concurrentJitDuplicates: true },
@@ -232,12 +235,12 @@ describe("simulator 2026: quirks", () => {
     {
       skip: windows,
     },
-    async (t) => {
-      const s = await sim(t, {
+    async () => {
+      const s = await sim({
         models: [{ key: GPT.key, maxContextLength: 131072 }, { key: "big", fitContextLength: 40192 }, NOMIC],
         quirks: { autoFitIgnoresRequest: true },
       });
-      const path = await fakeLms(t, s);
+      const path = await fakeLms(s);
       assert.equal((await lms(path, ["load", GPT.key, "-y", "-c", "4096"])).code, 0);
       const big = await fetchJson<{ load_config: { context_length: number } }>(
         `${s.url}/api/v1/models/load`,

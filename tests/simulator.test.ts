@@ -3,10 +3,13 @@
  * the payload shapes of the shared API reference, and the test hooks (faults, recording, download
  * and load control) do what they say.
  */
-import { describe, it, type TestContext } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { NOMIC, QWEN } from "./_fixtures.ts";
+import { atFileEnd } from "./_helpers.ts";
+
+const later = atFileEnd();
 
 const GPT = {
   key: "openai/gpt-oss-20b",
@@ -17,9 +20,9 @@ const GPT = {
 const GEMMA = { key: "google/gemma-3-12b", vision: true, architecture: "gemma3", quantization: "Q8_0" };
 const TOKEN = "sk-lm-abcdefgh:01234567890123456789";
 
-async function sim(t: TestContext, state: SimulatorState = {}): Promise<Simulator> {
+async function sim(state: SimulatorState = {}): Promise<Simulator> {
   const s = await startSimulator(state);
-  t.after(() => s.close());
+  later(() => s.close());
   return s;
 }
 
@@ -64,8 +67,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 }
 
 describe("simulator 0.4: discovery", () => {
-  it("greets like LM Studio and answers JSON with charset", async (t) => {
-    const s = await sim(t);
+  it("greets like LM Studio and answers JSON with charset", async () => {
+    const s = await sim();
     assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const greeting = await get(s, "/lmstudio-greeting");
     assert.equal(greeting.status, 200);
@@ -73,8 +76,8 @@ describe("simulator 0.4: discovery", () => {
     assert.deepEqual(greeting.body, { lmstudio: true });
   });
 
-  it("GET /v1/models lists every downloaded model while JIT is on", async (t) => {
-    const s = await sim(t, { models: [GPT, NOMIC], loaded: [] });
+  it("GET /v1/models lists every downloaded model while JIT is on", async () => {
+    const s = await sim({ models: [GPT, NOMIC], loaded: [] });
     const { status, body } = await get(s, "/v1/models");
     assert.equal(status, 200);
     assert.deepEqual(body, {
@@ -86,8 +89,8 @@ describe("simulator 0.4: discovery", () => {
     });
   });
 
-  it("GET /v1/models lists only loaded instances while JIT is off", async (t) => {
-    const s = await sim(t, { models: [GPT, QWEN], loaded: [GPT.key, GPT.key], jit: false });
+  it("GET /v1/models lists only loaded instances while JIT is off", async () => {
+    const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, GPT.key], jit: false });
     const { body } = await get(s, "/v1/models");
     assert.deepEqual((body as { data: { id: string }[] }).data.map((m) => m.id), [GPT.key, `${GPT.key}:2`]);
     s.setJit(true);
@@ -99,8 +102,8 @@ describe("simulator 0.4: discovery", () => {
     ]);
   });
 
-  it("GET /api/v0/models uses v0 names: vlm/embeddings types, state, loaded_context_length only when loaded", async (t) => {
-    const s = await sim(t, {
+  it("GET /api/v0/models uses v0 names: vlm/embeddings types, state, loaded_context_length only when loaded", async () => {
+    const s = await sim({
       models: [GEMMA, NOMIC, GPT],
       loaded: [{ key: GEMMA.key, contextLength: 8192 }],
     });
@@ -149,16 +152,16 @@ describe("simulator 0.4: discovery", () => {
     });
   });
 
-  it("GET /api/v0/models shows only loaded models while JIT is off, and an empty list when none", async (t) => {
-    const s = await sim(t, { models: [GPT, QWEN], loaded: [QWEN.key], jit: false });
+  it("GET /api/v0/models shows only loaded models while JIT is off, and an empty list when none", async () => {
+    const s = await sim({ models: [GPT, QWEN], loaded: [QWEN.key], jit: false });
     const list = (await get(s, "/api/v0/models")).body as { data: { id: string }[] };
     assert.deepEqual(list.data.map((m) => m.id), [QWEN.key]);
     s.unloadInstance(QWEN.key);
     assert.deepEqual((await get(s, "/api/v0/models")).body, { data: [], object: "list" });
   });
 
-  it("GET /api/v0/models/:id takes keys with a slash; an unknown id is a 404 model_not_found", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("GET /api/v0/models/:id takes keys with a slash; an unknown id is a 404 model_not_found", async () => {
+    const s = await sim({ models: [GPT] });
     const one = await get(s, `/api/v0/models/${GPT.key}`);
     assert.equal(one.status, 200);
     assert.equal((one.body as { id: string; state: string }).id, GPT.key);
@@ -168,8 +171,8 @@ describe("simulator 0.4: discovery", () => {
     assert.equal((missing.body as { error: { code: string } }).error.code, "model_not_found");
   });
 
-  it("GET /api/v1/models matches the documented v1 shape for LLMs and embedding models", async (t) => {
-    const s = await sim(t, {
+  it("GET /api/v1/models matches the documented v1 shape for LLMs and embedding models", async () => {
+    const s = await sim({
       models: [{ ...GPT, variants: [`${GPT.key}@mxfp4`] }, NOMIC],
       loaded: [{ key: GPT.key, contextLength: 16384 }],
     });
@@ -220,8 +223,8 @@ describe("simulator 0.4: discovery", () => {
     });
   });
 
-  it("MLX instances report only context_length and parallel in their v1 config", async (t) => {
-    const s = await sim(t, {
+  it("MLX instances report only context_length and parallel in their v1 config", async () => {
+    const s = await sim({
       models: [{ key: "mlx-community/qwen3-8b", format: "mlx" }],
       loaded: ["mlx-community/qwen3-8b"],
     });
@@ -234,8 +237,8 @@ describe("simulator 0.4: discovery", () => {
 });
 
 describe("simulator 0.4: load and unload", () => {
-  it("POST /api/v1/models/load answers {type, instance_id, load_time_seconds, status} after the load", async (t) => {
-    const s = await sim(t, { models: [GPT, NOMIC] });
+  it("POST /api/v1/models/load answers {type, instance_id, load_time_seconds, status} after the load", async () => {
+    const s = await sim({ models: [GPT, NOMIC] });
     const llm = await post(s, "/api/v1/models/load", { model: GPT.key });
     assert.equal(llm.status, 200);
     const body = llm.body as Record<string, unknown>;
@@ -249,8 +252,8 @@ describe("simulator 0.4: load and unload", () => {
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key, NOMIC.key]);
   });
 
-  it("echoes the load config with context_length and flash_attention when asked", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("echoes the load config with context_length and flash_attention when asked", async () => {
+    const s = await sim({ models: [GPT] });
     const { body } = await post(s, "/api/v1/models/load", {
       model: GPT.key,
       context_length: 16384,
@@ -267,8 +270,8 @@ describe("simulator 0.4: load and unload", () => {
     assert.equal(s.state.loaded()[0]!.contextLength, 16384);
   });
 
-  it("loading a loaded model creates a second instance key:2, then key:3", async (t) => {
-    const s = await sim(t, { models: [GPT], loaded: [GPT.key] });
+  it("loading a loaded model creates a second instance key:2, then key:3", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
     const second = await post(s, "/api/v1/models/load", { model: GPT.key });
     const third = await post(s, "/api/v1/models/load", { model: GPT.key });
     assert.equal((second.body as { instance_id: string }).instance_id, `${GPT.key}:2`);
@@ -279,8 +282,8 @@ describe("simulator 0.4: load and unload", () => {
     assert.deepEqual(ids, [GPT.key, `${GPT.key}:2`, `${GPT.key}:3`]);
   });
 
-  it("a model appears in loaded_instances only once its load has finished", async (t) => {
-    const s = await sim(t, { models: [GPT], loadDelayMs: 300 });
+  it("a model appears in loaded_instances only once its load has finished", async () => {
+    const s = await sim({ models: [GPT], loadDelayMs: 300 });
     const loading = post(s, "/api/v1/models/load", { model: GPT.key });
     await until("the load request to arrive", () => s.requestCount("/api/v1/models/load") === 1);
     assert.deepEqual(s.state.loaded(), []);
@@ -288,8 +291,8 @@ describe("simulator 0.4: load and unload", () => {
     assert.deepEqual(s.state.loaded(), [{ key: GPT.key, id: GPT.key, contextLength: 4096 }]);
   });
 
-  it("rejects unknown models and variant keys with model_not_found, missing fields with invalid_request", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("rejects unknown models and variant keys with model_not_found, missing fields with invalid_request", async () => {
+    const s = await sim({ models: [GPT] });
     const unknown = await post(s, "/api/v1/models/load", { model: "nope/nope" });
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.body, {
@@ -313,8 +316,8 @@ describe("simulator 0.4: load and unload", () => {
     assert.deepEqual(s.state.loaded(), []);
   });
 
-  it("failNextLoad makes the next load answer 500 model_load_failed; the one after succeeds", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("failNextLoad makes the next load answer 500 model_load_failed; the one after succeeds", async () => {
+    const s = await sim({ models: [GPT] });
     s.failNextLoad(GPT.key, "Not enough memory to load the model.");
     const failed = await post(s, "/api/v1/models/load", { model: GPT.key });
     assert.equal(failed.status, 500);
@@ -326,8 +329,8 @@ describe("simulator 0.4: load and unload", () => {
     assert.equal(ok.status, 200);
   });
 
-  it("POST /api/v1/models/unload takes instance_id and answers it back; unknown ids are 404", async (t) => {
-    const s = await sim(t, { models: [GPT], loaded: [GPT.key, GPT.key] });
+  it("POST /api/v1/models/unload takes instance_id and answers it back; unknown ids are 404", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key, GPT.key] });
     const done = await post(s, "/api/v1/models/unload", { instance_id: `${GPT.key}:2` });
     assert.equal(done.status, 200);
     assert.deepEqual(done.body, { instance_id: `${GPT.key}:2` });
@@ -342,8 +345,8 @@ describe("simulator 0.4: load and unload", () => {
 });
 
 describe("simulator 0.4: downloads", () => {
-  it("starts a job and reports documented status objects until completion; the model then appears", async (t) => {
-    const s = await sim(t, { catalog: [QWEN], download: { mode: "manual", bytesPerSecond: 45_670_000 } });
+  it("starts a job and reports documented status objects until completion; the model then appears", async () => {
+    const s = await sim({ catalog: [QWEN], download: { mode: "manual", bytesPerSecond: 45_670_000 } });
     const started = await post(s, "/api/v1/models/download", { model: QWEN.key });
     assert.equal(started.status, 200);
     const job = started.body as Record<string, unknown>;
@@ -388,8 +391,8 @@ describe("simulator 0.4: downloads", () => {
     );
   });
 
-  it("in time mode progress follows the clock and completes on its own", async (t) => {
-    const s = await sim(t, { catalog: [QWEN], download: { bytesPerSecond: 10 * QWEN.sizeBytes } });
+  it("in time mode progress follows the clock and completes on its own", async () => {
+    const s = await sim({ catalog: [QWEN], download: { bytesPerSecond: 10 * QWEN.sizeBytes } });
     const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
     let status = "";
     await until("the download to complete", async () => {
@@ -401,8 +404,8 @@ describe("simulator 0.4: downloads", () => {
     assert.ok(s.state.models().some((m) => m.key === QWEN.key));
   });
 
-  it("answers already_downloaded, the running job for a second request, and errors for unknown models and jobs", async (t) => {
-    const s = await sim(t, { models: [GPT], catalog: [GPT, QWEN], download: { mode: "manual" } });
+  it("answers already_downloaded, the running job for a second request, and errors for unknown models and jobs", async () => {
+    const s = await sim({ models: [GPT], catalog: [GPT, QWEN], download: { mode: "manual" } });
     assert.deepEqual((await post(s, "/api/v1/models/download", { model: GPT.key })).body, {
       status: "already_downloaded",
     });
@@ -422,8 +425,8 @@ describe("simulator 0.4: downloads", () => {
     assert.equal(s.state.jobs().length, 1);
   });
 
-  it("failNextDownload sends the job to failed at the given fraction; the model never appears", async (t) => {
-    const s = await sim(t, { catalog: [QWEN], download: { mode: "manual" } });
+  it("failNextDownload sends the job to failed at the given fraction; the model never appears", async () => {
+    const s = await sim({ catalog: [QWEN], download: { mode: "manual" } });
     s.failNextDownload(QWEN.key, 0.25);
     const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
     s.advanceDownload(job.job_id, 100);
@@ -441,8 +444,8 @@ describe("simulator 0.4: downloads", () => {
     assert.deepEqual(s.state.models(), []);
   });
 
-  it("pauseDownload freezes a time-based job as paused until resumed", async (t) => {
-    const s = await sim(t, { catalog: [QWEN], download: { bytesPerSecond: 1000 } });
+  it("pauseDownload freezes a time-based job as paused until resumed", async () => {
+    const s = await sim({ catalog: [QWEN], download: { bytesPerSecond: 1000 } });
     const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
     s.pauseDownload();
     const paused = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
@@ -461,8 +464,8 @@ describe("simulator 0.4: downloads", () => {
 });
 
 describe("simulator 0.4: inference and JIT", () => {
-  it("JIT-loads a downloaded model on its first chat request and names the instance in `model`", async (t) => {
-    const s = await sim(t, { models: [GPT], reply: "hi there" });
+  it("JIT-loads a downloaded model on its first chat request and names the instance in `model`", async () => {
+    const s = await sim({ models: [GPT], reply: "hi there" });
     const { status, body } = await post(s, "/v1/chat/completions", {
       model: GPT.key,
       messages: [{ role: "user", content: "hello" }],
@@ -483,15 +486,15 @@ describe("simulator 0.4: inference and JIT", () => {
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
   });
 
-  it("answers on the existing instance, and `model` echoes an explicit instance id like key:2", async (t) => {
-    const s = await sim(t, { models: [GPT], loaded: [GPT.key, GPT.key] });
+  it("answers on the existing instance, and `model` echoes an explicit instance id like key:2", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key, GPT.key] });
     const { body } = await post(s, "/v1/chat/completions", { model: `${GPT.key}:2`, messages: [] });
     assert.equal((body as { model: string }).model, `${GPT.key}:2`);
     assert.equal(s.state.loaded().length, 2);
   });
 
-  it("with JIT off and nothing loaded answers the documented 'No models loaded' error", async (t) => {
-    const s = await sim(t, { models: [GPT], jit: false });
+  it("with JIT off and nothing loaded answers the documented 'No models loaded' error", async () => {
+    const s = await sim({ models: [GPT], jit: false });
     const { status, body } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(status, 400);
     assert.deepEqual(body, {
@@ -505,8 +508,8 @@ describe("simulator 0.4: inference and JIT", () => {
     assert.deepEqual(s.state.loaded(), []);
   });
 
-  it("rejects a model that is not downloaded with an OpenAI-style model_not_found", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("rejects a model that is not downloaded with an OpenAI-style model_not_found", async () => {
+    const s = await sim({ models: [GPT] });
     const { status, body } = await post(s, "/v1/chat/completions", { model: "o4-mini", messages: [] });
     assert.equal(status, 400);
     const error = (body as { error: Record<string, unknown> }).error;
@@ -515,30 +518,30 @@ describe("simulator 0.4: inference and JIT", () => {
     assert.match(error.message as string, /Invalid model identifier "o4-mini"/);
   });
 
-  it("auto-evicts the previous JIT model but keeps models loaded on purpose", async (t) => {
-    const s = await sim(t, { models: [GPT, QWEN, GEMMA], loaded: [GEMMA.key] });
+  it("auto-evicts the previous JIT model but keeps models loaded on purpose", async () => {
+    const s = await sim({ models: [GPT, QWEN, GEMMA], loaded: [GEMMA.key] });
     await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
     await post(s, "/v1/chat/completions", { model: QWEN.key, messages: [] });
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GEMMA.key, QWEN.key]);
   });
 
-  it("a JIT load honours the request's ttl (seconds) and the model unloads when idle that long", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("a JIT load honours the request's ttl (seconds) and the model unloads when idle that long", async () => {
+    const s = await sim({ models: [GPT] });
     await post(s, "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 0.2 });
     assert.equal(s.state.loaded().length, 1);
     await until("the TTL to expire", () => s.state.loaded().length === 0);
   });
 
-  it("a failed JIT load answers 500 and loads nothing", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("a failed JIT load answers 500 and loads nothing", async () => {
+    const s = await sim({ models: [GPT] });
     s.failNextLoad();
     const { status } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(status, 500);
     assert.deepEqual(s.state.loaded(), []);
   });
 
-  it("POST /v1/responses answers the Responses shape", async (t) => {
-    const s = await sim(t, { models: [GPT], reply: "ok" });
+  it("POST /v1/responses answers the Responses shape", async () => {
+    const s = await sim({ models: [GPT], reply: "ok" });
     const { status, body } = await post(s, "/v1/responses", { model: GPT.key, input: "hi" });
     assert.equal(status, 200);
     const response = body as Record<string, unknown>;
@@ -557,8 +560,8 @@ describe("simulator 0.4: inference and JIT", () => {
     ]);
   });
 
-  it("streams chat completions as SSE chunks ending with [DONE]", async (t) => {
-    const s = await sim(t, { models: [GPT], loaded: [GPT.key], reply: "one two" });
+  it("streams chat completions as SSE chunks ending with [DONE]", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key], reply: "one two" });
     const { type, text } = await post(s, "/v1/chat/completions", {
       model: GPT.key,
       messages: [],
@@ -573,8 +576,8 @@ describe("simulator 0.4: inference and JIT", () => {
     assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? "").join(""), "one two");
   });
 
-  it("answers embeddings only with embedding models", async (t) => {
-    const s = await sim(t, { models: [GPT, NOMIC] });
+  it("answers embeddings only with embedding models", async () => {
+    const s = await sim({ models: [GPT, NOMIC] });
     const { status, body } = await post(s, "/v1/embeddings", { model: NOMIC.key, input: ["a", "b"] });
     assert.equal(status, 200);
     const result = body as { object: string; data: { embedding: number[]; index: number }[]; model: string };
@@ -588,8 +591,8 @@ describe("simulator 0.4: inference and JIT", () => {
 });
 
 describe("simulator: version profiles and unknown routes", () => {
-  it("answers unknown routes and methods with HTTP 200 and a string error", async (t) => {
-    const s = await sim(t);
+  it("answers unknown routes and methods with HTTP 200 and a string error", async () => {
+    const s = await sim();
     for (
       const [method, path] of [
         ["GET", "/x"],
@@ -606,8 +609,8 @@ describe("simulator: version profiles and unknown routes", () => {
     }
   });
 
-  it("0.3 has the greeting, /v1/*, /v1/responses and REST v0, but /api/v1/* are unknown routes", async (t) => {
-    const s = await sim(t, { version: "0.3", models: [GPT], catalog: [QWEN] });
+  it("0.3 has the greeting, /v1/*, /v1/responses and REST v0, but /api/v1/* are unknown routes", async () => {
+    const s = await sim({ version: "0.3", models: [GPT], catalog: [QWEN] });
     assert.deepEqual((await get(s, "/lmstudio-greeting")).body, { lmstudio: true });
     assert.equal(((await get(s, "/api/v0/models")).body as { data: unknown[] }).data.length, 1);
     assert.equal((await post(s, "/v1/responses", { model: GPT.key, input: "x" })).status, 200);
@@ -625,8 +628,8 @@ describe("simulator: version profiles and unknown routes", () => {
     assert.deepEqual(s.state.jobs(), []);
   });
 
-  it("0.3 reports 'No models loaded' in the older string form", async (t) => {
-    const s = await sim(t, { version: "0.3", models: [GPT], jit: false });
+  it("0.3 reports 'No models loaded' in the older string form", async () => {
+    const s = await sim({ version: "0.3", models: [GPT], jit: false });
     const { status, body } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(status, 400);
     assert.deepEqual(body, {
@@ -634,8 +637,8 @@ describe("simulator: version profiles and unknown routes", () => {
     });
   });
 
-  it("0.2 only has /v1/models and /v1/chat/completions; greeting, /v1/responses and /api/* are unknown", async (t) => {
-    const s = await sim(t, { version: "0.2", models: [GPT] });
+  it("0.2 only has /v1/models and /v1/chat/completions; greeting, /v1/responses and /api/* are unknown", async () => {
+    const s = await sim({ version: "0.2", models: [GPT] });
     assert.equal(((await get(s, "/v1/models")).body as { data: unknown[] }).data.length, 1);
     assert.equal((await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] })).status, 200);
     for (
@@ -658,8 +661,8 @@ describe("simulator: authentication", () => {
   const MISSING =
     "An LM Studio API token is required to make requests to this server, but none was provided using the Authorization header using the 'Bearer' scheme (i.e., 'Authorization: Bearer $LM_API_TOKEN'). Learn more at: https://lmstudio.ai/docs/developer/core/authentication.";
 
-  it("keeps the greeting open and answers 401 invalid_api_key without a token, everywhere else", async (t) => {
-    const s = await sim(t, { auth: { token: TOKEN }, models: [GPT] });
+  it("keeps the greeting open and answers 401 invalid_api_key without a token, everywhere else", async () => {
+    const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
     assert.equal((await get(s, "/lmstudio-greeting")).status, 200);
     for (const path of ["/v1/models", "/api/v0/models", "/api/v1/models", "/nope"]) {
       const answer = await get(s, path);
@@ -670,8 +673,8 @@ describe("simulator: authentication", () => {
     }
   });
 
-  it("a wrong token gets 401 showing only its first 10 characters; the right one passes", async (t) => {
-    const s = await sim(t, { auth: { token: TOKEN }, models: [GPT] });
+  it("a wrong token gets 401 showing only its first 10 characters; the right one passes", async () => {
+    const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
     const wrongToken = "22aac52a71b0c9d8e7f6";
     const wrong = await get(s, "/api/v1/models", { authorization: `Bearer ${wrongToken}` });
     assert.equal(wrong.status, 401);
@@ -695,8 +698,8 @@ describe("simulator: authentication", () => {
     assert.equal(right.status, 200);
   });
 
-  it("setAuth turns authentication on and off at run time", async (t) => {
-    const s = await sim(t);
+  it("setAuth turns authentication on and off at run time", async () => {
+    const s = await sim();
     assert.equal((await get(s, "/v1/models")).status, 200);
     s.setAuth("secret-token");
     assert.equal((await get(s, "/v1/models")).status, 401);
@@ -707,8 +710,8 @@ describe("simulator: authentication", () => {
 });
 
 describe("simulator: request recording", () => {
-  it("records method, path, query, headers (credentials redacted) and body", async (t) => {
-    const s = await sim(t, { auth: { token: TOKEN }, models: [GPT] });
+  it("records method, path, query, headers (credentials redacted) and body", async () => {
+    const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
     await call(s, "POST", "/api/v1/models/load?x=1", { model: GPT.key }, {
       authorization: `Bearer ${TOKEN}`,
       "x-trace": "abc",
@@ -725,8 +728,8 @@ describe("simulator: request recording", () => {
     assert.ok(!JSON.stringify(s.requests).includes(TOKEN), "no token anywhere in the records");
   });
 
-  it("counts by exact path, RegExp and method; control routes are never recorded", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("counts by exact path, RegExp and method; control routes are never recorded", async () => {
+    const s = await sim({ models: [GPT] });
     await get(s, "/v1/models");
     await get(s, "/v1/models");
     await get(s, "/api/v0/models");
@@ -743,8 +746,8 @@ describe("simulator: request recording", () => {
 });
 
 describe("simulator: faults", () => {
-  it("delay answers normally after the delay; a client with a shorter deadline gives up", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("delay answers normally after the delay; a client with a shorter deadline gives up", async () => {
+    const s = await sim({ models: [GPT] });
     s.inject({ match: "/v1/models", kind: "delay", ms: 3000, times: 1 });
     await assert.rejects(
       fetch(`${s.url}/v1/models`, { signal: AbortSignal.timeout(100) }),
@@ -754,8 +757,8 @@ describe("simulator: faults", () => {
     assert.equal(((await get(s, "/v1/models")).body as { data: unknown[] }).data.length, 1);
   });
 
-  it("hang never answers; the client aborts and close() still returns promptly", async (t) => {
-    const s = await sim(t);
+  it("hang never answers; the client aborts and close() still returns promptly", async () => {
+    const s = await sim();
     s.inject({ match: /^\/api\//, kind: "hang" });
     const controller = new AbortController();
     const pending = fetch(`${s.url}/api/v1/models`, { signal: controller.signal });
@@ -768,23 +771,23 @@ describe("simulator: faults", () => {
     assert.equal(await stillHanging, "failed");
   });
 
-  it("close drops the connection without an answer", async (t) => {
-    const s = await sim(t);
+  it("close drops the connection without an answer", async () => {
+    const s = await sim();
     s.inject({ match: "/lmstudio-greeting", kind: "close", times: 1 });
     await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
     assert.equal((await get(s, "/lmstudio-greeting")).status, 200, "times: 1 means only once");
   });
 
-  it("close-mid-body sends headers and part of the real body, then drops the connection", async (t) => {
-    const s = await sim(t, { models: [GPT] });
+  it("close-mid-body sends headers and part of the real body, then drops the connection", async () => {
+    const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "close-mid-body" });
     const response = await fetch(`${s.url}/api/v1/models`);
     assert.equal(response.status, 200);
     await assert.rejects(response.text());
   });
 
-  it("respond serves any status, content type and body (here an HTML error page)", async (t) => {
-    const s = await sim(t);
+  it("respond serves any status, content type and body (here an HTML error page)", async () => {
+    const s = await sim();
     s.inject({
       match: "/v1/models",
       method: "GET",
@@ -809,8 +812,8 @@ describe("simulator: faults", () => {
     assert.equal((await post(s, "/v1/models", {})).status, 200, "method filter: POST is not faulted");
   });
 
-  it("size streams a JSON body of exactly that many bytes, and stops when the client goes away", async (t) => {
-    const s = await sim(t);
+  it("size streams a JSON body of exactly that many bytes, and stops when the client goes away", async () => {
+    const s = await sim();
     s.inject({ match: "/v1/models", kind: "size", bytes: 100_000, times: 1 });
     const small = await fetch(`${s.url}/v1/models`);
     const bytes = new Uint8Array(await small.arrayBuffer());
@@ -829,8 +832,8 @@ describe("simulator: faults", () => {
     assert.ok(received >= 500_000);
   });
 
-  it("drip sends bytes slowly until the client gives up", async (t) => {
-    const s = await sim(t);
+  it("drip sends bytes slowly until the client gives up", async () => {
+    const s = await sim();
     s.inject({ match: "/v1/models", kind: "drip", intervalMs: 10, chunk: "." });
     const controller = new AbortController();
     const response = await fetch(`${s.url}/v1/models`, { signal: controller.signal });
@@ -841,8 +844,8 @@ describe("simulator: faults", () => {
     await assert.rejects(reader.read());
   });
 
-  it("redirect answers 302 with a Location", async (t) => {
-    const s = await sim(t);
+  it("redirect answers 302 with a Location", async () => {
+    const s = await sim();
     s.inject({ match: "/v1/models", kind: "redirect", location: "http://example.invalid/" });
     const response = await fetch(`${s.url}/v1/models`, { redirect: "manual" });
     assert.equal(response.status, 302);
@@ -850,8 +853,8 @@ describe("simulator: faults", () => {
     await response.body?.cancel();
   });
 
-  it("faults apply in order, `times` runs out, and clearFaults removes the rest", async (t) => {
-    const s = await sim(t);
+  it("faults apply in order, `times` runs out, and clearFaults removes the rest", async () => {
+    const s = await sim();
     s.inject({ match: "/v1/models", kind: "respond", status: 500, body: "first", times: 1 });
     s.inject({ match: "/v1/models", kind: "respond", status: 503, body: "second" });
     assert.equal((await get(s, "/v1/models")).text, "first");
@@ -864,8 +867,8 @@ describe("simulator: faults", () => {
 });
 
 describe("simulator: state control", () => {
-  it("addModel, loadModel (key:2), unloadInstance and removeModel change what the API reports", async (t) => {
-    const s = await sim(t);
+  it("addModel, loadModel (key:2), unloadInstance and removeModel change what the API reports", async () => {
+    const s = await sim();
     s.addModel(GPT);
     assert.deepEqual(s.loadModel(GPT.key), { key: GPT.key, id: GPT.key, contextLength: 4096 });
     assert.deepEqual(s.loadModel(GPT.key, { contextLength: 8192 }), {
@@ -885,8 +888,8 @@ describe("simulator: state control", () => {
     assert.deepEqual((await get(s, "/api/v1/models")).body, { models: [] });
   });
 
-  it("state.models() fills in the documented defaults", async (t) => {
-    const s = await sim(t, { models: [{ key: "llama-3.2-1b-instruct" }] });
+  it("state.models() fills in the documented defaults", async () => {
+    const s = await sim({ models: [{ key: "llama-3.2-1b-instruct" }] });
     assert.deepEqual(s.state.models(), [{
       key: "llama-3.2-1b-instruct",
       type: "llm",
@@ -913,8 +916,8 @@ describe("simulator: state control", () => {
     );
   });
 
-  it("a stopped server refuses connections on its port; starting it again serves the same port", async (t) => {
-    const s = await sim(t, { serverRunning: false });
+  it("a stopped server refuses connections on its port; starting it again serves the same port", async () => {
+    const s = await sim({ serverRunning: false });
     const port = s.port;
     await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
     const state = await fetch(`${s.controlUrl}/__simulator/state`).then((r) => r.json()) as {
