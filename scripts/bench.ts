@@ -19,7 +19,8 @@
  *
  * The LM Studio simulators live in this process, so every child process is spawned asynchronously.
  *
- * The items (`--only`): `cli` (CLI `check --json` vs a bare fetch), `import` (the package vs an
+ * The items (`--only`): `cli` (CLI `check --json` vs a bare fetch, with the URL in `LMSTUDIO_URL`
+ * and, as users mostly run it, from LM Studio's saved settings in a fake home), `import` (the package vs an
  * empty module), `ensure` (of a loaded model: requests and time), `refused` (CLI against a closed
  * port), `concurrent` (50 `ensureReady` of one missing model in one process: downloads and loads
  * started), `rss` (RSS growth during a simulated 1 GB download with progress, sampled in the child
@@ -46,6 +47,7 @@ import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
 import { type Simulator, startSimulator } from "../src/testing/simulator.ts";
 
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -317,11 +319,24 @@ async function benchCli(): Promise<void> {
     if (doc.ok !== true || doc.server?.api !== "v1") throw new Error(`unexpected check output: ${r.stdout}`);
   };
   const env = { LMSTUDIO_URL: simulator.url };
+  // No URL anywhere: the CLI reads LM Studio's saved port from the (fake) user home, as it does
+  // for most users. The runtimes keep their own caches (Deno's lives under HOME by default).
+  const home = await createFakeLmStudioHome({ simulator });
+  const denoDir = JSON.parse((await runOk(bin("deno"), ["info", "--json"])).stdout).denoDir as string;
+  const homeEnv = { HOME: home.userHome, USERPROFILE: home.userHome, DENO_DIR: denoDir };
+  const checkSettingsDoc = (r: Run) => {
+    checkDoc(r);
+    if (JSON.parse(r.stdout).baseUrlSource !== "lmstudio-settings") {
+      throw new Error(`check did not take the URL from LM Studio's settings: ${r.stdout}`);
+    }
+  };
   const ratio: Row = { item: "  ratio CLI / bare fetch", values: {}, target: "≤ 1.3", met: {} };
   const cliRow: Row = { item: "CLI `check --json` (npm bin)", values: {} };
   const fetchRow: Row = { item: "bare script: one fetch of /v1/models", values: {} };
   const exitRow: Row = { item: "bare script + exit right after printing", values: {} };
   const exitRatio: Row = { item: "  ratio CLI / that script", values: {} };
+  const homeRow: Row = { item: "CLI `check --json`, URL from LM Studio's settings", values: {} };
+  const homeRatio: Row = { item: "  ratio that CLI / bare fetch", values: {} };
   const srcRow: Row = { item: "CLI from source (cli.ts; deno/bun)", values: {} };
   const srcRatio: Row = { item: "  ratio source CLI / bare fetch", values: {} };
   const data: Record<string, unknown> = {};
@@ -331,6 +346,14 @@ async function benchCli(): Promise<void> {
       { label: "fetch", runtime: name, args: [fetchScript], cwd: work },
       { label: "exit", runtime: name, args: [exitingScript], cwd: work },
       { label: "cli", runtime: name, args: [CLI(), "check", "--json"], cwd: work, env, check: checkDoc },
+      {
+        label: "home",
+        runtime: name,
+        args: [CLI(), "check", "--json"],
+        cwd: work,
+        env: homeEnv,
+        check: checkSettingsDoc,
+      },
     ];
     if (name !== "node") {
       commands.push({
@@ -351,10 +374,14 @@ async function benchCli(): Promise<void> {
     const x = median(msOf(runs.get("exit")!));
     exitRow.values[name] = fmtMs(x);
     exitRatio.values[name] = (c / x).toFixed(2);
+    const h = median(msOf(runs.get("home")!));
+    homeRow.values[name] = fmtMs(h);
+    homeRatio.values[name] = (h / f).toFixed(2);
     const entry: Record<string, unknown> = {
       fetchMs: msOf(runs.get("fetch")!),
       fetchExitMs: msOf(runs.get("exit")!),
       cliMs: msOf(runs.get("cli")!),
+      cliSettingsMs: msOf(runs.get("home")!),
       ratio: c / f,
     };
     if (name !== "node") {
@@ -365,12 +392,15 @@ async function benchCli(): Promise<void> {
     }
     data[name] = entry;
   }
+  await home.cleanup();
   raw.cli = data;
   addRow(cliRow);
   addRow(fetchRow);
   addRow(ratio);
   addRow(exitRow);
   addRow(exitRatio);
+  addRow(homeRow);
+  addRow(homeRatio);
   if (RUNTIME_NAMES.some((n) => n !== "node")) {
     addRow(srcRow);
     addRow(srcRatio);
