@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { parseDuration } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { validateModelName } from "./model_name.ts";
+import { escapeUnprintable, quote, truncate } from "./text.ts";
 import { MAX_CONTEXT_LENGTH, REQUIRABLE, type RequiredCapability } from "./suitability.ts";
 
 /** The CLI's commands. */
@@ -91,24 +92,8 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-// C0/C1 controls, line/paragraph separators and bidi overrides (as in model_name.ts): a message
-// shows them escaped, so a hostile argument cannot move the cursor, forge a line or reorder text.
-// deno-lint-ignore no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** A message made safe for a terminal: unprintable characters escaped, at most 400 characters. */
-function clean(text: string): string {
-  const escaped = text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return escaped.length > 400 ? `${escaped.slice(0, 399)}…` : escaped;
-}
-
-/** An argument as a message quotes it: JSON-quoted, at most 60 characters of it. */
-function shown(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-}
-
 function usage(message: string, hint = "Run `vtcode-lmstudio --help` for usage."): LMStudioError {
-  return new LMStudioError("USAGE", clean(message), { hint });
+  return new LMStudioError("USAGE", truncate(escapeUnprintable(message), 399), { hint });
 }
 
 /**
@@ -147,17 +132,17 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   const [first, ...rest] = positionals;
   if (first !== undefined) {
     if (!(CLI_COMMANDS as readonly string[]).includes(first)) {
-      throw usage(`Unknown command ${shown(first)}; expected one of: ${CLI_COMMANDS.join(", ")}`);
+      throw usage(`Unknown command ${quote(first)}; expected one of: ${CLI_COMMANDS.join(", ")}`);
     }
     args.command = first as CliCommand;
   }
   const takesModel = ["ensure", "download", "load", "unload"].includes(args.command);
   if (rest.length > (takesModel ? 1 : 0)) {
-    throw usage(`Too many arguments for ${args.command}: ${rest.map(shown).join(" ")}`);
+    throw usage(`Too many arguments for ${args.command}: ${rest.map((v) => quote(v)).join(" ")}`);
   }
   const positionalModel = rest[0];
   if (positionalModel !== undefined && values.model !== undefined && positionalModel !== values.model) {
-    throw usage(`Two different models given: ${shown(positionalModel)} and --model ${shown(values.model)}`);
+    throw usage(`Two different models given: ${quote(positionalModel)} and --model ${quote(values.model)}`);
   }
   const model = positionalModel ?? values.model;
   if (model !== undefined) {
@@ -196,7 +181,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       args.timeoutMs = parseDuration(values.timeout);
     } catch (error) {
       if (!(error instanceof LMStudioError)) throw error;
-      throw usage(`Invalid --timeout ${shown(values.timeout)}`, error.hint);
+      throw usage(`Invalid --timeout ${quote(values.timeout)}`, error.hint);
     }
   }
   if (values["context-length"] !== undefined) {
@@ -205,7 +190,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > MAX_CONTEXT_LENGTH) {
       throw usage(
         `Invalid --context-length ${
-          shown(text)
+          quote(text)
         }: expected a whole number of tokens from 1 to ${MAX_CONTEXT_LENGTH}`,
         "Give the context the agent needs in tokens, e.g. --context-length 32768.",
       );
@@ -217,7 +202,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     const bad = wanted.filter((c) => !(REQUIRABLE as readonly string[]).includes(c));
     if (wanted.length === 0 || bad.length > 0) {
       const what = bad.filter((c) => c !== "").length > 0
-        ? `unknown capability ${bad.filter((c) => c !== "").map(shown).join(", ")}`
+        ? `unknown capability ${bad.filter((c) => c !== "").map((v) => quote(v)).join(", ")}`
         : "an empty capability";
       throw usage(
         `Invalid --require: ${what}`,

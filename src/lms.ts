@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isObject } from "./json.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS } from "./deadline.ts";
 import { type ErrorCode, LMStudioError } from "./errors.ts";
 import type { LmsLocation } from "./lms_find.ts";
@@ -205,10 +206,6 @@ function jsonDocument(text: string): unknown {
     if (one) return one.value;
   }
   return undefined;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function str(value: unknown): string | undefined {

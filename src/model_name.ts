@@ -9,6 +9,7 @@
  * @module
  */
 import { LMStudioError } from "./errors.ts";
+import { hasUnprintable, quote } from "./text.ts";
 
 /**
  * Longest name accepted; real keys and Hugging Face URLs are far shorter.
@@ -21,24 +22,8 @@ import { LMStudioError } from "./errors.ts";
  */
 export const MAX_MODEL_NAME_LENGTH = 512;
 
-// C0 and C1 control characters (NUL, newline, ESC, DEL, ...) plus the Unicode line/paragraph
-// separators and the bidirectional overrides, which can make a printed name read differently from
-// what it is ("Trojan Source").
-// deno-lint-ignore no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
-
 const HINT =
   "Use a model key such as `qwen/qwen3-4b-2507` or `openai/gpt-oss-20b` (see `lms ls` or GET /v1/models).";
-
-function preview(name: string): string {
-  // JSON.stringify escapes C0 controls but not C1, the line separators or bidi overrides: those are
-  // escaped by hand, so the message itself stays one clean line that reads as what it is.
-  const short = name.length > 60 ? `${name.slice(0, 60)}…` : name;
-  return JSON.stringify(short).replace(
-    new RegExp(FORBIDDEN.source, "g"),
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
 
 /**
  * Throws `LMStudioError("USAGE")` unless `name` is a plausible model name or instance identifier:
@@ -69,22 +54,22 @@ export function validateModelName(name: string): void {
     throw new LMStudioError(
       "USAGE",
       `Invalid model name ${
-        preview(name)
+        quote(name)
       }: it is ${name.length} characters long (at most ${MAX_MODEL_NAME_LENGTH})`,
       { hint: HINT },
     );
   }
-  if (FORBIDDEN.test(name)) {
+  if (hasUnprintable(name)) {
     throw new LMStudioError(
       "USAGE",
-      `Invalid model name ${preview(name)}: it contains control characters`,
+      `Invalid model name ${quote(name)}: it contains control characters`,
       { hint: HINT },
     );
   }
   if (name.startsWith("-")) {
     throw new LMStudioError(
       "USAGE",
-      `Invalid model name ${preview(name)}: it starts with "-" and would be read by lms as an option`,
+      `Invalid model name ${quote(name)}: it starts with "-" and would be read by lms as an option`,
       { hint: HINT },
     );
   }

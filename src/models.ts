@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { isObject as isRecord } from "./json.ts";
 import { LMStudioError } from "./errors.ts";
 
 /** Which HTTP API family a server speaks (best first). */
@@ -165,10 +166,6 @@ function buildSchema(z: Zod, api: ApiFamily): any {
 // (the parity test in tests/models.test.ts holds them to that; were one to accept less, the payload
 // would go to zod, which accepts it or names the bad field). Written as functions, so that nothing
 // is built at import time.
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 function isKey(value: unknown): boolean {
   return typeof value === "string" && value.length > 0;

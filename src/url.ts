@@ -6,6 +6,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { LMStudioError } from "./errors.ts";
+import { truncate } from "./text.ts";
 
 /**
  * Normalises a server base URL: `http://h:1234`, `http://h:1234/`, `http://h:1234/v1` and
@@ -28,15 +29,15 @@ export function normalizeBaseUrl(input: string): string {
     throw new LMStudioError("USAGE", "The server URL contains spaces or control characters", { hint });
   }
   if (/^[\w.-]+:\d+(\/.*)?$/.test(raw) || /^\[[0-9a-f:]+\]:\d+/i.test(raw)) {
-    throw new LMStudioError("USAGE", `The server URL has no scheme: ${preview(raw)}`, {
-      hint: `Write it as http://${preview(raw)}.`,
+    throw new LMStudioError("USAGE", `The server URL has no scheme: ${truncate(raw, 80)}`, {
+      hint: `Write it as http://${truncate(raw, 80)}.`,
     });
   }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new LMStudioError("USAGE", `Not a valid URL: ${preview(raw)}`, { hint });
+    throw new LMStudioError("USAGE", `Not a valid URL: ${truncate(raw, 80)}`, { hint });
   }
   if (url.username !== "" || url.password !== "") {
     throw new LMStudioError("USAGE", "The server URL must not contain credentials (user:password@)", {
@@ -47,7 +48,7 @@ export function normalizeBaseUrl(input: string): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new LMStudioError(
       "USAGE",
-      `Unsupported URL scheme ${JSON.stringify(preview(url.protocol))}: only http and https`,
+      `Unsupported URL scheme ${JSON.stringify(truncate(url.protocol, 80))}: only http and https`,
       {
         hint,
       },
@@ -60,11 +61,6 @@ export function normalizeBaseUrl(input: string): string {
   if (/\/v1$/i.test(path)) path = path.slice(0, -3);
   path = path.replace(/\/+$/, "");
   return `${url.protocol}//${url.host}${path}`;
-}
-
-/** At most 80 characters of what the user typed, for messages. */
-function preview(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0", "[::]"]);

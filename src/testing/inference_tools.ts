@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isObject } from "../json.ts";
 
 /** A tool as the request offered it, whatever the API's spelling. */
 export interface OfferedTool {
@@ -20,10 +21,6 @@ export type ToolDialect = "chat" | "responses" | "messages";
 
 /** What `tool_choice` asks for: no call, the model's choice, any call, or this tool. */
 export type ToolDemand = { kind: "none" | "auto" | "required" } | { kind: "named"; name: string };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** The tools a request offers; function (and custom) tools only, malformed entries skipped. */
 export function offeredTools(body: Record<string, unknown>, dialect: ToolDialect): OfferedTool[] {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isObject } from "../json.ts";
 import { normalizeModel } from "./models.ts";
 import type { SimModel, SimQuirks, SimReasoningOption, SimulatorState } from "./types.ts";
 
@@ -30,10 +31,6 @@ function show(value: unknown): string {
   } catch {
     return typeof value;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 /** A positive integer when present. */
