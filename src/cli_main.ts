@@ -8,8 +8,7 @@ import { CLI_COMMANDS, type CliArgs, parseCliArgs } from "./cli_args.ts";
 import { createReporter, formatBytes, type Reporter } from "./cli_reporter.ts";
 import { LMStudioClient } from "./client.ts";
 import { type BaseUrlSource, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, resolveConfig } from "./config.ts";
-import { DEFAULT_TIMEOUTS } from "./deadline.ts";
-import { ensureReady } from "./ensure.ts";
+import { checkOrStart, ensureReady } from "./ensure.ts";
 import { LMStudioError, redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
 import { findLms } from "./lms_find.ts";
 import type { ModelInfo } from "./models.ts";
@@ -265,16 +264,13 @@ async function runCommand(
 ): Promise<CommandOutput> {
   switch (args.command) {
     case "check": {
-      let status;
-      try {
-        status = await client.check(call);
-      } catch (error) {
-        if (!args.startServer || !(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") {
-          throw error;
-        }
-        reporter.note("Server is down; starting it with `lms server start`");
-        status = await client.startServer({ ...call, timeoutMs: call.timeoutMs ?? DEFAULT_TIMEOUTS.wait });
-      }
+      const status = await checkOrStart(
+        client,
+        args.startServer,
+        call,
+        call.timeoutMs,
+        () => reporter.note("Server is down; starting it with `lms server start`"),
+      );
       return {
         json: { server: { reachable: true, api: status.api } },
         human: `LM Studio is reachable at ${status.baseUrl} (API: ${status.api}${

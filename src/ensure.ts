@@ -203,24 +203,20 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     // 1. Check (and optionally start the server).
     actions.push("check");
     emit({ type: "step", step: "check", message: `Checking LM Studio at ${client.baseUrl}` });
-    let status: ServerStatus;
-    try {
-      status = await client.check({ signal });
-    } catch (error) {
-      if (!options.startServer || !(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") {
-        throw error;
-      }
-      actions.push("start-server");
-      emit({
-        type: "step",
-        step: "start-server",
-        message: "Starting the LM Studio server (lms server start)",
-      });
-      status = await client.startServer({
-        signal,
-        timeoutMs: options.startServerTimeoutMs ?? DEFAULT_TIMEOUTS.wait,
-      });
-    }
+    const status = await checkOrStart(
+      client,
+      options.startServer === true,
+      { signal },
+      options.startServerTimeoutMs,
+      () => {
+        actions.push("start-server");
+        emit({
+          type: "step",
+          step: "start-server",
+          message: "Starting the LM Studio server (lms server start)",
+        });
+      },
+    );
     timings.checkMs = Date.now() - started;
     emit({ type: "server", status });
 
@@ -371,6 +367,30 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       timings,
     };
   });
+}
+
+/**
+ * `check` (with `call`); when the server is down and `start` allows it, `lms server start` and a
+ * wait of up to `startTimeoutMs` (default 60 s). Internal: `ensureReady` and the CLI's `check`
+ * share it.
+ */
+export async function checkOrStart(
+  client: LMStudioClient,
+  start: boolean,
+  call: CallOptions,
+  startTimeoutMs: number | undefined,
+  onStart: () => void,
+): Promise<ServerStatus> {
+  try {
+    return await client.check(call);
+  } catch (error) {
+    if (!start || !isLMStudioError(error, "SERVER_UNREACHABLE")) throw error;
+    onStart();
+    return await client.startServer({
+      signal: call.signal,
+      timeoutMs: startTimeoutMs ?? DEFAULT_TIMEOUTS.wait,
+    });
+  }
 }
 
 /** The Rust crate's configuration (`OssConfig`): the model and where the server is. */
