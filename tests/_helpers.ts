@@ -2,7 +2,7 @@
  * Test helpers shared by the suites: a bare loopback HTTP server (for "something that is not LM
  * Studio"), running the CLI as a subprocess on the runtime the tests run on, and a closed port.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -14,6 +14,7 @@ import { inspect } from "node:util";
 import { after } from "node:test";
 import { type ErrorCode, LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
+import { createFakeLms } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 
 export const ROOT: string = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -269,4 +270,30 @@ export function atFileEnd(): (cleanup: () => unknown) => void {
     for (const cleanup of pending.splice(0).reverse()) await cleanup();
   });
   return (cleanup) => void pending.push(cleanup);
+}
+
+/** Runs an executable (no shell, 10 s at most) and collects how it ended; never rejects. */
+export function runFile(
+  path: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(path, args, { timeout: 10_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Returns `fakeLms(simulator)`: a fake `lms` backed by that simulator, its path returned, removed
+ * after the file's tests. Call it once at module level.
+ */
+export function useFakeLms(): (simulator: Simulator) => Promise<string> {
+  const later = atFileEnd();
+  return async (simulator) => {
+    const fake = await createFakeLms({ simulator });
+    later(() => fake.cleanup());
+    return fake.path;
+  };
 }

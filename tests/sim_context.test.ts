@@ -6,25 +6,19 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import process from "node:process";
-import { createFakeLms } from "../src/testing/fake_lms.ts";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
-import { atFileEnd } from "./_helpers.ts";
+import type { Simulator } from "../src/testing/simulator.ts";
+import { runFile, useFakeLms, useSimulators } from "./_helpers.ts";
 
-const later = atFileEnd();
+const sim = useSimulators();
+const fakeLms = useFakeLms();
+const lms = runFile;
 
 const GPT = { key: "openai/gpt-oss-20b", maxContextLength: 131072, trainedForToolUse: true };
 const QWEN = { key: "qwen/qwen3-4b-2507", maxContextLength: 262144 };
 const SMALL = { key: "small-model", maxContextLength: 2048 };
 const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
-
-async function sim(state: SimulatorState = {}): Promise<Simulator> {
-  const s = await startSimulator(state);
-  later(() => s.close());
-  return s;
-}
 
 /** The fields of LM Studio's answers these specs read. */
 interface Answer {
@@ -73,21 +67,6 @@ async function shown(s: Simulator, lmsPath?: string): Promise<Record<string, unk
     out.ps = Object.fromEntries(ps.map((i) => [i.identifier, [i.contextLength, i.maxContextLength]]));
   }
   return out;
-}
-
-function lms(path: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(path, args, { timeout: 10_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function fakeLms(s: Simulator): Promise<string> {
-  const fake = await createFakeLms({ simulator: s });
-  later(() => fake.cleanup());
-  return fake.path;
 }
 
 describe("simulator context: loads honour the request", () => {

@@ -5,13 +5,13 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import process from "node:process";
-import { createFakeLms } from "../src/testing/fake_lms.ts";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
-import { atFileEnd } from "./_helpers.ts";
+import type { Simulator } from "../src/testing/simulator.ts";
+import { runFile, useFakeLms, useSimulators } from "./_helpers.ts";
 
-const later = atFileEnd();
+const sim = useSimulators();
+const fakeLms = useFakeLms();
+const lms = runFile;
 
 const GPT = { key: "openai/gpt-oss-20b", trainedForToolUse: true, reasoning: true };
 const GEMMA = {
@@ -31,31 +31,10 @@ const PLAIN = { key: "plain-model" };
 const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
 
-async function sim(state: SimulatorState = {}): Promise<Simulator> {
-  const s = await startSimulator(state);
-  later(() => s.close());
-  return s;
-}
-
 async function fetchJson<T>(url: string, body?: unknown): Promise<{ status: number; body: T }> {
   const init: RequestInit = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
   const res = await fetch(url, init);
   return { status: res.status, body: await res.json() as T };
-}
-
-function lms(path: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(path, args, { timeout: 10_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function fakeLms(s: Simulator): Promise<string> {
-  const fake = await createFakeLms({ simulator: s });
-  later(() => fake.cleanup());
-  return fake.path;
 }
 
 async function until(what: string, check: () => boolean): Promise<void> {
