@@ -1,6 +1,7 @@
 /**
- * The README's examples run: the library example (section "Library") and the testing-kit examples
- * (section "Testing kit") are cut out of README.md by their section heading, their package imports
+ * The README's examples run: the library example (section "Library"), the agent recipe ("Ready for a
+ * coding agent"), the tool loop ("Test your agent against the simulator") and the testing-kit
+ * examples (section "Testing kit") are cut out of README.md by their section heading, their package imports
  * pointed at this checkout, and run as a process on the runtime under test (Node through tsx, Deno,
  * Bun) against the simulator. What they print and the exit code they leave are checked.
  */
@@ -85,6 +86,32 @@ describe("README examples run", () => {
     assert.equal(run.code, 1, run.stderr);
     assert.equal(run.stdout, "");
     assert.match(run.stderr, /^SERVER_UNREACHABLE /m);
+  });
+
+  it(
+    "Ready for a coding agent: the recipe replaces a 4096 instance and prints baseUrl/v1, id, context",
+    T,
+    async () => {
+      const [recipe] = tsBlocks("Ready for a coding agent");
+      const key = /\bmodel: "([^"]+)"/.exec(recipe)?.[1] ?? "";
+      const s = await sim({
+        models: [{ key, trainedForToolUse: true }],
+        loaded: [{ key, contextLength: 4096 }],
+      });
+      const run = await runExample(recipe, { LMSTUDIO_URL: s.url });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `${s.url}/v1 ${key} 32768\n`);
+      assert.deepEqual(s.state.instances().map((i) => [i.id, i.contextLength]), [[key, 32768]]);
+    },
+  );
+
+  it("Test your agent: the tool loop against a scripted simulator prints the final answer", T, async () => {
+    const [loop] = tsBlocks("Test your agent against the simulator");
+    // The example imports the openai SDK as a user's project would: point it at this checkout's copy.
+    const sdk = pathToFileURL(join(ROOT, "node_modules", "openai", "index.mjs")).href;
+    const run = await runExample(loop.replace(/from "openai";/, `from ${JSON.stringify(sdk)};`));
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "The README says hello.\n");
   });
 
   tsBlocks("Testing kit").forEach((example, index) => {
