@@ -172,7 +172,9 @@ export function createReporter(options: ReporterOptions): Reporter {
           say(
             `${colour("32", "✔")} ${event.model} loaded${
               event.result.instanceId ? ` as ${event.result.instanceId}` : ""
-            } (${event.result.route})\n`,
+            } (${event.result.route}${
+              event.result.contextLength !== null ? `, context ${event.result.contextLength}` : ""
+            })\n`,
           );
           return;
         default:
