@@ -75,7 +75,7 @@ const manifest = {
   types: "./mod.d.ts",
   exports: exportsMap,
   bin: { "vtcode-lmstudio": "./cli.js" },
-  engines: { node: ">=20" },
+  engines: { node: ">=20.16" }, // process.getBuiltinModule: node:os without an import (start-up)
   keywords: ["lmstudio", "lms", "llm", "local", "readiness", "cli", "deno", "bun"],
   dependencies: dev.dependencies,
 };

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./parse_args.ts";
 import { parseDuration } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { validateModelName } from "./model_name.ts";
@@ -73,7 +73,8 @@ export interface CliArgs {
   version: boolean;
 }
 
-const OPTIONS = {
+/** The CLI's options, as `parseArgs` takes them. */
+export const CLI_OPTIONS = {
   url: { type: "string" },
   token: { type: "string" },
   lms: { type: "string" },
@@ -109,7 +110,7 @@ function usage(message: string, hint = "Run `vtcode-lmstudio --help` for usage."
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs(argv, CLI_OPTIONS);
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw usage(message.replace(/\. To specify a positional argument.*$/, ""));

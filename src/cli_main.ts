@@ -10,7 +10,6 @@ import { LMStudioClient } from "./client.ts";
 import { type BaseUrlSource, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, resolveConfig } from "./config.ts";
 import { checkOrStart, ensureReady } from "./ensure.ts";
 import { LMStudioError, redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
-import { findLms } from "./lms_find.ts";
 import type { ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv, noColorRequested, stderrColumns, stderrIsTTY } from "./runtime.ts";
 import { normalizeBaseUrl } from "./url.ts";
@@ -429,6 +428,7 @@ async function runCommand(
       };
     }
     case "which-lms": {
+      const { findLms } = await import("./lms_find.ts");
       const location = findLms({ path: args.lms, env });
       return { json: { lms: location }, human: `${location.path}\t(${location.source})\n` };
     }

@@ -8,8 +8,6 @@
  *
  * @module
  */
-import { statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import {
   badApiTokenEnv,
   CONFIG_FILE_NAME,
@@ -20,7 +18,7 @@ import {
   type LMStudioConfig,
 } from "./config.ts";
 import { LMStudioError } from "./errors.ts";
-import { readFileCapped } from "./lmstudio_home.ts";
+import { cwd as runtimeCwd, fileAccess } from "./runtime.ts";
 
 /**
  * The largest `vtcode.toml` read: 1 MiB (a larger one is an error, and is not read past that).
@@ -66,19 +64,6 @@ const FILE_KEYS = [
 function isDenoPermissionError(error: unknown): boolean {
   const name = (error as { name?: unknown } | null)?.name;
   return name === "NotCapable" || name === "PermissionDenied";
-}
-
-function defaultReadFile(path: string): Uint8Array | undefined {
-  return readFileCapped(path, CONFIG_FILE_MAX_BYTES);
-}
-
-function defaultExists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readRaw(path: string, readFile: ReadFile): string | Uint8Array | undefined {
@@ -276,9 +261,10 @@ export async function parseVtcodeToml(text: string, file: string): Promise<LMStu
  */
 export async function readVtcodeToml(
   path: string,
-  readFile: ReadFile = defaultReadFile,
+  readFile?: ReadFile,
 ): Promise<LMStudioConfig | undefined> {
-  const raw = readRaw(path, readFile);
+  const files = await fileAccess();
+  const raw = readRaw(path, readFile ?? ((p: string) => files.readFile(p, CONFIG_FILE_MAX_BYTES)));
   if (raw === undefined) return undefined;
   return await parseVtcodeToml(typeof raw === "string" ? raw : decode(raw, path), path);
 }
@@ -302,7 +288,9 @@ export async function readVtcodeToml(
 export async function loadVtcodeToml(
   options: LoadVtcodeTomlOptions = {},
 ): Promise<{ path: string; config: LMStudioConfig } | undefined> {
-  const readFile = options.readFile ?? defaultReadFile;
+  const files = await fileAccess();
+  const { resolve, join, dirname } = files;
+  const readFile = options.readFile ?? ((path: string) => files.readFile(path, CONFIG_FILE_MAX_BYTES));
   const cwd = options.cwd ?? currentDir();
   if (options.configFile !== undefined) {
     const path = cwd === undefined ? options.configFile : resolve(cwd, options.configFile);
@@ -315,7 +303,7 @@ export async function loadVtcodeToml(
     return { path, config };
   }
   if (cwd === undefined) return undefined;
-  const exists = options.exists ?? defaultExists;
+  const exists = options.exists ?? files.exists;
   let dir = resolve(cwd);
   for (;;) {
     const path = join(dir, CONFIG_FILE_NAME);
@@ -336,7 +324,7 @@ export async function loadVtcodeToml(
 
 function currentDir(): string | undefined {
   try {
-    return process.cwd();
+    return runtimeCwd();
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { networkInterfaces } from "node:os";
+import { networkAddresses } from "./runtime.ts";
 import { LMStudioError } from "./errors.ts";
 import { truncate } from "./text.ts";
 
@@ -92,10 +92,6 @@ export function isLocalServer(baseUrl: string, localAddresses?: readonly string[
 }
 
 function ownAddresses(): string[] {
-  try {
-    return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((entry) => entry.address));
-  } catch {
-    // Deno without --allow-sys: we cannot tell, so only loopback counts as local.
-    return [];
-  }
+  // Deno.networkInterfaces on Deno; node:os elsewhere (none without --allow-sys: only loopback is local).
+  return networkAddresses();
 }
