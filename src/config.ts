@@ -378,7 +378,7 @@ export async function resolveConfig(options: ResolveConfigOptions = {}): Promise
   }
   if (resolved.sources.baseUrl === "default" && options.lmstudioSettings !== false) {
     const { readServerSettings } = await import("./server_settings.ts");
-    const saved = readServerSettings({ home: options.home, env, platform: options.platform });
+    const saved = await readServerSettings({ home: options.home, env, platform: options.platform });
     if (saved) {
       resolved.baseUrl = saved.baseUrl;
       resolved.sources.baseUrl = "lmstudio-settings";

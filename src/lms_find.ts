@@ -13,11 +13,11 @@
  *
  * @module
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from "node:fs";
 import nodePath from "node:path";
 import { LMStudioError } from "./errors.ts";
-import { lmStudioHomeCandidates, nodeHomeProbe } from "./lmstudio_home.ts";
-import { envDenied, type EnvReader, getEnv, platform as currentPlatform } from "./runtime.ts";
+import { homeProbe, lmStudioHomeCandidates } from "./lmstudio_home.ts";
+import { envDenied, type EnvReader, getEnv, nodeFileAccess, platform as currentPlatform } from "./runtime.ts";
 
 /**
  * How {@linkcode findLms} found `lms`.
@@ -108,6 +108,12 @@ export interface FindLmsOptions {
 export const LMS_INSTALL_HINT =
   "Install LM Studio from https://lmstudio.ai/download, run it once, then `lms bootstrap` (or set LMSTUDIO_LMS_PATH)";
 
+// Discovery is synchronous and runs where `lms` is about to be spawned (node:child_process), so
+// node:fs is no extra cost here; the home lookup gets this probe and node:path's rules injected.
+const homeFiles = homeProbe(
+  nodeFileAccess({ existsSync, statSync, openSync, readSync, closeSync }, nodePath),
+);
+
 /**
  * The real file system, through `node:fs` (works on Deno with `--allow-read`, Bun and Node).
  *
@@ -134,8 +140,8 @@ export const nodeFileSystemProbe: FileSystemProbe = {
       return false;
     }
   },
-  readText: nodeHomeProbe.readText,
-  isDirectory: nodeHomeProbe.isDirectory,
+  readText: homeFiles.readText,
+  isDirectory: homeFiles.isDirectory,
 };
 
 type Check = "ok" | "missing" | "not-executable" | "directory";
@@ -219,7 +225,7 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
 
   // LM Studio's own home layout (lmstudio-js findLMStudioHome): pointer file, legacy cache, default.
   // Every candidate is tried: a stale pointer must not hide an installed lms.
-  const homes = lmStudioHomeCandidates({ home: options.home, env, platform: os, fs });
+  const homes = lmStudioHomeCandidates({ home: options.home, env, platform: os, fs, path });
   if (homes.length > 0) {
     const exe = windows ? "lms.exe" : "lms";
     for (const { path: lmstudioHome, source } of homes) {

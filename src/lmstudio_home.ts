@@ -6,14 +6,28 @@
  *
  * Used by the `lms` discovery (`<home>/bin/lms`) and by the saved server settings
  * (`<home>/.internal/http-server-config.json`). Everything it depends on (user home, environment,
- * platform, file system) is injectable, so every branch is testable on any machine; nothing here
- * throws: a question the file system cannot answer (no permission, a symlink loop) reads as "no".
+ * platform, file system, path rules) is injectable, so every branch is testable on any machine;
+ * nothing here throws: a question the file system cannot answer (no permission, a symlink loop)
+ * reads as "no".
+ *
+ * This module imports no `node:` module: `check` reads the saved settings on every run without a
+ * URL, and on Deno `node:fs`/`node:path` would load the Node compatibility layer (10-20 ms). By
+ * default it reads through the runtime shim's `fileAccess()` with the platform's path rules
+ * (`node:path.win32` is loaded only for `win32`); `lms` discovery, which is synchronous and has
+ * `node:fs` loaded anyway, passes its own probe and `node:path` rules.
  *
  * @module
  */
-import { closeSync, openSync, readSync, statSync } from "node:fs";
-import nodePath from "node:path";
-import { type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
+import {
+  type EnvReader,
+  type FileAccess,
+  fileAccess,
+  getEnv,
+  homeDir,
+  type PathRules,
+  pathRules,
+  platform as currentPlatform,
+} from "./runtime.ts";
 
 /**
  * The two file-system questions home discovery asks; injectable for tests. `lms` discovery's
@@ -75,89 +89,88 @@ export interface LmStudioHomeOptions {
   env?: EnvReader;
   /** Platform as Node names it (`linux`, `darwin`, `win32`); selects path rules. */
   platform?: string;
-  /** File-system probe (default: the real file system, {@linkcode nodeHomeProbe}). */
+  /** File-system probe (default: the real file system, {@linkcode homeProbe} of the shim's `fileAccess()`). */
   fs?: HomeFileSystemProbe;
+  /** Path rules (default: those of `platform`, the runtime shim's `pathRules`). */
+  path?: PathRules;
+}
+
+/**
+ * Home discovery's options with the file-system probe and the path rules chosen, as the synchronous
+ * functions take them ({@linkcode homeLookup} fills them in).
+ *
+ * @example
+ * ```ts
+ * import type { HomeLookup } from "./lmstudio_home.ts";
+ * import { posixPath } from "./runtime.ts";
+ * const lookup: HomeLookup = {
+ *   home: "/home/ada",
+ *   fs: { readText: () => undefined, isDirectory: () => false },
+ *   path: posixPath,
+ * };
+ * ```
+ */
+export interface HomeLookup extends LmStudioHomeOptions {
+  /** The file-system probe. */
+  fs: HomeFileSystemProbe;
+  /** The path rules of the platform. */
+  path: PathRules;
 }
 
 /** The most that is read of a small LM Studio file (home pointer, saved settings): 64 KiB. */
 export const SMALL_FILE_MAX_BYTES = 64 * 1024;
 
-/**
- * Reads at most `maxBytes` of a regular file. Returns `undefined` for a missing file and for
- * anything that is not a regular file (a directory, a FIFO, a device: opening those could block or
- * read forever); throws `RangeError` when the file is larger than `maxBytes` (at most `maxBytes + 1`
- * bytes are read to tell); other errors (permission, symlink loop) are thrown as the runtime
- * raised them. Symlinks are followed.
- *
- * @example
- * ```ts
- * import { readFileCapped } from "./lmstudio_home.ts";
- * const bytes = readFileCapped("/etc/hostname", 4096); // Uint8Array, or undefined
- * ```
- */
-export function readFileCapped(path: string, maxBytes: number): Uint8Array | undefined {
-  let size: number;
-  try {
-    const stat = statSync(path);
-    if (!stat.isFile()) return undefined;
-    size = stat.size;
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw error;
-  }
-  if (size > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
-  const fd = openSync(path, "r");
-  try {
-    // The size can change between stat and read (or be wrong, on some virtual file systems): read
-    // up to one byte past the cap to tell, never more.
-    const buffer = new Uint8Array(maxBytes + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    if (length > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
-    return buffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * The real file system, through `node:fs` (Deno with `--allow-read`, Bun, Node). `readText` reads
- * at most {@linkcode SMALL_FILE_MAX_BYTES} and decodes strict UTF-8; every failure reads as
- * `undefined` / `false`.
+ * The home probe over a {@linkcode FileAccess}: `readText` reads at most
+ * {@linkcode SMALL_FILE_MAX_BYTES} and decodes strict UTF-8 (a byte-order mark is dropped); every
+ * failure (missing, not a regular file, too large, not UTF-8, no permission, a symlink loop) reads
+ * as `undefined` / `false`.
  *
  * @example
  * ```ts
- * import { nodeHomeProbe } from "./lmstudio_home.ts";
- * nodeHomeProbe.isDirectory("/tmp"); // true on Linux
+ * import { homeProbe } from "./lmstudio_home.ts";
+ * import { fileAccess } from "./runtime.ts";
+ * const probe = homeProbe(await fileAccess());
+ * probe.isDirectory("/tmp"); // true on Linux
  * ```
  */
-export const nodeHomeProbe: HomeFileSystemProbe = {
-  readText(path: string): string | undefined {
-    try {
-      const bytes = readFileCapped(path, SMALL_FILE_MAX_BYTES);
-      return bytes === undefined ? undefined : strictUtf8.decode(bytes);
-    } catch {
-      return undefined;
-    }
-  },
-  isDirectory(path: string): boolean {
-    try {
-      return statSync(path).isDirectory();
-    } catch {
-      return false;
-    }
-  },
-};
+export function homeProbe(files: Pick<FileAccess, "readFile" | "isDirectory">): HomeFileSystemProbe {
+  return {
+    readText(path: string): string | undefined {
+      try {
+        const bytes = files.readFile(path, SMALL_FILE_MAX_BYTES);
+        return bytes === undefined ? undefined : strictUtf8.decode(bytes);
+      } catch {
+        return undefined;
+      }
+    },
+    isDirectory(path: string): boolean {
+      try {
+        return files.isDirectory(path);
+      } catch {
+        return false;
+      }
+    },
+  };
+}
 
-function pathRules(platform: string): typeof nodePath.posix {
-  return platform === "win32" ? nodePath.win32 : nodePath.posix;
+/**
+ * Fills in what `options` leaves out: the probe of the real file system (the runtime shim's
+ * `fileAccess()`: `Deno.*` on Deno, `node:fs` elsewhere, loaded on first use) and the path rules of
+ * the platform (POSIX in plain JavaScript, or `node:path.win32` for `win32`).
+ *
+ * @example
+ * ```ts
+ * import { homeLookup, lmStudioHomeCandidates } from "./lmstudio_home.ts";
+ * const homes = lmStudioHomeCandidates(await homeLookup({ platform: "win32", home: "C:\\Users\\me" }));
+ * ```
+ */
+export async function homeLookup(options: LmStudioHomeOptions = {}): Promise<HomeLookup> {
+  const fs = options.fs ?? homeProbe(await fileAccess());
+  const path = options.path ?? await pathRules(options.platform ?? currentPlatform());
+  return { ...options, fs, path };
 }
 
 /**
@@ -189,14 +202,15 @@ export function userHomeDir(options: LmStudioHomeOptions = {}): string | undefin
  * @example
  * ```ts
  * import { lmStudioHomeCandidates } from "./lmstudio_home.ts";
- * lmStudioHomeCandidates({ platform: "linux", home: "/home/ada", fs: { readText: () => undefined, isDirectory: () => false } });
+ * import { posixPath } from "./runtime.ts";
+ * const fs = { readText: () => undefined, isDirectory: () => false };
+ * lmStudioHomeCandidates({ platform: "linux", home: "/home/ada", fs, path: posixPath });
  * // [{ path: "/home/ada/.cache/lm-studio", source: "legacy-cache" },
  * //  { path: "/home/ada/.lmstudio", source: "default-home" }]
  * ```
  */
-export function lmStudioHomeCandidates(options: LmStudioHomeOptions = {}): LmStudioHome[] {
-  const path = pathRules(options.platform ?? currentPlatform());
-  const fs = options.fs ?? nodeHomeProbe;
+export function lmStudioHomeCandidates(options: HomeLookup): LmStudioHome[] {
+  const { fs, path } = options;
   const home = userHomeDir(options);
   if (home === undefined) return [];
   const homeAbs = path.resolve(home);
@@ -212,20 +226,33 @@ export function lmStudioHomeCandidates(options: LmStudioHomeOptions = {}): LmStu
  * The one folder LM Studio uses as its home, by LM Studio's own rule: the home pointer when it names
  * an absolute path (whether or not that folder exists: LM Studio trusts it), else the legacy
  * `~/.cache/lm-studio` when that folder exists, else `~/.lmstudio`. `undefined` only when the user
- * home is unknown.
+ * home is unknown. Synchronous; {@linkcode findLmStudioHome} chooses the probe and path rules.
  *
  * @example
  * ```ts
- * import { findLmStudioHome } from "./lmstudio_home.ts";
- * const home = findLmStudioHome(); // e.g. { path: "/home/me/.lmstudio", source: "default-home" }
+ * import { homeLookup, selectLmStudioHome } from "./lmstudio_home.ts";
+ * const home = selectLmStudioHome(await homeLookup()); // e.g. { path: "/home/me/.lmstudio", source: "default-home" }
  * ```
  */
-export function findLmStudioHome(options: LmStudioHomeOptions = {}): LmStudioHome | undefined {
-  const fs = options.fs ?? nodeHomeProbe;
+export function selectLmStudioHome(options: HomeLookup): LmStudioHome | undefined {
   const candidates = lmStudioHomeCandidates(options);
   const pointed = candidates.find((home) => home.source === "home-pointer");
   if (pointed) return pointed;
   const legacy = candidates.find((home) => home.source === "legacy-cache");
-  if (legacy && fs.isDirectory(legacy.path)) return legacy;
+  if (legacy && options.fs.isDirectory(legacy.path)) return legacy;
   return candidates.find((home) => home.source === "default-home");
+}
+
+/**
+ * The one folder LM Studio uses as its home ({@linkcode selectLmStudioHome}'s rule), on the real
+ * file system unless `options.fs` says otherwise.
+ *
+ * @example
+ * ```ts
+ * import { findLmStudioHome } from "./lmstudio_home.ts";
+ * const home = await findLmStudioHome(); // e.g. { path: "/home/me/.lmstudio", source: "default-home" }
+ * ```
+ */
+export async function findLmStudioHome(options: LmStudioHomeOptions = {}): Promise<LmStudioHome | undefined> {
+  return selectLmStudioHome(await homeLookup(options));
 }

@@ -45,7 +45,7 @@ interface DenoGlobal {
   exit(code: number): never;
   consoleSize(): { columns: number; rows: number };
   networkInterfaces(): { address: string }[];
-  statSync(path: string): { isFile: boolean; size: number };
+  statSync(path: string): { isFile: boolean; isDirectory: boolean; size: number };
   openSync(path: string): { readSync(buffer: Uint8Array): number | null; close(): void };
   addSignalListener(signal: "SIGINT", handler: () => void): void;
 }
@@ -400,33 +400,100 @@ export function stderrColumns(): number {
 }
 
 /**
- * Synchronous file and path access for configuration lookups, as {@linkcode fileAccess} gives it.
- * Paths are the platform's own.
+ * Path rules of one platform: the part of `node:path` (`node:path.posix` or `node:path.win32`)
+ * that configuration and LM Studio home lookups use. {@linkcode posixPath} is the POSIX one, in
+ * plain JavaScript; {@linkcode pathRules} gives the one of any platform.
  */
-export interface FileAccess {
-  /** Whether anything (file, folder, link) exists at `path`. */
-  exists(path: string): boolean;
-  /**
-   * The bytes of the file at `path`; `undefined` when there is none (or a folder is there). Throws
-   * a `RangeError` for a file larger than `maxBytes` (read no further than that), and what the file
-   * system throws for anything else (a Deno permission error included).
-   */
-  readFile(path: string, maxBytes: number): Uint8Array | undefined;
+export interface PathRules {
   /** `node:path`'s `resolve`. */
   resolve(...segments: string[]): string;
   /** `node:path`'s `join`. */
   join(...segments: string[]): string;
   /** `node:path`'s `dirname`. */
   dirname(path: string): string;
+  /** `node:path`'s `isAbsolute`. */
+  isAbsolute(path: string): boolean;
+}
+
+/**
+ * POSIX path rules, equal to `node:path.posix` (checked on 300,000 random inputs) without loading
+ * `node:path`. `resolve` asks for the working directory only when no segment is absolute (as
+ * `node:path` does; on Deno that needs `--allow-read`).
+ *
+ * @example
+ * ```ts
+ * import { posixPath } from "./runtime.ts";
+ * posixPath.join("/home/me", ".lmstudio", "bin"); // "/home/me/.lmstudio/bin"
+ * ```
+ */
+export const posixPath: PathRules = {
+  resolve(...segments) {
+    const joined = segments.reduce(posixAppend, "");
+    return posixNormalize(joined.startsWith("/") ? joined : posixAppend(cwd(), joined), true);
+  },
+  join: (...segments) => posixNormalize(segments.filter((s) => s !== "").join("/"), false),
+  dirname: posixDirname,
+  isAbsolute: (path) => path.startsWith("/"),
+};
+
+/**
+ * The path rules of `platform` (as Node names it): {@linkcode posixPath} for anything but
+ * `win32`, whose rules are `node:path.win32`, loaded on first use (`process.getBuiltinModule`,
+ * else a dynamic import).
+ *
+ * @example
+ * ```ts
+ * import { pathRules } from "./runtime.ts";
+ * const win = await pathRules("win32");
+ * win.join("C:\\Users\\me", ".lmstudio"); // "C:\\Users\\me\\.lmstudio"
+ * ```
+ */
+export async function pathRules(platform: string): Promise<PathRules> {
+  if (platform !== "win32") return posixPath;
+  const path = builtin<typeof import("node:path")>("node:path") ?? await import("node:path");
+  return path.win32;
+}
+
+/**
+ * Synchronous file and path access for configuration lookups, as {@linkcode fileAccess} gives it.
+ * Paths are the platform's own.
+ */
+export interface FileAccess extends PathRules {
+  /** Whether anything (file, folder, link) exists at `path`. */
+  exists(path: string): boolean;
+  /** Whether `path` is a directory (symlinks followed); `false` when it cannot be told. */
+  isDirectory(path: string): boolean;
+  /**
+   * The bytes of the file at `path`; `undefined` when there is none, or when something other than
+   * a regular file is there (a folder, a FIFO, a device: opening those could block or read forever).
+   * Throws a `RangeError` for a file larger than `maxBytes` (read no further than that, even when
+   * the file grows between the size check and the read), and what the file system throws for
+   * anything else (a permission error, a symlink loop). Symlinks are followed.
+   */
+  readFile(path: string, maxBytes: number): Uint8Array | undefined;
+}
+
+/** The parts of `node:fs` a {@linkcode FileAccess} made by {@linkcode nodeFileAccess} uses. */
+export interface NodeFsFunctions {
+  /** `node:fs`'s `existsSync`. */
+  existsSync(path: string): boolean;
+  /** `node:fs`'s `statSync`. */
+  statSync(path: string): { isFile(): boolean; isDirectory(): boolean; size: number };
+  /** `node:fs`'s `openSync`. */
+  openSync(path: string, flags: "r"): number;
+  /** `node:fs`'s `readSync`. */
+  readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: null): number;
+  /** `node:fs`'s `closeSync`. */
+  closeSync(fd: number): void;
 }
 
 let access: Promise<FileAccess> | undefined;
 
 /**
  * File and path access without paying for `node:fs` on Deno: on Deno for Linux and macOS it is
- * `Deno.statSync`/`Deno.openSync` and POSIX path rules in plain JavaScript (importing `node:fs` or
- * `node:path` would load Deno's Node compatibility layer, ~20 ms); elsewhere (Node, Bun, Deno on
- * Windows) it is `node:fs` and `node:path`, imported on first use.
+ * `Deno.statSync`/`Deno.openSync` and {@linkcode posixPath} (importing `node:fs` or `node:path`
+ * would load Deno's Node compatibility layer, ~20 ms); elsewhere (Node, Bun, Deno on Windows) it is
+ * {@linkcode nodeFileAccess} of `node:fs` and `node:path`, imported on first use.
  *
  * @example
  * ```ts
@@ -451,6 +518,13 @@ async function makeFileAccess(): Promise<FileAccess> {
           return false;
         }
       },
+      isDirectory(path) {
+        try {
+          return deno.statSync(path).isDirectory;
+        } catch {
+          return false;
+        }
+      },
       readFile(path, maxBytes) {
         let size: number;
         try {
@@ -470,14 +544,36 @@ async function makeFileAccess(): Promise<FileAccess> {
           file.close();
         }
       },
-      resolve: (...segments) => posixNormalize([deno.cwd(), ...segments].reduce(posixAppend, ""), true),
-      join: (...segments) => posixNormalize(segments.filter((s) => s !== "").join("/"), false),
-      dirname: posixDirname,
+      ...posixPath,
     };
   }
   const [fs, path] = await Promise.all([import("node:fs"), import("node:path")]);
+  return nodeFileAccess(fs, path);
+}
+
+/**
+ * A {@linkcode FileAccess} made of `node:fs` and a `node:path` (for code that has them loaded
+ * already and must stay synchronous, such as `lms` discovery).
+ *
+ * @example
+ * ```ts
+ * import * as fs from "node:fs";
+ * import path from "node:path";
+ * import { nodeFileAccess } from "./runtime.ts";
+ * const files = nodeFileAccess(fs, path);
+ * files.isDirectory("/tmp"); // true on Linux
+ * ```
+ */
+export function nodeFileAccess(fs: NodeFsFunctions, path: PathRules): FileAccess {
   return {
     exists: (p) => fs.existsSync(p),
+    isDirectory(p) {
+      try {
+        return fs.statSync(p).isDirectory();
+      } catch {
+        return false;
+      }
+    },
     readFile(p, maxBytes) {
       let size: number;
       try {
@@ -500,6 +596,7 @@ async function makeFileAccess(): Promise<FileAccess> {
     resolve: path.resolve,
     join: path.join,
     dirname: path.dirname,
+    isAbsolute: path.isAbsolute,
   };
 }
 

@@ -8,16 +8,17 @@
  * wrongly typed file, a symlink loop, a directory in its place, or Deno without `--allow-read` /
  * `--allow-env` all give `undefined`, so the caller's default applies.
  *
+ * No `node:` module is imported (the file is read through the runtime shim's `fileAccess()`, native
+ * on Deno), so `check` without a URL does not load Deno's Node compatibility layer.
+ *
  * @module
  */
-import nodePath from "node:path";
 import {
-  findLmStudioHome,
+  homeLookup,
   type LmStudioHome,
   type LmStudioHomeOptions,
-  nodeHomeProbe,
+  selectLmStudioHome,
 } from "./lmstudio_home.ts";
-import { platform as currentPlatform } from "./runtime.ts";
 
 /**
  * Where the settings live, relative to the LM Studio home.
@@ -103,7 +104,7 @@ export function serverUrlFromSettings(settings: unknown): string | undefined {
 
 /**
  * Reads LM Studio's saved server settings from the LM Studio home of this machine (found as
- * `findLmStudioHome` does). Returns `undefined`, quietly, whenever the file cannot give a usable URL:
+ * `findLmStudioHome` does, through the same file-system probe and path rules). Returns `undefined`, quietly, whenever the file cannot give a usable URL:
  * missing, unreadable, over 64 KiB (never read past that), not strict UTF-8 JSON, not an object, a
  * port that is not an integer in 1–65535, a symlink loop, a directory or FIFO in its place, Deno
  * without read or environment permission. Never throws.
@@ -111,17 +112,19 @@ export function serverUrlFromSettings(settings: unknown): string | undefined {
  * @example
  * ```ts
  * import { readServerSettings } from "./server_settings.ts";
- * const saved = readServerSettings(); // or { home: "/home/me" } to choose the user home
+ * const saved = await readServerSettings(); // or { home: "/home/me" } to choose the user home
  * const baseUrl = saved?.baseUrl ?? "http://localhost:1234";
  * ```
  */
-export function readServerSettings(options: LmStudioHomeOptions = {}): SavedServerSettings | undefined {
+export async function readServerSettings(
+  options: LmStudioHomeOptions = {},
+): Promise<SavedServerSettings | undefined> {
   try {
-    const home = findLmStudioHome(options);
+    const lookup = await homeLookup(options);
+    const home = selectLmStudioHome(lookup);
     if (home === undefined) return undefined;
-    const path = (options.platform ?? currentPlatform()) === "win32" ? nodePath.win32 : nodePath.posix;
-    const file = path.join(home.path, ...SERVER_SETTINGS_FILE);
-    const text = (options.fs ?? nodeHomeProbe).readText(file);
+    const file = lookup.path.join(home.path, ...SERVER_SETTINGS_FILE);
+    const text = lookup.fs.readText(file);
     if (text === undefined) return undefined;
     const parsed: unknown = JSON.parse(text);
     const baseUrl = serverUrlFromSettings(parsed);

@@ -8,16 +8,18 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import * as nodeFs from "node:fs";
+import nodePath, { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
   findLmStudioHome,
+  homeLookup,
   lmStudioHomeCandidates,
-  readFileCapped,
   SMALL_FILE_MAX_BYTES,
   userHomeDir,
 } from "../src/lmstudio_home.ts";
 import { readServerSettings, serverUrlFromSettings } from "../src/server_settings.ts";
+import { fileAccess, nodeFileAccess, pathRules, posixPath } from "../src/runtime.ts";
 import { cleanly, type Defer, ROOT } from "./_helpers.ts";
 
 /** A temp user home, removed after the test. */
@@ -38,18 +40,18 @@ function writeSettings(home: string, contents: string | Uint8Array): string {
 
 const noEnv = () => undefined;
 
-function urlIn(home: string): string | undefined {
-  return readServerSettings({ home, env: noEnv })?.baseUrl;
+async function urlIn(home: string): Promise<string | undefined> {
+  return (await readServerSettings({ home, env: noEnv }))?.baseUrl;
 }
 
 describe("LM Studio home discovery", () => {
   it(
     "follows ~/.lmstudio-home-pointer (trimmed), even to a folder that does not exist yet",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       mkdirSync(join(home, ".cache", "lm-studio"), { recursive: true });
       writeFileSync(join(home, ".lmstudio-home-pointer"), "/data/lm studio\n");
-      assert.deepEqual(findLmStudioHome({ home, platform: "linux" }), {
+      assert.deepEqual(await findLmStudioHome({ home, platform: "linux" }), {
         path: "/data/lm studio",
         source: "home-pointer",
       });
@@ -58,11 +60,14 @@ describe("LM Studio home discovery", () => {
 
   it(
     "uses the legacy ~/.cache/lm-studio when it exists, else ~/.lmstudio",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
-      assert.deepEqual(findLmStudioHome({ home }), { path: join(home, ".lmstudio"), source: "default-home" });
+      assert.deepEqual(await findLmStudioHome({ home }), {
+        path: join(home, ".lmstudio"),
+        source: "default-home",
+      });
       mkdirSync(join(home, ".cache", "lm-studio"), { recursive: true });
-      assert.deepEqual(findLmStudioHome({ home }), {
+      assert.deepEqual(await findLmStudioHome({ home }), {
         path: join(home, ".cache", "lm-studio"),
         source: "legacy-cache",
       });
@@ -71,35 +76,37 @@ describe("LM Studio home discovery", () => {
 
   it(
     "ignores a relative or empty pointer (it would depend on the current folder)",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       writeFileSync(join(home, ".lmstudio-home-pointer"), "lmstudio\n");
-      assert.equal(findLmStudioHome({ home })?.source, "default-home");
+      assert.equal((await findLmStudioHome({ home }))?.source, "default-home");
       writeFileSync(join(home, ".lmstudio-home-pointer"), " \n");
-      assert.equal(findLmStudioHome({ home })?.source, "default-home");
+      assert.equal((await findLmStudioHome({ home }))?.source, "default-home");
     }),
   );
 
-  it("lists every candidate home for lms discovery, pointer first", () => {
+  it("lists every candidate home for lms discovery, pointer first, with Windows path rules for win32", async () => {
     const fs = {
-      readText: (p: string) => (p.endsWith("pointer") ? "D:\\LM\r\n" : undefined),
+      readText: (p: string) => (p === "C:\\Users\\ada\\.lmstudio-home-pointer" ? "D:\\LM\r\n" : undefined),
       isDirectory: () => false,
     };
-    assert.deepEqual(lmStudioHomeCandidates({ platform: "win32", home: "C:\\Users\\ada", fs }), [
+    const lookup = await homeLookup({ platform: "win32", home: "C:\\Users\\ada", fs });
+    assert.equal(lookup.path, nodePath.win32);
+    assert.deepEqual(lmStudioHomeCandidates(lookup), [
       { path: "D:\\LM", source: "home-pointer" },
       { path: "C:\\Users\\ada\\.cache\\lm-studio", source: "legacy-cache" },
       { path: "C:\\Users\\ada\\.lmstudio", source: "default-home" },
     ]);
   });
 
-  it("takes %USERPROFILE% on Windows and $HOME elsewhere; none known means no home", () => {
+  it("takes %USERPROFILE% on Windows and $HOME elsewhere; none known means no home", async () => {
     const env = (name: string) =>
       ({ USERPROFILE: "C:\\Users\\ada", HOME: "/home/ada" } as Record<string, string>)[name];
     assert.equal(userHomeDir({ platform: "win32", env }), "C:\\Users\\ada");
     assert.equal(userHomeDir({ platform: "linux", env }), "/home/ada");
     assert.equal(userHomeDir({ home: "" }), undefined);
-    assert.deepEqual(lmStudioHomeCandidates({ home: "" }), []);
-    assert.equal(findLmStudioHome({ home: "" }), undefined);
+    assert.deepEqual(lmStudioHomeCandidates(await homeLookup({ home: "" })), []);
+    assert.equal(await findLmStudioHome({ home: "" }), undefined);
   });
 });
 
@@ -150,13 +157,13 @@ describe("serverUrlFromSettings", () => {
 describe("readServerSettings", () => {
   it(
     "reads the port and interface from <LM Studio home>/.internal/http-server-config.json",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       const file = writeSettings(
         home,
         JSON.stringify({ port: 41234, networkInterface: "0.0.0.0", cors: false }),
       );
-      assert.deepEqual(readServerSettings({ home, env: noEnv }), {
+      assert.deepEqual(await readServerSettings({ home, env: noEnv }), {
         baseUrl: "http://127.0.0.1:41234",
         port: 41234,
         networkInterface: "0.0.0.0",
@@ -168,26 +175,26 @@ describe("readServerSettings", () => {
 
   it(
     "reads it in the home the pointer names",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       const lmHome = join(home, "elsewhere");
       mkdirSync(join(lmHome, ".internal"), { recursive: true });
       writeFileSync(join(lmHome, ".internal", "http-server-config.json"), '{"port":5555}');
       writeFileSync(join(home, ".lmstudio-home-pointer"), `${lmHome}\n`);
       writeSettings(home, '{"port":1111}'); // ~/.lmstudio is not LM Studio's home while a pointer exists
-      assert.equal(urlIn(home), "http://127.0.0.1:5555");
+      assert.equal(await urlIn(home), "http://127.0.0.1:5555");
     }),
   );
 
   it(
     "accepts a UTF-8 byte-order mark and a file of exactly 64 KiB",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       writeSettings(home, `\uFEFF{"port":2345}`);
-      assert.equal(urlIn(home), "http://127.0.0.1:2345");
+      assert.equal(await urlIn(home), "http://127.0.0.1:2345");
       const body = '{"port":3456}';
       writeSettings(home, body + " ".repeat(SMALL_FILE_MAX_BYTES - body.length));
-      assert.equal(urlIn(home), "http://127.0.0.1:3456");
+      assert.equal(await urlIn(home), "http://127.0.0.1:3456");
     }),
   );
 
@@ -213,63 +220,63 @@ describe("readServerSettings", () => {
   for (const [what, contents] of bad) {
     it(
       `gives undefined, quietly, for ${what}`,
-      cleanly((defer) => {
+      cleanly(async (defer) => {
         const home = userHome(defer);
         writeSettings(home, contents);
-        assert.equal(urlIn(home), undefined);
+        assert.equal(await urlIn(home), undefined);
       }),
     );
   }
 
   it(
     "gives undefined when the file, the home or the user home is missing",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
-      assert.equal(urlIn(home), undefined);
+      assert.equal(await urlIn(home), undefined);
       mkdirSync(join(home, ".lmstudio", ".internal"), { recursive: true });
-      assert.equal(urlIn(home), undefined);
-      assert.equal(readServerSettings({ home: "" }), undefined);
+      assert.equal(await urlIn(home), undefined);
+      assert.equal(await readServerSettings({ home: "" }), undefined);
       writeFileSync(join(home, ".lmstudio-home-pointer"), join(home, "gone"));
       writeSettings(home, '{"port":1111}');
-      assert.equal(urlIn(home), undefined);
+      assert.equal(await urlIn(home), undefined);
     }),
   );
 
   it(
     "gives undefined for a directory in place of the file",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       mkdirSync(join(home, ".lmstudio", ".internal", "http-server-config.json"), { recursive: true });
-      assert.equal(urlIn(home), undefined);
+      assert.equal(await urlIn(home), undefined);
     }),
   );
 
   it(
     "gives undefined for a symlink loop, and follows a good symlink",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       const dir = join(home, ".lmstudio", ".internal");
       mkdirSync(dir, { recursive: true });
       const file = join(dir, "http-server-config.json");
       symlinkSync(join(dir, "loop-b"), file);
       symlinkSync(file, join(dir, "loop-b"));
-      assert.equal(urlIn(home), undefined);
+      assert.equal(await urlIn(home), undefined);
       rmSync(file);
       writeFileSync(join(dir, "real.json"), '{"port":6789}');
       symlinkSync(join(dir, "real.json"), file);
-      assert.equal(urlIn(home), "http://127.0.0.1:6789");
+      assert.equal(await urlIn(home), "http://127.0.0.1:6789");
     }),
   );
 
   it(
     "gives undefined for a FIFO in place of the file, without blocking on it",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       const dir = join(home, ".lmstudio", ".internal");
       mkdirSync(dir, { recursive: true });
       const made = spawnSync("mkfifo", [join(dir, "http-server-config.json")]);
       if (made.status !== 0) return; // no mkfifo (Windows): nothing to test here
-      assert.equal(urlIn(home), undefined);
+      assert.equal(await urlIn(home), undefined);
     }),
   );
 
@@ -283,48 +290,106 @@ describe("readServerSettings", () => {
         ? "no mode bits"
         : false,
     },
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       const file = writeSettings(home, '{"port":1234}');
       chmodSync(file, 0o000);
-      assert.equal(urlIn(home), undefined);
+      assert.equal(await urlIn(home), undefined);
       chmodSync(file, 0o644);
-      assert.equal(urlIn(home), "http://127.0.0.1:1234");
+      assert.equal(await urlIn(home), "http://127.0.0.1:1234");
     }),
   );
 
   it(
     "gives undefined when the probe cannot read the file, or throws",
-    cleanly((defer) => {
+    cleanly(async (defer) => {
       const home = userHome(defer);
       const file = writeSettings(home, '{"port":1234}');
       const denied = { readText: () => undefined, isDirectory: () => false };
-      assert.equal(readServerSettings({ home, fs: denied }), undefined);
+      assert.equal(await readServerSettings({ home, fs: denied }), undefined);
       const throwing = {
         readText: (): string => {
           throw Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: "EACCES" });
         },
         isDirectory: () => false,
       };
-      assert.equal(readServerSettings({ home, fs: throwing }), undefined);
+      assert.equal(await readServerSettings({ home, fs: throwing }), undefined);
     }),
   );
 });
 
-describe("readFileCapped", () => {
-  it(
-    "reads a small file, refuses a large one, and says nothing for a missing one",
-    cleanly((defer) => {
-      const home = userHome(defer);
-      writeFileSync(join(home, "small"), "abc");
-      writeFileSync(join(home, "large"), "x".repeat(11));
-      assert.deepEqual([...readFileCapped(join(home, "small"), 10)!], [97, 98, 99]);
-      assert.throws(() => readFileCapped(join(home, "large"), 10), RangeError);
-      assert.equal(readFileCapped(join(home, "missing"), 10), undefined);
-      assert.equal(readFileCapped(join(home, "small", "below-a-file"), 10), undefined);
-      assert.equal(readFileCapped(home, 10), undefined);
-    }),
-  );
+describe("file access of the home lookup (the runtime shim's, and the node:fs one lms discovery uses)", () => {
+  const accesses = [
+    ["fileAccess()", () => fileAccess()],
+    ["nodeFileAccess(node:fs)", () => Promise.resolve(nodeFileAccess(nodeFs, nodePath))],
+  ] as const;
+  for (const [name, make] of accesses) {
+    it(
+      `${name}: reads a small file, refuses a large one, says nothing for a missing one or a folder`,
+      cleanly(async (defer) => {
+        const files = await make();
+        const home = userHome(defer);
+        writeFileSync(join(home, "small"), "abc");
+        writeFileSync(join(home, "large"), "x".repeat(11));
+        assert.deepEqual([...files.readFile(join(home, "small"), 10)!], [97, 98, 99]);
+        assert.throws(() => files.readFile(join(home, "large"), 10), RangeError);
+        assert.equal(files.readFile(join(home, "missing"), 10), undefined);
+        assert.equal(files.readFile(join(home, "small", "below-a-file"), 10), undefined);
+        assert.equal(files.readFile(home, 10), undefined);
+        assert.equal(files.isDirectory(home), true);
+        assert.equal(files.isDirectory(join(home, "small")), false);
+        assert.equal(files.isDirectory(join(home, "missing")), false);
+      }),
+    );
+  }
+});
+
+describe("path rules of the home lookup", () => {
+  it("POSIX rules equal node:path.posix on every combination of up to three tricky segments", () => {
+    const atoms = ["", "/", "//", ".", "..", "a", "b/", "/a", "a/b", "../a", "./", "a/..", "x//y", "..."];
+    const lists: string[][] = [[]];
+    for (let length = 1; length <= 3; length++) {
+      for (const list of lists.filter((l) => l.length === length - 1)) {
+        for (const atom of atoms) lists.push([...list, atom]);
+      }
+    }
+    let compared = 0;
+    for (const segments of lists) {
+      const path = segments.join("");
+      assert.equal(
+        posixPath.resolve(...segments),
+        nodePath.posix.resolve(...segments),
+        `resolve ${segments}`,
+      );
+      assert.equal(posixPath.join(...segments), nodePath.posix.join(...segments), `join ${segments}`);
+      assert.equal(posixPath.dirname(path), nodePath.posix.dirname(path), `dirname ${path}`);
+      assert.equal(posixPath.isAbsolute(path), nodePath.posix.isAbsolute(path), `isAbsolute ${path}`);
+      compared++;
+    }
+    assert.equal(compared, 1 + 14 + 14 ** 2 + 14 ** 3);
+  });
+
+  it("gives the POSIX rules for every platform but win32, and node:path.win32 for win32", async () => {
+    assert.equal(await pathRules("linux"), posixPath);
+    assert.equal(await pathRules("darwin"), posixPath);
+    assert.equal(await pathRules("win32"), nodePath.win32);
+  });
+
+  it("reads the saved settings at the Windows path for win32", async () => {
+    const wanted = "C:\\Users\\ada\\.lmstudio\\.internal\\http-server-config.json";
+    const read: string[] = [];
+    const fs = {
+      readText: (p: string) => {
+        read.push(p);
+        return p === wanted ? '{"port":4444}' : undefined;
+      },
+      isDirectory: () => false,
+    };
+    const saved = await readServerSettings({ platform: "win32", home: "C:\\Users\\ada", fs });
+    assert.equal(saved?.baseUrl, "http://127.0.0.1:4444");
+    assert.equal(saved?.file, wanted);
+    assert.deepEqual(read, ["C:\\Users\\ada\\.lmstudio-home-pointer", wanted]);
+  });
 });
 
 describe("readServerSettings on Deno without permissions", () => {
@@ -337,7 +402,7 @@ describe("readServerSettings on Deno without permissions", () => {
       script,
       `import { readServerSettings } from ${JSON.stringify(module)};\n` +
         `const home = Deno.args[0] === "" ? undefined : Deno.args[0];\n` +
-        `console.log(JSON.stringify({ baseUrl: readServerSettings({ home })?.baseUrl ?? null }));\n`,
+        `console.log(JSON.stringify({ baseUrl: (await readServerSettings({ home }))?.baseUrl ?? null }));\n`,
     );
     return script;
   };
