@@ -4,7 +4,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -296,4 +296,53 @@ export function useFakeLms(): (simulator: Simulator) => Promise<string> {
     later(() => fake.cleanup());
     return fake.path;
   };
+}
+
+/**
+ * Runs `script` (ES module JavaScript) on Deno in `dir` with every `node:` module mapped to one that
+ * fails the import, and the first touch of the `process` global recorded (it loads Deno's Node
+ * compatibility layer too). For start-up tests: `touched` says whether `process` was used.
+ */
+export function denoWithoutNode(
+  dir: string,
+  script: string,
+  args: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string; touched: boolean }> {
+  const builtins = [
+    "child_process",
+    "fs",
+    "fs/promises",
+    "http",
+    "net",
+    "os",
+    "path",
+    "process",
+    "url",
+    "util",
+  ];
+  writeFileSync(join(dir, "trap.js"), 'throw new Error("node: module imported: " + import.meta.url);\n');
+  writeFileSync(
+    join(dir, "import_map.json"),
+    JSON.stringify({ imports: Object.fromEntries(builtins.map((name) => [`node:${name}`, "./trap.js"])) }),
+  );
+  writeFileSync(
+    join(dir, "probe.js"),
+    `const original = Object.getOwnPropertyDescriptor(globalThis, "process");\n` +
+      `Object.defineProperty(globalThis, "process", { configurable: true, set: original.set, ` +
+      `get() { Deno.writeTextFileSync("touched", "1"); return original.get.call(this); } });\n` +
+      script,
+  );
+  const deno = join(ROOT, "node_modules", ".bin", process.platform === "win32" ? "deno.cmd" : "deno");
+  const flags = ["run", "--quiet", "--no-prompt", "--no-config", "-A", "--import-map", "import_map.json"];
+  return new Promise((done) => {
+    execFile(
+      deno,
+      [...flags, "probe.js", ...args],
+      { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: "1" }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        done({ code, stdout, stderr, touched: existsSync(join(dir, "touched")) });
+      },
+    );
+  });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
@@ -11,6 +11,7 @@ import {
   atFileEnd,
   cliCommand,
   closedPortUrl,
+  denoWithoutNode,
   interruptCli,
   isAlive,
   ROOT,
@@ -580,61 +581,8 @@ describe("CLI: agent readiness (--context-length, --require, exit 9)", () => {
 });
 
 describe("CLI start-up on Deno: check loads no Node compatibility layer", () => {
-  // Every node: module is mapped to one that fails the import, and the first touch of the `process`
-  // global (which loads the layer too) leaves a file behind. `which-lms` trips the trap on purpose.
-  const BUILTINS = [
-    "child_process",
-    "fs",
-    "fs/promises",
-    "http",
-    "net",
-    "os",
-    "path",
-    "process",
-    "url",
-    "util",
-  ];
-  const deno = join(ROOT, "node_modules", ".bin", "deno");
-
-  async function trapped(
-    home: string,
-    args: string[],
-  ): Promise<{ code: number; stdout: string; touched: boolean }> {
-    writeFileSync(join(home, "trap.js"), 'throw new Error("node: module imported: " + import.meta.url);\n');
-    writeFileSync(
-      join(home, "import_map.json"),
-      JSON.stringify({ imports: Object.fromEntries(BUILTINS.map((name) => [`node:${name}`, "./trap.js"])) }),
-    );
-    const cliUrl = pathToFileURL(join(ROOT, "cli.ts")).href;
-    writeFileSync(
-      join(home, "probe.js"),
-      `const original = Object.getOwnPropertyDescriptor(globalThis, "process");\n` +
-        `Object.defineProperty(globalThis, "process", { configurable: true, set: original.set, ` +
-        `get() { Deno.writeTextFileSync("touched", "1"); return original.get.call(this); } });\n` +
-        `await import(${JSON.stringify(cliUrl)});\n`,
-    );
-    return await new Promise((done) => {
-      execFile(
-        deno,
-        [
-          "run",
-          "--quiet",
-          "--no-prompt",
-          "--no-config",
-          "-A",
-          "--import-map",
-          "import_map.json",
-          "probe.js",
-          ...args,
-        ],
-        { cwd: home, env: { PATH: process.env.PATH, HOME: home, NO_COLOR: "1" }, timeout: 30_000 },
-        (error, stdout) => {
-          const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-          done({ code, stdout, touched: existsSync(join(home, "touched")) });
-        },
-      );
-    });
-  }
+  const cli = pathToFileURL(join(ROOT, "cli.ts")).href;
+  const script = `await import(${JSON.stringify(cli)});\n`;
 
   it(
     "check --json with the port from LM Studio's settings: exit 0, no node: import, no process",
@@ -646,12 +594,12 @@ describe("CLI start-up on Deno: check loads no Node compatibility layer", () => 
       const s = await sim({ models: [GPT] });
       const home = await createFakeLmStudioHome({ simulator: s });
       try {
-        const run = await trapped(home.userHome, ["check", "--json"]);
-        assert.equal(run.code, 0, run.stdout);
+        const run = await denoWithoutNode(home.userHome, script, ["check", "--json"]);
+        assert.equal(run.code, 0, run.stdout + run.stderr);
         assert.equal(JSON.parse(run.stdout).baseUrlSource, "lmstudio-settings");
         assert.equal(run.touched, false, "process was touched");
-        const caught = await trapped(home.userHome, ["which-lms", "--json"]);
-        assert.notEqual(caught.code, 0, "which-lms needs node:fs: the trap must catch it");
+        // which-lms needs node:fs: the trap must catch it.
+        assert.notEqual((await denoWithoutNode(home.userHome, script, ["which-lms", "--json"])).code, 0);
       } finally {
         await home.cleanup();
       }
