@@ -151,19 +151,25 @@ function emitter(onEvent: EnsureReadyOptions["onEvent"]): (event: EnsureEvent) =
 }
 
 /**
- * Makes a model ready, strictly: check → (start the server) → list → download if missing → load if
- * not loaded. Every failure rejects with a typed {@linkcode LMStudioError}. Concurrent calls for the
- * same model in one process share one download and one load.
+ * Makes a model ready for the agent's job, strictly: check → (start the server) → list → download
+ * if missing → load if not loaded, or loaded with less than `contextLength` (then the instance is
+ * replaced, and the context LM Studio gave is read back). A model LM Studio says lacks a `require`d
+ * capability, or that gets less context than asked, is `MODEL_UNSUITABLE`. Configuration is
+ * resolved as the CLI does it (options, environment, `vtcode.toml`, LM Studio's saved port). Every
+ * failure rejects with a typed {@linkcode LMStudioError}. Concurrent calls for the same model in
+ * one process share one download and one load.
  *
  * @example
  * ```ts
  * import { ensureReady } from "@vtcode/lmstudio";
  * const result = await ensureReady({
  *   model: "openai/gpt-oss-20b",
+ *   contextLength: 32768,
+ *   require: ["tool-use"],
  *   timeoutMs: 30 * 60_000,
  *   onEvent: (e) => e.type === "step" && console.error(e.message),
  * });
- * console.log(result.actions, result.instanceId);
+ * console.log(result.actions, `${result.baseUrl}/v1`, result.instanceId, result.contextLength);
  * ```
  */
 export async function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureResult> {
