@@ -42,20 +42,8 @@ import type {
 } from "./types.ts";
 import { World, WorldError } from "./world.ts";
 
-export type {
-  RecordedRequest,
-  SimFault,
-  SimInstance,
-  SimInstanceSnapshot,
-  SimLoadedInstance,
-  SimMemory,
-  SimModel,
-  SimQuirks,
-  SimReasoning,
-  SimReasoningOption,
-  SimulatorState,
-  SimulatorVersion,
-};
+// The state vocabulary, for the kit's own modules and tests (testing.ts exports it publicly).
+export type * from "./types.ts";
 
 /**
  * Where the simulator listens.
