@@ -11,12 +11,13 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const out = join(root, "dist", "package");
 const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
 const dev = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const CLI_ENTRY = "./cli.ts";
 
 rmSync(join(root, "dist"), { recursive: true, force: true });
 execFileSync(process.execPath, [
@@ -45,8 +46,10 @@ for (const file of walk(out).filter((f) => f.endsWith(".d.ts"))) {
 // importing the package (21 modules) took ~20 ms more than an empty script; bundled, ~6 ms. The
 // code is what tsx runs in the tests (esbuild strips the types the same way). The types stay tsc's
 // per-file .d.ts; zod, dax and the node: builtins stay imports (zod and dax only dynamic ones).
+// The library entries share chunks; the CLI is built apart, below.
+const entries = Object.values(deno.exports as Record<string, string>).filter((file) => file !== CLI_ENTRY);
 await build({
-  entryPoints: Object.values(deno.exports as Record<string, string>).map((file) => join(root, file)),
+  entryPoints: entries.map((file) => join(root, file)),
   outdir: out,
   outbase: root,
   bundle: true,
@@ -59,6 +62,52 @@ await build({
   logLevel: "warning",
 });
 for (const file of walk(join(out, "src")).filter((f) => f.endsWith(".js"))) rmSync(file);
+
+// The CLI is one self-contained file: `check` loads one module instead of cli.js, five shared chunks
+// and the two config-reader chunks it imported on demand (measured with scripts/bench.ts, medians of
+// 21: Bun -1 ms, Deno -3 to -4 ms; Node unchanged). Its `import()`s of its own modules (the config
+// readers, `lms` and its discovery) become calls into code that runs on first use, as before; only
+// zod, dax, smol-toml and node: builtins stay imports. A static `node:` import (lms discovery's
+// node:fs) would be hoisted to the top of the file and run at start-up, which on Deno loads the
+// Node compatibility layer (~20 ms): it is turned into a lookup of the builtin
+// (`process.getBuiltinModule`, Node >= 20.16, Bun, Deno) made when its module first runs.
+await build({
+  entryPoints: [join(root, CLI_ENTRY)],
+  outfile: join(out, "cli.js"),
+  bundle: true,
+  splitting: false,
+  format: "esm",
+  platform: "node",
+  target: "es2022",
+  external: Object.keys(dev.dependencies),
+  logLevel: "warning",
+  plugins: [lazyNodeBuiltins()],
+});
+
+/**
+ * An esbuild plugin: each static `import ... from "node:x"` becomes a CommonJS module that returns
+ * `process.getBuiltinModule("node:x")` when it is first required (in a bundle without splitting:
+ * when the code that imports it first runs); dynamic `import("node:x")` stays as it is.
+ */
+function lazyNodeBuiltins(): Plugin {
+  return {
+    name: "lazy-node-builtins",
+    setup(b) {
+      b.onResolve(
+        { filter: /^node:/ },
+        (args) =>
+          args.kind === "import-statement"
+            ? { path: args.path, namespace: "lazy-node-builtin" }
+            : { path: args.path, external: true },
+      );
+      // CommonJS, so that esbuild reads each property where it is used (no getter runs early).
+      b.onLoad({ filter: /.*/, namespace: "lazy-node-builtin" }, (args) => ({
+        contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});\n`,
+        loader: "js",
+      }));
+    },
+  };
+}
 
 const exportsMap: Record<string, { types: string; default: string }> = {};
 for (const [key, source] of Object.entries(deno.exports as Record<string, string>)) {
