@@ -9,10 +9,11 @@
  * What is measured, and as what:
  * - "the CLI" is the npm bin as users run it: `scripts/build_npm.ts` builds and packs the package,
  *   the tarball is `npm install`ed into a temporary folder, and `node_modules/@vtcode/lmstudio/cli.js`
- *   (the same file as `dist/package/cli.js`) runs with `node`, `bun` and `deno run -A`;
- * - "the library" is the installed package (`import "@vtcode/lmstudio"`: the built `mod.js`, which
- *   esbuild bundles with one shared chunk) on every runtime; the TypeScript source (`mod.ts`, what
- *   Deno users get from JSR) is measured on Bun and Deno too, as extra rows;
+ *   (the same file as `dist/package/cli.js`, one self-contained module) runs with `node`, `bun` and
+ *   `deno run -A`;
+ * - "the library" is the installed package (`import "@vtcode/lmstudio"`: the built `mod.js` and the
+ *   chunks it shares with the other library entry points) on every runtime; the TypeScript source
+ *   (`mod.ts`, what Deno users get from JSR) is measured on Bun and Deno too, as extra rows;
  * - every timing is wall clock from spawn to exit, in the parent, median of `--runs` runs after one
  *   warm-up; the commands of one comparison run interleaved, so that load on the machine hits all
  *   of them alike.
