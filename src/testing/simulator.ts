@@ -29,16 +29,10 @@ import { answer, json, JSON_TYPE, type SimResponse, v1Error } from "./routes.ts"
 import type {
   RecordedRequest,
   SimFault,
-  SimInstance,
   SimInstanceSnapshot,
   SimLoadedInstance,
-  SimMemory,
   SimModel,
-  SimQuirks,
-  SimReasoning,
-  SimReasoningOption,
   SimulatorState,
-  SimulatorVersion,
 } from "./types.ts";
 import { World, WorldError } from "./world.ts";
 
