@@ -13,7 +13,6 @@ import { downloadModel, type DownloadOptions, type DownloadResult } from "./down
 import { LMStudioError, registerSecret } from "./errors.ts";
 import type { FetchLike } from "./http.ts";
 import { listModels } from "./listing.ts";
-import type { Lms } from "./lms.ts";
 import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
@@ -47,19 +46,12 @@ export interface LMStudioClientOptions {
   apiToken?: string;
   /** The environment variable the token is read from when `apiToken` is not given (default `LM_API_TOKEN`). */
   apiTokenEnv?: string;
-  /**
-   * Where `apiToken` came from, named in hints (e.g. `--token` or the variable's name; never the
-   * value). Default: `--token` for an explicit token, else the variable's name.
-   */
-  apiTokenSource?: string;
   /** The `fetch` to use (default: the global one). */
   fetch?: FetchLike;
   /** Where to read environment variables (default: the process environment). */
   env?: EnvReader;
   /** The `lms` binary to use, skipping discovery. Default: `LMSTUDIO_LMS_PATH`, then discovery. */
   lmsPath?: string;
-  /** A ready `Lms` instance (tests, custom setups). */
-  lms?: Lms;
   /** Whether the server runs on this machine (decides if `lms` may act for it). Default: from the URL. */
   local?: boolean;
   /** Smallest poll interval for download status, in ms (default 250). */
@@ -105,8 +97,8 @@ export class LMStudioClient {
     // Surrounding whitespace (a token read from a file) is not part of it; fetch would drop it too.
     const token = given?.trim();
     registerSecret(token);
-    const tokenSource = options.apiTokenSource ??
-      (config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv);
+    // Named in hints (never the value); the CLI shows "the apiToken option" as --token.
+    const tokenSource = config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv;
     // A line break or control character cannot go into a header: fetch would fail before sending,
     // which would read as "server unreachable". Say what is wrong instead.
     // deno-lint-ignore no-control-regex
@@ -131,7 +123,6 @@ export class LMStudioClient {
       pollMs: options.pollIntervalMs ?? 250,
       env,
       lmsPath: config.lmsPath,
-      lms: options.lms,
     });
   }
 

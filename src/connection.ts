@@ -19,7 +19,6 @@ export interface ConnectionInit {
   pollMs: number;
   env: EnvReader;
   lmsPath?: string;
-  lms?: Lms;
 }
 
 /** One LM Studio server, as the client's jobs see it. */
@@ -40,7 +39,6 @@ export class Connection {
     this.pollMs = init.pollMs;
     this.#env = init.env;
     this.#lmsPath = init.lmsPath;
-    if (init.lms) this.#lms = Promise.resolve(init.lms);
   }
 
   /** The API family and the probe's listing, detected once (a failed detection is not cached). */

@@ -24,24 +24,6 @@ export type ErrorCode =
   | "UNSUPPORTED"
   | "INTERNAL";
 
-/** Every error code, in the order of the CLI contract's exit-code table. */
-export const ERROR_CODES: readonly ErrorCode[] = [
-  "INTERNAL",
-  "USAGE",
-  "SERVER_UNREACHABLE",
-  "NOT_LMSTUDIO",
-  "AUTH_REQUIRED",
-  "MODEL_NOT_FOUND",
-  "DOWNLOAD_FAILED",
-  "LOAD_FAILED",
-  "LMS_NOT_FOUND",
-  "MODEL_UNSUITABLE",
-  "TIMEOUT",
-  "INTERRUPTED",
-  "INVALID_RESPONSE",
-  "UNSUPPORTED",
-];
-
 const EXIT_CODES: Record<ErrorCode, number> = {
   INTERNAL: 1,
   INVALID_RESPONSE: 1,
@@ -60,12 +42,15 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTERRUPTED: 130,
 };
 
+/** Every error code (the exit-code table is exhaustive over {@linkcode ErrorCode}, so it is the list). */
+export const ERROR_CODES: readonly ErrorCode[] = Object.keys(EXIT_CODES) as ErrorCode[];
+
 /**
  * The process exit code the CLI uses for an error code.
  *
  * @example
  * ```ts
- * import { exitCodeFor } from "@vtcode/lmstudio";
+ * import { exitCodeFor } from "./errors.ts";
  * exitCodeFor("SERVER_UNREACHABLE"); // 3
  * ```
  */
@@ -205,7 +190,7 @@ export class LMStudioError extends Error {
  *
  * @example
  * ```ts
- * import { isLMStudioError, LMStudioError } from "@vtcode/lmstudio";
+ * import { isLMStudioError, LMStudioError } from "./errors.ts";
  * isLMStudioError(new LMStudioError("TIMEOUT", "slow"), "TIMEOUT"); // true
  * ```
  */

@@ -19,7 +19,6 @@ const SURFACE: Record<string, string[]> = {
     "DownloadOptions",
     "DownloadProgress",
     "DownloadResult",
-    "ERROR_CODES",
     "EnsureAction",
     "EnsureEvent",
     "EnsureOssReadyOptions",
@@ -46,8 +45,6 @@ const SURFACE: Record<string, string[]> = {
     "WaitOptions",
     "ensureOssReady",
     "ensureReady",
-    "exitCodeFor",
-    "isLMStudioError",
   ],
   "./lms": [
     "FileSystemProbe",
