@@ -525,25 +525,23 @@ async function makeFileAccess(): Promise<FileAccess> {
           return false;
         }
       },
-      readFile(path, maxBytes) {
-        let size: number;
-        try {
-          const stat = deno.statSync(path);
-          if (!stat.isFile) return undefined;
-          size = stat.size;
-        } catch (error) {
-          const name = (error as { name?: unknown } | null)?.name;
-          if (name === "NotFound" || name === "NotADirectory") return undefined;
-          throw error;
-        }
-        if (size > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
-        const file = deno.openSync(path);
-        try {
-          return readCapped((buffer) => file.readSync(buffer) ?? 0, path, maxBytes);
-        } finally {
-          file.close();
-        }
-      },
+      readFile: (path, maxBytes) =>
+        readRegularFile(path, maxBytes, {
+          stat() {
+            try {
+              const stat = deno.statSync(path);
+              return { isFile: stat.isFile, size: stat.size };
+            } catch (error) {
+              const name = (error as { name?: unknown } | null)?.name;
+              if (name === "NotFound" || name === "NotADirectory") return undefined;
+              throw error;
+            }
+          },
+          open() {
+            const file = deno.openSync(path);
+            return { read: (buffer) => file.readSync(buffer) ?? 0, close: () => file.close() };
+          },
+        }),
       ...posixPath,
     };
   }
@@ -574,25 +572,26 @@ export function nodeFileAccess(fs: NodeFsFunctions, path: PathRules): FileAccess
         return false;
       }
     },
-    readFile(p, maxBytes) {
-      let size: number;
-      try {
-        const stat = fs.statSync(p);
-        if (!stat.isFile()) return undefined;
-        size = stat.size;
-      } catch (error) {
-        const code = (error as { code?: unknown } | null)?.code;
-        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-        throw error;
-      }
-      if (size > maxBytes) throw new RangeError(`${p} is larger than ${maxBytes} bytes`);
-      const fd = fs.openSync(p, "r");
-      try {
-        return readCapped((buffer) => fs.readSync(fd, buffer, 0, buffer.length, null), p, maxBytes);
-      } finally {
-        fs.closeSync(fd);
-      }
-    },
+    readFile: (p, maxBytes) =>
+      readRegularFile(p, maxBytes, {
+        stat() {
+          try {
+            const stat = fs.statSync(p);
+            return { isFile: stat.isFile(), size: stat.size };
+          } catch (error) {
+            const code = (error as { code?: unknown } | null)?.code;
+            if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+            throw error;
+          }
+        },
+        open() {
+          const fd = fs.openSync(p, "r");
+          return {
+            read: (buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
+            close: () => fs.closeSync(fd),
+          };
+        },
+      }),
     resolve: path.resolve,
     join: path.join,
     dirname: path.dirname,
@@ -600,17 +599,35 @@ export function nodeFileAccess(fs: NodeFsFunctions, path: PathRules): FileAccess
   };
 }
 
-/** Reads at most `maxBytes + 1` bytes through `read` (which fills the start of a buffer). */
-function readCapped(read: (buffer: Uint8Array) => number, path: string, maxBytes: number): Uint8Array {
-  const buffer = new Uint8Array(maxBytes + 1);
-  let length = 0;
-  while (length < buffer.length) {
-    const n = read(buffer.subarray(length));
-    if (n === 0) break;
-    length += n;
+/** How {@linkcode readRegularFile} reaches one file system: a stat (`undefined`: nothing there) and an open. */
+interface RegularFileIo {
+  stat(): { isFile: boolean; size: number } | undefined;
+  open(): { read(buffer: Uint8Array): number; close(): void };
+}
+
+/**
+ * `FileAccess.readFile` on any file system: nothing there or not a regular file is `undefined`; a
+ * file larger than `maxBytes` is a `RangeError`, also when it grows between the stat and the read
+ * (at most `maxBytes + 1` bytes are read to tell).
+ */
+function readRegularFile(path: string, maxBytes: number, io: RegularFileIo): Uint8Array | undefined {
+  const stat = io.stat();
+  if (!stat?.isFile) return undefined;
+  if (stat.size > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
+  const file = io.open();
+  try {
+    const buffer = new Uint8Array(maxBytes + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = file.read(buffer.subarray(length));
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
+    return buffer.subarray(0, length);
+  } finally {
+    file.close();
   }
-  if (length > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
-  return buffer.subarray(0, length);
 }
 
 /** `resolve`'s step: an absolute segment starts over, a relative one is appended. */
