@@ -209,9 +209,9 @@ export interface ResolveConfigOptions {
   home?: string;
   /** Platform as Node names it (`linux`, `darwin`, `win32`), for LM Studio's home; default: this one. */
   platform?: string;
-  /** Reads a file (`undefined` when it does not exist); default: `node:fs`, at most 1 MiB. */
+  /** Reads a file (`undefined` when it does not exist); default: the runtime's file access (native on Deno), at most 1 MiB. */
   readFile?: (path: string) => string | Uint8Array | undefined;
-  /** Whether a path exists (the `.git` that ends the lookup); default: `node:fs`. */
+  /** Whether a path exists (the `.git` that ends the lookup); default: the runtime's file access. */
   exists?: (path: string) => boolean;
 }
 

@@ -48,9 +48,9 @@ export interface LoadVtcodeTomlOptions {
   cwd?: string;
   /** An explicit file (resolved against `cwd`); it must exist. */
   configFile?: string;
-  /** Reads a file (`undefined` when it does not exist); default: `node:fs`, at most 1 MiB. */
+  /** Reads a file (`undefined` when it does not exist); default: the runtime's file access (native on Deno), at most 1 MiB. */
   readFile?: ReadFile;
-  /** Whether a path exists (the `.git` that ends the lookup); default: `node:fs`. */
+  /** Whether a path exists (the `.git` that ends the lookup); default: the runtime's file access. */
   exists?: (path: string) => boolean;
 }
 
