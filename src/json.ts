@@ -18,3 +18,11 @@ export function isObjectWith(value: unknown, key: string): value is Record<strin
 export function nonNegativeNumber(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
 }
+
+/**
+ * A token count as LM Studio reports one (a context length, a maximum): a positive safe integer,
+ * else `null`. A string, zero, a negative or fractional number is not claimed.
+ */
+export function tokenCount(value: unknown): number | null {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : null;
+}

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { isObject } from "./json.ts";
+import { isObject, tokenCount } from "./json.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS } from "./deadline.ts";
 import { type ErrorCode, LMStudioError } from "./errors.ts";
 import type { LmsLocation } from "./lms_find.ts";
@@ -214,11 +214,6 @@ function str(value: unknown): string | undefined {
 
 function num(value: unknown): number | undefined {
   return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-/** A context length as `lms` prints it: a positive integer, else not claimed. */
-function tokens(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
 
 function bool(value: unknown): boolean | undefined {
@@ -548,8 +543,8 @@ export class Lms {
         identifier,
         modelKey,
         type: str(entry.type),
-        contextLength: tokens(entry.contextLength),
-        maxContextLength: tokens(entry.maxContextLength),
+        contextLength: tokenCount(entry.contextLength) ?? undefined,
+        maxContextLength: tokenCount(entry.maxContextLength) ?? undefined,
         ...lmsCapabilities(entry),
       });
     });
@@ -585,7 +580,7 @@ export class Lms {
         type: str(entry.type),
         publisher: str(entry.publisher),
         sizeBytes: num(entry.sizeBytes),
-        maxContextLength: tokens(entry.maxContextLength),
+        maxContextLength: tokenCount(entry.maxContextLength) ?? undefined,
         format: str(entry.format),
         variants,
         quantization,

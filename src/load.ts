@@ -8,7 +8,7 @@ import type { Connection } from "./connection.ts";
 import type { CallOptions } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, notAnObject, request, serverErrorOf } from "./http.ts";
-import { isObject } from "./json.ts";
+import { isObject, tokenCount } from "./json.ts";
 import { listModels, requireModel } from "./listing.ts";
 import type { ApiFamily, ModelInfo, ModelInstance } from "./models.ts";
 import {
@@ -221,11 +221,6 @@ function unknownCapabilities(id: string, capabilities: readonly string[]): strin
   return `LM Studio does not say whether ${id} has ${capabilities.join(" and ")}`;
 }
 
-/** A context LM Studio reported: a positive integer, else unknown (a field that was not observed is not claimed). */
-function positiveInteger(value: unknown): number | null {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : null;
-}
-
 async function restLoad(
   conn: Connection,
   model: ModelInfo,
@@ -259,7 +254,7 @@ async function restLoad(
     result.loadTimeSeconds = json.load_time_seconds;
   }
   const config = isObject(json) ? json.load_config : undefined;
-  result.echoedContext = isObject(config) ? positiveInteger(config.context_length) : null;
+  result.echoedContext = isObject(config) ? tokenCount(config.context_length) : null;
   return result;
 }
 

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { isObject as isRecord } from "./json.ts";
+import { isObject as isRecord, tokenCount } from "./json.ts";
 import { LMStudioError } from "./errors.ts";
 
 /** Which HTTP API family a server speaks (best first). */
@@ -275,14 +275,6 @@ function normaliseType(type: string | null | undefined): "llm" | "embedding" | n
   return null;
 }
 
-/**
- * A context length (or a maximum) as LM Studio reports it: a positive integer, else `null`. A
- * string, zero, a negative or fractional number, anything beyond 2^53 is not claimed.
- */
-function tokens(value: unknown): number | null {
-  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : null;
-}
-
 /** The capabilities in their documented order, from what was observed. */
 function capabilityList(toolUse: boolean, vision: boolean, reasoning: boolean): Capability[] {
   const list: Capability[] = [];
@@ -381,7 +373,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
       const instances: ModelInstance[] | null = Array.isArray(m.loaded_instances)
         ? m.loaded_instances.map((i: { id: string; config?: unknown }) => ({
           id: i.id,
-          contextLength: isRecord(i.config) ? tokens(i.config.context_length) : null,
+          contextLength: isRecord(i.config) ? tokenCount(i.config.context_length) : null,
         }))
         : null;
       return {
@@ -392,7 +384,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
         architecture: m.architecture ?? null,
         quantization: m.quantization?.name ?? null,
         sizeBytes: m.size_bytes ?? null,
-        maxContextLength: tokens(m.max_context_length),
+        maxContextLength: tokenCount(m.max_context_length),
         format: m.format ?? null,
         variants: m.variants ?? [],
         loaded: instances === null ? null : instances.length > 0,
@@ -414,7 +406,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
         architecture: m.arch ?? null,
         quantization: m.quantization ?? null,
         sizeBytes: null,
-        maxContextLength: tokens(m.max_context_length),
+        maxContextLength: tokenCount(m.max_context_length),
         format: m.compatibility_type ?? null,
         variants: [],
         loaded,
@@ -422,7 +414,7 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
         instances: loaded === null
           ? null
           : loaded
-          ? [{ id: m.id, contextLength: tokens(m.loaded_context_length) }]
+          ? [{ id: m.id, contextLength: tokenCount(m.loaded_context_length) }]
           : [],
         capabilities: v0Capabilities(m.type, m.capabilities),
         source: "v0",
