@@ -19,7 +19,7 @@ import {
 } from "./lms_progress.ts";
 import { type LmsRunOptions, type LmsRunResult, runLms } from "./lms_run.ts";
 import { validateModelName } from "./model_name.ts";
-import type { Capability } from "./models.ts";
+import { type Capability, capabilityList } from "./models.ts";
 import type { DownloadProgress } from "./progress.ts";
 
 /**
@@ -230,9 +230,7 @@ function lmsCapabilities(entry: Record<string, unknown>): {
   const trainedForToolUse = bool(entry.trainedForToolUse);
   let capabilities: Capability[] | undefined;
   if (vision !== undefined && trainedForToolUse !== undefined) {
-    capabilities = [];
-    if (trainedForToolUse) capabilities.push("tool-use");
-    if (vision) capabilities.push("vision");
+    capabilities = capabilityList(trainedForToolUse, vision, false);
   } else if (entry.type === "embedding" && vision === undefined && trainedForToolUse === undefined) {
     capabilities = [];
   }

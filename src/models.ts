@@ -275,8 +275,8 @@ function normaliseType(type: string | null | undefined): "llm" | "embedding" | n
   return null;
 }
 
-/** The capabilities in their documented order, from what was observed. */
-function capabilityList(toolUse: boolean, vision: boolean, reasoning: boolean): Capability[] {
+/** The capabilities in their documented order, from what was observed (REST listings and `lms ls`). */
+export function capabilityList(toolUse: boolean, vision: boolean, reasoning: boolean): Capability[] {
   const list: Capability[] = [];
   if (toolUse) list.push("tool-use");
   if (vision) list.push("vision");
