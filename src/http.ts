@@ -7,6 +7,7 @@
  */
 import { abortReason } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
+import { truncate } from "./text.ts";
 
 /** The fetch signature this package needs; inject your own (a proxy agent, a test double). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -287,7 +288,7 @@ export function serverErrorOf(json: unknown): ServerErrorBody | undefined {
   if (json === null || typeof json !== "object" || Array.isArray(json)) return undefined;
   const error = (json as { error?: unknown }).error;
   if (error === undefined || error === null) return undefined;
-  if (typeof error === "string") return { message: bounded(error) };
+  if (typeof error === "string") return { message: truncate(error, MAX_SERVER_MESSAGE) };
   if (typeof error === "object") {
     const e = error as { message?: unknown; type?: unknown; code?: unknown };
     let message: string;
@@ -297,7 +298,7 @@ export function serverErrorOf(json: unknown): ServerErrorBody | undefined {
       // Nested too deep to serialise (a hostile body): the stack would overflow.
       message = "(an error object too deeply nested to show)";
     }
-    const out: ServerErrorBody = { message: bounded(message) };
+    const out: ServerErrorBody = { message: truncate(message, MAX_SERVER_MESSAGE) };
     if (typeof e.type === "string") out.type = e.type;
     if (typeof e.code === "string") out.code = e.code;
     return out;
@@ -307,10 +308,6 @@ export function serverErrorOf(json: unknown): ServerErrorBody | undefined {
 
 /** Longest server error text carried into a message; LM Studio's are one or two sentences. */
 const MAX_SERVER_MESSAGE = 1000;
-
-function bounded(text: string): string {
-  return text.length > MAX_SERVER_MESSAGE ? `${text.slice(0, MAX_SERVER_MESSAGE)}…` : text;
-}
 
 /** Whether a body is LM Studio's answer to a route it does not have. */
 export function isUnknownRouteAnswer(json: unknown): boolean {
@@ -340,7 +337,9 @@ function redirectError(response: Response, url: string, target: HttpTarget, endp
     next = undefined;
   }
   const here = new URL(url);
-  const shown = next ? boundedUrl(`${next.protocol}//${next.host}${next.pathname}`) : "nowhere (no Location)";
+  const shown = next
+    ? truncate(`${next.protocol}//${next.host}${next.pathname}`, 200)
+    : "nowhere (no Location)";
   const toHttps = next?.protocol === "https:" && here.protocol === "http:" && next.hostname === here.hostname;
   return new LMStudioError(
     "NOT_LMSTUDIO",
@@ -353,10 +352,6 @@ function redirectError(response: Response, url: string, target: HttpTarget, endp
       endpoint,
     },
   );
-}
-
-function boundedUrl(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {
