@@ -7,22 +7,21 @@
  *
  * Every endpoint that generates text checks, in LM Studio's order: the body (malformed requests
  * get LM Studio's 400 shapes), the model (JIT load), the context (a prompt whose estimate —
- * `ceil(characters / 4)`, see {@linkcode promptTokens} — reaches the instance's loaded context
- * gets llama.cpp's `n_keep >= n_ctx` 400), then takes the model's turn (reply script, required
- * tool call or canned text).
+ * `ceil(characters / 4)`, `promptTokens` in inference_common.ts — reaches the instance's loaded
+ * context gets llama.cpp's `n_keep >= n_ctx` 400), then takes the model's turn (reply script,
+ * required tool call or canned text); all but the body check are `startTurn`, shared by every one.
  *
  * @module
  */
 import {
   newId,
-  nextTurn,
   openAiError,
-  overflowOf,
   parseJsonBody,
   pieces,
-  promptTokens,
+  startTurn,
   stringError,
   textTokens,
+  type TurnFailures,
 } from "./inference_common.ts";
 import { anthropicError, messages } from "./inference_messages.ts";
 import { responses } from "./inference_responses.ts";
@@ -37,8 +36,6 @@ import {
   words,
 } from "./routes.ts";
 import type { World } from "./world.ts";
-
-export { promptTokens };
 
 /** The `'<field>' field is required` family LM Studio answers on `/v1/*` (a bare string `error`). */
 function checkModel(body: Body): SimResponse | undefined {
@@ -61,20 +58,22 @@ function usageOf(promptCount: number, completionCount: number) {
   };
 }
 
+/** Chat and legacy completions: the overflow as LM Studio's bare string, script problems OpenAI-shaped. */
+const OPENAI_FAILURES: TurnFailures = {
+  overflow: (message) => stringError(400, message),
+  problem: (message, param) => openAiError(400, message, param),
+};
+
 async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
   const bad = checkModel(body);
   if (bad) return bad;
   if (body.messages === undefined) return stringError(400, "'messages' field is required");
   if (!Array.isArray(body.messages)) return stringError(400, "'messages' must be an array");
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) return resolved.response;
-  const promptCount = promptTokens(body);
-  const overflow = overflowOf(resolved.instance, promptCount);
-  if (overflow) return stringError(400, overflow);
-  const turn = nextTurn(world, body, "chat");
-  if ("problem" in turn) return openAiError(400, turn.problem, turn.param);
+  const started = await startTurn(world, body, "chat", OPENAI_FAILURES);
+  if (!("turn" in started)) return started;
+  const { instance, promptTokens: promptCount, turn } = started;
 
-  const model = resolved.instance.id;
+  const model = instance.id;
   const id = newId("chatcmpl-", 21);
   const created = Math.floor(Date.now() / 1000);
   const calls = "calls" in turn
@@ -141,15 +140,11 @@ async function completions(world: World, body: Body): Promise<SimResponse> {
   if (bad) return bad;
   if (body.prompt === undefined) return stringError(400, "'prompt' field is required");
   if (!isTextOrList(body.prompt)) return stringError(400, "'prompt' must be a string or an array of strings");
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) return resolved.response;
-  const promptCount = promptTokens(body);
-  const overflow = overflowOf(resolved.instance, promptCount);
-  if (overflow) return stringError(400, overflow);
-  const turn = nextTurn(world, body, "completions");
-  if ("problem" in turn) return openAiError(400, turn.problem, turn.param);
+  const started = await startTurn(world, body, "completions", OPENAI_FAILURES);
+  if (!("turn" in started)) return started;
+  const { instance, promptTokens: promptCount, turn } = started;
   const text = "text" in turn ? turn.text : "";
-  const model = resolved.instance.id;
+  const model = instance.id;
   const id = newId("cmpl-", 21);
   const created = Math.floor(Date.now() / 1000);
   const usage = usageOf(promptCount, textTokens(text));

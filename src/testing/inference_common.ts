@@ -14,7 +14,7 @@ import {
   toolDemand,
   type ToolDialect,
 } from "./inference_tools.ts";
-import { type Body, json, randomId, type SimResponse } from "./routes.ts";
+import { type Body, json, randomId, resolveInference, type SimResponse } from "./routes.ts";
 import type { World } from "./world.ts";
 
 /** The outcome of reading a request body: the JSON object, or why it is not one. */
@@ -182,4 +182,42 @@ export function pieces(text: string, size = 16): string[] {
 /** A fresh identifier with a prefix, e.g. `call_…`. */
 export function newId(prefix: string, chars = 24): string {
   return `${prefix}${randomId(chars)}`;
+}
+
+/** A generating request that can run: its instance, the prompt estimate and the model's turn. */
+export interface StartedTurn {
+  instance: InstanceRecord;
+  promptTokens: number;
+  turn: Exclude<Turn, { problem: string }>;
+}
+
+/** How an endpoint words the failures {@linkcode startTurn} can meet, in its own error shape. */
+export interface TurnFailures {
+  /** A prompt longer than the loaded context (LM Studio's llama.cpp message). */
+  overflow(message: string): SimResponse;
+  /** A reply script that cannot be followed for this request. */
+  problem(message: string, param: string): SimResponse;
+  /** The answer when no instance can serve the request (default: as `resolveInference` gives it). */
+  unresolved?(response: SimResponse): SimResponse;
+}
+
+/**
+ * The steps every generating endpoint takes once its body is checked, in one order: find (or JIT-load)
+ * the instance, estimate the prompt, refuse it when it does not fit the loaded context, take the
+ * model's turn. Returns the answer to send instead when a step fails.
+ */
+export async function startTurn(
+  world: World,
+  body: Body,
+  dialect: ToolDialect | "completions",
+  fail: TurnFailures,
+): Promise<StartedTurn | SimResponse> {
+  const resolved = await resolveInference(world, body, "llm");
+  if ("response" in resolved) return fail.unresolved ? fail.unresolved(resolved.response) : resolved.response;
+  const tokens = promptTokens(body);
+  const overflow = overflowOf(resolved.instance, tokens);
+  if (overflow) return fail.overflow(overflow);
+  const turn = nextTurn(world, body, dialect);
+  if ("problem" in turn) return fail.problem(turn.problem, turn.param);
+  return { instance: resolved.instance, promptTokens: tokens, turn };
 }

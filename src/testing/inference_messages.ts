@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { newId, nextTurn, overflowOf, pieces, promptTokens, textTokens } from "./inference_common.ts";
-import { type Body, json, resolveInference, type SimResponse, sse, sseResponse, words } from "./routes.ts";
+import { newId, pieces, startTurn, textTokens } from "./inference_common.ts";
+import { type Body, json, type SimResponse, sse, sseResponse, words } from "./routes.ts";
 import type { World } from "./world.ts";
 
 /** An Anthropic-shaped error. */
@@ -55,13 +55,13 @@ export async function messages(world: World, body: Body): Promise<SimResponse> {
   }
   if (body.messages === undefined) return anthropicError(400, "messages: Field required");
   if (!Array.isArray(body.messages)) return anthropicError(400, "messages: Input should be a valid list");
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) return reshape(resolved.response);
-  const inputTokens = promptTokens(body);
-  const overflow = overflowOf(resolved.instance, inputTokens);
-  if (overflow) return anthropicError(400, overflow);
-  const turn = nextTurn(world, body, "messages");
-  if ("problem" in turn) return anthropicError(400, turn.problem);
+  const started = await startTurn(world, body, "messages", {
+    overflow: (message) => anthropicError(400, message),
+    problem: (message) => anthropicError(400, message),
+    unresolved: reshape,
+  });
+  if (!("turn" in started)) return started;
+  const { instance, promptTokens: inputTokens, turn } = started;
   const blocks: Block[] = [];
   if ("text" in turn) {
     blocks.push({ type: "text", text: turn.text });
@@ -93,7 +93,7 @@ export async function messages(world: World, body: Body): Promise<SimResponse> {
     id: newId("msg_"),
     type: "message",
     role: "assistant",
-    model: resolved.instance.id,
+    model: instance.id,
     content: blocks,
     stop_reason: stopReason,
     stop_sequence: null,

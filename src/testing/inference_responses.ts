@@ -6,17 +6,8 @@
  *
  * @module
  */
-import {
-  newId,
-  nextTurn,
-  openAiError,
-  overflowOf,
-  pieces,
-  promptTokens,
-  textTokens,
-  type TurnCall,
-} from "./inference_common.ts";
-import { type Body, json, resolveInference, type SimResponse, sse, sseResponse, words } from "./routes.ts";
+import { newId, openAiError, pieces, startTurn, textTokens, type TurnCall } from "./inference_common.ts";
+import { type Body, json, type SimResponse, sse, sseResponse, words } from "./routes.ts";
 import type { World } from "./world.ts";
 
 type Item = Record<string, unknown> & { id: string; type: string };
@@ -66,13 +57,12 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
   if (typeof body.input !== "string" && !Array.isArray(body.input)) {
     return invalid("input", "Expected string or array", "invalid_type");
   }
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) return resolved.response;
-  const inputTokens = promptTokens(body);
-  const overflow = overflowOf(resolved.instance, inputTokens);
-  if (overflow) return openAiError(400, overflow);
-  const turn = nextTurn(world, body, "responses");
-  if ("problem" in turn) return openAiError(400, turn.problem, turn.param);
+  const started = await startTurn(world, body, "responses", {
+    overflow: (message) => openAiError(400, message),
+    problem: (message, param) => openAiError(400, message, param),
+  });
+  if (!("turn" in started)) return started;
+  const { instance, promptTokens: inputTokens, turn } = started;
 
   const finalItems: Item[] = "text" in turn
     ? [messageItem(turn.text, "completed")]
@@ -88,7 +78,7 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
     instructions: typeof body.instructions === "string" ? body.instructions : null,
     max_output_tokens: typeof body.max_output_tokens === "number" ? body.max_output_tokens : null,
     metadata: {},
-    model: resolved.instance.id,
+    model: instance.id,
     parallel_tool_calls: body.parallel_tool_calls !== false,
     previous_response_id: typeof body.previous_response_id === "string" ? body.previous_response_id : null,
     temperature: typeof body.temperature === "number" ? body.temperature : 1,
