@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const out = join(root, "dist", "package");
@@ -67,10 +67,9 @@ for (const file of walk(join(out, "src")).filter((f) => f.endsWith(".js"))) rmSy
 // and the two config-reader chunks it imported on demand (measured with scripts/bench.ts, medians of
 // 21: Bun -1 ms, Deno -3 to -4 ms; Node unchanged). Its `import()`s of its own modules (the config
 // readers, `lms` and its discovery) become calls into code that runs on first use, as before; only
-// zod, dax, smol-toml and node: builtins stay imports. A static `node:` import (lms discovery's
-// node:fs) would be hoisted to the top of the file and run at start-up, which on Deno loads the
-// Node compatibility layer (~20 ms): it is turned into a lookup of the builtin
-// (`process.getBuiltinModule`, Node >= 20.16, Bun, Deno) made when its module first runs.
+// zod, dax, smol-toml and node: builtins stay imports. The sources have no static `node:` import
+// (one would be hoisted to the top of the file and run at start-up: on Deno, ~20 ms of Node
+// compatibility layer); lms discovery takes node:fs through the runtime shim's nodeBuiltin().
 await build({
   entryPoints: [join(root, CLI_ENTRY)],
   outfile: join(out, "cli.js"),
@@ -81,32 +80,15 @@ await build({
   target: "es2022",
   external: Object.keys(dev.dependencies),
   logLevel: "warning",
-  plugins: [lazyNodeBuiltins()],
 });
-
-/**
- * An esbuild plugin: each static `import ... from "node:x"` becomes a CommonJS module that returns
- * `process.getBuiltinModule("node:x")` when it is first required (in a bundle without splitting:
- * when the code that imports it first runs); dynamic `import("node:x")` stays as it is.
- */
-function lazyNodeBuiltins(): Plugin {
-  return {
-    name: "lazy-node-builtins",
-    setup(b) {
-      b.onResolve(
-        { filter: /^node:/ },
-        (args) =>
-          args.kind === "import-statement"
-            ? { path: args.path, namespace: "lazy-node-builtin" }
-            : { path: args.path, external: true },
-      );
-      // CommonJS, so that esbuild reads each property where it is used (no getter runs early).
-      b.onLoad({ filter: /.*/, namespace: "lazy-node-builtin" }, (args) => ({
-        contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});\n`,
-        loader: "js",
-      }));
-    },
-  };
+// A static import of a builtin would run at every start-up of the CLI: refuse to ship one.
+const staticBuiltins = readFileSync(join(out, "cli.js"), "utf8").match(
+  /^import [^;]*?from\s*"node:[^"]+";/gm,
+);
+if (staticBuiltins) {
+  throw new Error(
+    `cli.js imports builtins at start-up (make them lazy in src/): ${staticBuiltins.join(" ")}`,
+  );
 }
 
 const exportsMap: Record<string, { types: string; default: string }> = {};

@@ -13,11 +13,16 @@
  *
  * @module
  */
-import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from "node:fs";
-import nodePath from "node:path";
 import { LMStudioError } from "./errors.ts";
 import { homeProbe, lmStudioHomeCandidates } from "./lmstudio_home.ts";
-import { envDenied, type EnvReader, getEnv, nodeFileAccess, platform as currentPlatform } from "./runtime.ts";
+import {
+  envDenied,
+  type EnvReader,
+  getEnv,
+  nodeBuiltin,
+  nodeFileAccess,
+  platform as currentPlatform,
+} from "./runtime.ts";
 
 /**
  * How {@linkcode findLms} found `lms`.
@@ -108,11 +113,25 @@ export interface FindLmsOptions {
 export const LMS_INSTALL_HINT =
   "Install LM Studio from https://lmstudio.ai/download, run it once, then `lms bootstrap` (or set LMSTUDIO_LMS_PATH)";
 
-// Discovery is synchronous and runs where `lms` is about to be spawned (node:child_process), so
-// node:fs is no extra cost here; the home lookup gets this probe and node:path's rules injected.
-const homeFiles = homeProbe(
-  nodeFileAccess({ existsSync, statSync, openSync, readSync, closeSync }, nodePath),
-);
+type NodeFs = typeof import("node:fs");
+type NodePath = typeof import("node:path");
+type NodeApis = { fs: NodeFs; path: NodePath; home: ReturnType<typeof homeProbe> };
+let node: NodeApis | undefined;
+
+/**
+ * node:fs and node:path, taken when discovery first runs. Discovery is synchronous and runs where
+ * `lms` is about to be spawned, so node:fs costs nothing extra then; taken at import instead, it
+ * would cost every start-up that never needs `lms` (the CLI is one bundle). The home lookup gets
+ * these as its probe and path rules.
+ */
+function nodeApis(): NodeApis {
+  if (!node) {
+    const fs = nodeBuiltin<NodeFs>("node:fs");
+    const path = nodeBuiltin<NodePath>("node:path");
+    node = { fs, path, home: homeProbe(nodeFileAccess(fs, path)) };
+  }
+  return node;
+}
 
 /**
  * The real file system, through `node:fs` (works on Deno with `--allow-read`, Bun and Node).
@@ -126,22 +145,23 @@ const homeFiles = homeProbe(
 export const nodeFileSystemProbe: FileSystemProbe = {
   isFile(path: string): boolean {
     try {
-      return statSync(path).isFile();
+      return nodeApis().fs.statSync(path).isFile();
     } catch {
       return false;
     }
   },
   isExecutable(path: string): boolean {
+    const { fs } = nodeApis();
     try {
       // Windows has no execute bit; Node maps X_OK to "exists" there, which is what we want.
-      accessSync(path, constants.X_OK);
+      fs.accessSync(path, fs.constants.X_OK);
       return true;
     } catch {
       return false;
     }
   },
-  readText: homeFiles.readText,
-  isDirectory: homeFiles.isDirectory,
+  readText: (path) => nodeApis().home.readText(path),
+  isDirectory: (path) => nodeApis().home.isDirectory(path),
 };
 
 type Check = "ok" | "missing" | "not-executable" | "directory";
@@ -162,7 +182,7 @@ type Check = "ok" | "missing" | "not-executable" | "directory";
 export function findLms(options: FindLmsOptions = {}): LmsLocation {
   const os = options.platform ?? currentPlatform();
   const windows = os === "win32";
-  const path = windows ? nodePath.win32 : nodePath.posix;
+  const path = windows ? nodeApis().path.win32 : nodeApis().path.posix;
   const env: EnvReader = options.env ?? getEnv;
   const fs = options.fs ?? nodeFileSystemProbe;
 

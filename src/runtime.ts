@@ -79,6 +79,27 @@ function builtin<T>(name: string): T | undefined {
 }
 
 /**
+ * A built-in module taken synchronously when it is first needed, rather than imported: for code that
+ * must stay synchronous (`lms` discovery) and must cost nothing until it runs (bundled into the
+ * CLI, a static `node:` import would run at every start-up; on Deno it loads the Node compatibility
+ * layer). Throws when the runtime has no `process.getBuiltinModule` (Node < 20.16).
+ *
+ * @example
+ * ```ts
+ * import { nodeBuiltin } from "./runtime.ts";
+ * const fs = nodeBuiltin<typeof import("node:fs")>("node:fs");
+ * fs.existsSync("/tmp");
+ * ```
+ */
+export function nodeBuiltin<T>(name: `node:${string}`): T {
+  const module = builtin<T>(name);
+  if (module === undefined) {
+    throw new Error(`${name} is not available here (Node >= 20.16, Bun or Deno needed)`);
+  }
+  return module;
+}
+
+/**
  * Detects the runtime: Deno first, then Bun, then Node.
  *
  * @example
