@@ -18,7 +18,7 @@ import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
-import type { ModelInfo, ModelInstance } from "./models.ts";
+import { type ModelInfo, type ModelInstance, MODELS_PATH } from "./models.ts";
 import { checkContextLength, checkRequired, chooseInstance, requireCapabilities } from "./suitability.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 
@@ -464,7 +464,8 @@ export async function ensureOssReady(
   } catch (error) {
     // The check reads the listing too: LM Studio answering with a malformed listing is reachable, and
     // for the Rust crate's semantics that is a failed listing (a warning below), not a failed check.
-    if (!isLMStudioError(error, "INVALID_RESPONSE") || !/models/i.test(error.endpoint ?? "")) throw error;
+    const listing = Object.values(MODELS_PATH).map((path) => `GET ${path}`);
+    if (!isLMStudioError(error, "INVALID_RESPONSE") || !listing.includes(error.endpoint ?? "")) throw error;
     listingError = error;
   }
   try {
