@@ -6,6 +6,7 @@
  * @module
  */
 import { LMStudioError } from "./errors.ts";
+import { startTimer } from "./runtime.ts";
 
 /** Options every operation takes. */
 export interface CallOptions {
@@ -97,7 +98,7 @@ export function withDeadline<T>(
   }
   running.catch(() => {});
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer: (() => void) | undefined;
   let grace: ReturnType<typeof setTimeout> | undefined;
   let onOuterAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -113,13 +114,13 @@ export function withDeadline<T>(
       grace = setTimeout(report, CLEANUP_GRACE_MS);
       running.then(report, report);
     };
-    timer = setTimeout(() => {
+    cancelTimer = startTimer(timeoutMs, () => {
       fail(
         new LMStudioError("TIMEOUT", `${what} timed out after ${formatMs(timeoutMs)}`, {
           hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
         }),
       );
-    }, timeoutMs);
+    });
     if (outer) {
       onOuterAbort = () => fail(abortReason(outer, what));
       outer.addEventListener("abort", onOuterAbort, { once: true });
@@ -129,7 +130,7 @@ export function withDeadline<T>(
   aborted.catch(() => {});
 
   return Promise.race([running, aborted]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
     if (grace !== undefined) clearTimeout(grace);
     if (outer && onOuterAbort) outer.removeEventListener("abort", onOuterAbort);
     // Let the work see that we are done with it (closes sockets, kills children).
