@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `vtcode-lmstudio` command: a thin shell over {@linkcode runCli} that wires process
- * arguments, stdout/stderr, SIGINT (exit 130, children cleaned up) and the exit code.
+ * The `vtcode-lmstudio` command. A plain `check` (and `--help`, `--version`, a usage error) runs
+ * from `src/cli_check.ts` alone; every other command loads the whole CLI (`src/cli_main.ts`).
  *
  * @example
  * ```sh
@@ -12,29 +12,11 @@
  *
  * @module
  */
-import { runCli } from "./src/cli_main.ts";
-import { LMStudioError } from "./src/errors.ts";
-import { commandArgs, exitProcess, onInterrupt, stderrWriter, stdoutWriter } from "./src/runtime.ts";
+import { checkRunsAlone, runCheckCli } from "./src/cli_check.ts";
+import { runAsProcess } from "./src/cli_process.ts";
+import { commandArgs } from "./src/runtime.ts";
 
-// Everything process-related goes through the runtime shim: on Deno, touching `process` loads the
-// Node compatibility layer (~10-20 ms of a ~40 ms run); on Bun, `process.stdout`/`process.stderr`
-// are built on first use (~9 ms each).
-const controller = new AbortController();
-let interrupted = false;
-onInterrupt(() => {
-  // A second Ctrl-C means "now": the first one already asked every operation to stop.
-  if (interrupted) exitProcess(130);
-  interrupted = true;
-  controller.abort(new LMStudioError("INTERRUPTED", "Interrupted (SIGINT)"));
-});
-
-const stdout = stdoutWriter();
-const stderr = stderrWriter();
-const code = await runCli(commandArgs(), {
-  stdout: (text) => stdout.write(text),
-  stderr: (text) => stderr.write(text),
-  signal: controller.signal,
-});
-// Exit once stdout and stderr have flushed; nothing else (sockets, timers) may keep the process alive.
-await Promise.all([stdout.flush(), stderr.flush()]);
-exitProcess(code);
+const argv = commandArgs();
+if (checkRunsAlone(argv)) await runAsProcess(argv, runCheckCli);
+// The npm build maps this import to cli_full.js, the whole CLI in a file of its own.
+else await (await import("./src/cli_main.ts")).runCliProcess(argv);

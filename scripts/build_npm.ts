@@ -63,16 +63,17 @@ await build({
 });
 for (const file of walk(join(out, "src")).filter((f) => f.endsWith(".js"))) rmSync(file);
 
-// The CLI is one self-contained file: `check` loads one module instead of cli.js, five shared chunks
-// and the two config-reader chunks it imported on demand (measured with scripts/bench.ts, medians of
-// 21: Bun -1 ms, Deno -3 to -4 ms; Node unchanged). Its `import()`s of its own modules (the config
-// readers, `lms` and its discovery) become calls into code that runs on first use, as before; only
-// zod, dax, smol-toml and node: builtins stay imports. The sources have no static `node:` import
-// (one would be hoisted to the top of the file and run at start-up: on Deno, ~20 ms of Node
-// compatibility layer); lms discovery takes node:fs through the runtime shim's nodeBuiltin().
-await build({
-  entryPoints: [join(root, CLI_ENTRY)],
-  outfile: join(out, "cli.js"),
+// The CLI is two self-contained files. `cli.js` runs a plain `check` (and --help, --version, usage
+// errors) with only what `check` needs (src/cli_check.ts: configuration, one connection, one
+// request); for every other command it imports `cli_full.js`, the whole CLI (src/cli_main.ts), which
+// has its own copy of everything it uses, so no object crosses from one file to the other. One
+// module per run instead of a file and its chunks: measured with scripts/bench.ts, medians of 21,
+// chunks cost Bun 1-1.4 ms and Deno 3-4 ms; the whole CLI in `cli.js` cost Bun 3-5 ms and Deno ~4
+// ms of parsing for `check`. Their `import()`s of their own modules (the config readers, `lms` and
+// its discovery) become calls into code that runs on first use; only zod, dax, smol-toml and node:
+// builtins stay imports. The sources have no static `node:` import (one would be hoisted to the top
+// of the file and run at start-up: on Deno, ~20 ms of Node compatibility layer).
+const cliBuild = {
   bundle: true,
   splitting: false,
   format: "esm",
@@ -80,15 +81,38 @@ await build({
   target: "es2022",
   external: Object.keys(dev.dependencies),
   logLevel: "warning",
+} as const;
+const CLI_FULL = "src/cli_main.ts";
+await build({
+  ...cliBuild,
+  entryPoints: [join(root, CLI_ENTRY)],
+  outfile: join(out, "cli.js"),
+  plugins: [{
+    name: "whole-cli-apart",
+    setup(build) {
+      build.onResolve({ filter: /\/cli_main\.ts$/ }, (args) => {
+        if (resolve(args.resolveDir, args.path) !== join(root, CLI_FULL)) return undefined;
+        if (args.kind !== "dynamic-import") {
+          throw new Error(`${args.importer} imports the whole CLI statically`);
+        }
+        return { path: "./cli_full.js", external: true };
+      });
+    },
+  }],
 });
+await build({ ...cliBuild, entryPoints: [join(root, CLI_FULL)], outfile: join(out, "cli_full.js") });
 // A static import of a builtin would run at every start-up of the CLI: refuse to ship one.
-const staticBuiltins = readFileSync(join(out, "cli.js"), "utf8").match(
-  /^import [^;]*?from\s*"node:[^"]+";/gm,
-);
-if (staticBuiltins) {
-  throw new Error(
-    `cli.js imports builtins at start-up (make them lazy in src/): ${staticBuiltins.join(" ")}`,
-  );
+for (const file of ["cli.js", "cli_full.js"]) {
+  const staticBuiltins = readFileSync(join(out, file), "utf8").match(/^import [^;]*?from\s*"node:[^"]+";/gm);
+  if (staticBuiltins) {
+    throw new Error(
+      `${file} imports builtins at start-up (make them lazy in src/): ${staticBuiltins.join(" ")}`,
+    );
+  }
+}
+const cliSize = statSync(join(out, "cli.js")).size;
+if (readFileSync(join(out, "cli.js"), "utf8").includes("class Lms ")) {
+  throw new Error(`cli.js (${cliSize} bytes) carries the lms wrapper: check must not need it`);
 }
 
 const exportsMap: Record<string, { types: string; default: string }> = {};

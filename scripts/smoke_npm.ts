@@ -2,7 +2,8 @@
  * Builds and packs the npm package, installs the tarball into a fresh temporary folder, and proves
  * it works there the way users run it:
  *
- * - the bin with `node`, with `bun --bun` and with `bunx --bun`, and `cli.js` with `deno run`;
+ * - the bin with `node`, with `bun --bun` and with `bunx --bun`, and `cli.js` with `deno run`
+ *   (`check` alone in `cli.js`, `ensure` through `cli_full.js`);
  * - the library (and `/testing`) imported from Node, Bun and Deno.
  *
  * Each run goes against the LM Studio simulator started here. Any failure exits non-zero.
@@ -143,6 +144,15 @@ try {
     "check",
     "--json",
   ], checkDoc);
+  // Every command but a plain check runs from cli_full.js, which cli.js imports.
+  await check("deno run -A cli.js ensure --json", bin("deno"), [
+    "run",
+    "-A",
+    "--quiet",
+    cliJs,
+    "ensure",
+    "--json",
+  ], ensureDoc);
   await check("node: import the library and /testing", process.execPath, ["import.mjs"], importDoc);
   await check("bun: import the library and /testing", bin("bun"), ["import.mjs"], importDoc);
   await check(

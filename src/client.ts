@@ -7,10 +7,9 @@
  * @module
  */
 import { mergeConfig } from "./config.ts";
-import { Connection } from "./connection.ts";
+import { connect, type Connection } from "./connection.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { downloadModel, type DownloadOptions, type DownloadResult } from "./download.ts";
-import { LMStudioError, registerSecret } from "./errors.ts";
 import type { FetchLike } from "./http.ts";
 import { listModels } from "./listing.ts";
 import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
@@ -19,14 +18,13 @@ import { validateModelName } from "./model_name.ts";
 import type { ApiFamily, ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import {
+  checkServer,
   type ServerStatus,
-  serverStatus,
   startServer,
   waitForServer,
   type WaitOptions,
 } from "./server_control.ts";
 import { unloadModel, type UnloadResult } from "./unload.ts";
-import { isLocalServer, normalizeBaseUrl } from "./url.ts";
 
 export type {
   DownloadOptions,
@@ -91,39 +89,17 @@ export class LMStudioClient {
         lmsPath: options.lmsPath,
       },
     });
-    this.baseUrl = normalizeBaseUrl(config.baseUrl);
-    const given = config.apiToken;
-    registerSecret(given);
-    // Surrounding whitespace (a token read from a file) is not part of it; fetch would drop it too.
-    const token = given?.trim();
-    registerSecret(token);
-    // Named in hints (never the value); the CLI shows "the apiToken option" as --token.
-    const tokenSource = config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv;
-    // A line break or control character cannot go into a header: fetch would fail before sending,
-    // which would read as "server unreachable". Say what is wrong instead.
-    // deno-lint-ignore no-control-regex
-    if (token !== undefined && /[\u0000-\u001f\u007f-\u009f\u0100-\uffff]/.test(token)) {
-      throw new LMStudioError(
-        "USAGE",
-        `The API token from ${tokenSource} contains a line break, a control character or a character that cannot go into an HTTP header`,
-        {
-          hint:
-            `Give ${tokenSource} the token alone (sk-lm-...), as LM Studio shows it in Developer → Server Settings → Manage Tokens.`,
-        },
-      );
-    }
-    this.#conn = new Connection({
-      http: {
-        baseUrl: this.baseUrl,
-        token: token === "" ? undefined : token,
-        tokenSource,
-        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-      },
-      local: options.local ?? isLocalServer(this.baseUrl),
-      pollMs: options.pollIntervalMs ?? 250,
+    this.#conn = connect({
+      baseUrl: config.baseUrl,
+      token: config.apiToken,
+      tokenSource: config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv,
+      fetch: options.fetch,
+      local: options.local,
+      pollMs: options.pollIntervalMs,
       env,
       lmsPath: config.lmsPath,
     });
+    this.baseUrl = this.#conn.baseUrl;
   }
 
   /**
@@ -161,12 +137,7 @@ export class LMStudioClient {
    * ```
    */
   check(options: CallOptions = {}): Promise<ServerStatus> {
-    return withDeadline(
-      `Checking ${this.baseUrl}`,
-      options,
-      DEFAULT_TIMEOUTS.check,
-      (signal) => serverStatus(this.#conn, signal),
-    );
+    return checkServer(this.#conn, options);
   }
 
   /**

@@ -5,12 +5,13 @@
  *
  * @module
  */
-import { LMStudioError } from "./errors.ts";
-import type { HttpTarget } from "./http.ts";
+import { LMStudioError, registerSecret } from "./errors.ts";
+import type { FetchLike, HttpTarget } from "./http.ts";
 import type { Lms } from "./lms.ts";
 import type { ApiFamily } from "./models.ts";
 import { type Detection, probeServer } from "./detect.ts";
 import type { EnvReader } from "./runtime.ts";
+import { isLocalServer, normalizeBaseUrl } from "./url.ts";
 
 /** How a connection is made; everything is already resolved (no environment lookups here). */
 export interface ConnectionInit {
@@ -21,15 +22,80 @@ export interface ConnectionInit {
   lmsPath?: string;
 }
 
+/**
+ * What {@linkcode connect} needs: the configuration already merged (options, environment, files),
+ * the URL not yet normalised.
+ */
+export interface ConnectOptions {
+  /** The server URL, with or without `/v1`. */
+  baseUrl: string;
+  /** The token as given (surrounding whitespace is dropped; empty means none). */
+  token?: string;
+  /** Where the token came from, for messages ("the apiToken option", or a variable name). */
+  tokenSource: string;
+  /** The `fetch` to use (default: the global one). */
+  fetch?: FetchLike;
+  /** Whether the server is on this machine (default: from the URL). */
+  local?: boolean;
+  /** Smallest poll interval for download status, in ms (default 250). */
+  pollMs?: number;
+  /** Where `lms` discovery reads the environment. */
+  env: EnvReader;
+  /** The `lms` binary, skipping discovery. */
+  lmsPath?: string;
+}
+
+/**
+ * A connection to the server `options` name: the URL normalised, the token checked (one that
+ * cannot go into an HTTP header is a `USAGE` error naming its source, never its value) and
+ * registered as a secret. The one way a connection is made: by the client, and by the CLI's
+ * `check`, which does not load the client's other jobs.
+ */
+export function connect(options: ConnectOptions): Connection {
+  const baseUrl = normalizeBaseUrl(options.baseUrl);
+  const given = options.token;
+  registerSecret(given);
+  // Surrounding whitespace (a token read from a file) is not part of it; fetch would drop it too.
+  const token = given?.trim();
+  registerSecret(token);
+  const { tokenSource } = options;
+  // A line break or control character cannot go into a header: fetch would fail before sending,
+  // which would read as "server unreachable". Say what is wrong instead.
+  // deno-lint-ignore no-control-regex
+  if (token !== undefined && /[\u0000-\u001f\u007f-\u009f\u0100-\uffff]/.test(token)) {
+    throw new LMStudioError(
+      "USAGE",
+      `The API token from ${tokenSource} contains a line break, a control character or a character that cannot go into an HTTP header`,
+      {
+        hint:
+          `Give ${tokenSource} the token alone (sk-lm-...), as LM Studio shows it in Developer → Server Settings → Manage Tokens.`,
+      },
+    );
+  }
+  return new Connection({
+    http: {
+      baseUrl,
+      token: token === "" ? undefined : token,
+      tokenSource,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    },
+    local: options.local ?? isLocalServer(baseUrl),
+    pollMs: options.pollMs ?? 250,
+    env: options.env,
+    lmsPath: options.lmsPath,
+  });
+}
+
 /** One LM Studio server, as the client's jobs see it. */
 export class Connection {
   readonly baseUrl: string;
   readonly http: HttpTarget;
   readonly local: boolean;
   readonly pollMs: number;
-  readonly #env: EnvReader;
-  readonly #lmsPath?: string;
-  #lms?: Promise<Lms>;
+  /** Where `lms` discovery reads the environment. */
+  readonly env: EnvReader;
+  /** The `lms` binary given by the caller, if any (else discovery). */
+  readonly lmsPath?: string;
   #detection?: Promise<Detection>;
 
   constructor(init: ConnectionInit) {
@@ -37,8 +103,8 @@ export class Connection {
     this.baseUrl = init.http.baseUrl;
     this.local = init.local;
     this.pollMs = init.pollMs;
-    this.#env = init.env;
-    this.#lmsPath = init.lmsPath;
+    this.env = init.env;
+    this.lmsPath = init.lmsPath;
   }
 
   /** The API family and the probe's listing, detected once (a failed detection is not cached). */
@@ -65,23 +131,6 @@ export class Connection {
     if (detection) detection.listing = undefined;
   }
 
-  /**
-   * The `lms` binary, found on first use. Discovery reads the file system, so it is imported only
-   * when a job needs `lms`: a client that only talks HTTP never loads it.
-   */
-  lms(): Promise<Lms> {
-    if (!this.#lms) {
-      const found = Promise.all([import("./lms_find.ts"), import("./lms.ts")]).then(([find, lms]) =>
-        new lms.Lms(find.findLms({ path: this.#lmsPath, env: this.#env }))
-      );
-      this.#lms = found;
-      found.catch(() => {
-        if (this.#lms === found) this.#lms = undefined;
-      });
-    }
-    return this.#lms;
-  }
-
   /** `lms` acts only on this machine: a remote server without a REST route for the job is a dead end. */
   requireLocal(what: string, api?: ApiFamily): void {
     if (this.local) return;
@@ -101,4 +150,27 @@ export class Connection {
       { hint: "Upgrade LM Studio to 0.4 or newer, or use the lms route." },
     );
   }
+}
+
+const foundLms = new WeakMap<Connection, Promise<Lms>>();
+
+/**
+ * The `lms` binary of a connection, found on first use (a failed search is not kept). A function
+ * rather than a method so that code which never needs `lms` (the CLI's `check`) does not carry it:
+ * discovery reads the file system, and it and the `lms` wrapper are imported only here, when a job
+ * first needs them.
+ */
+export function lmsOf(conn: Connection): Promise<Lms> {
+  let found = foundLms.get(conn);
+  if (!found) {
+    const search = Promise.all([import("./lms_find.ts"), import("./lms.ts")]).then(([find, lms]) =>
+      new lms.Lms(find.findLms({ path: conn.lmsPath, env: conn.env }))
+    );
+    search.catch(() => {
+      if (foundLms.get(conn) === search) foundLms.delete(conn);
+    });
+    foundLms.set(conn, search);
+    found = search;
+  }
+  return found;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
+import { type Connection, lmsOf } from "./connection.ts";
 import { type CallOptions, sleep } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
@@ -50,7 +50,7 @@ export async function downloadModel(
   const route = await downloadRoute(conn, options.route ?? "auto", signal);
   await conn.forgetListing();
   if (route === "lms") {
-    const lms = await conn.lms();
+    const lms = await lmsOf(conn);
     const { alreadyDownloaded } = await lms.get(name, { signal, onProgress: options.onProgress });
     return { model: name, route, alreadyDownloaded };
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
+import { type Connection, lmsOf } from "./connection.ts";
 import type { CallOptions } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, notAnObject, request, serverErrorOf } from "./http.ts";
@@ -151,7 +151,7 @@ async function loadByRoute(
   const canLms = conn.local && route !== "rest";
   if (route === "lms" || (api !== "v1" && canLms) || (options.ttlSeconds !== undefined && canLms)) {
     if (!conn.local) conn.requireLocal("load", api);
-    const lms = await conn.lms();
+    const lms = await lmsOf(conn);
     const { identifier } = await lms.load(model.id, {
       signal,
       ttlSeconds: options.ttlSeconds,
@@ -199,7 +199,7 @@ async function readContext(
   signal: AbortSignal,
 ): Promise<number | null> {
   if (result.route === "lms") {
-    const lms = await conn.lms();
+    const lms = await lmsOf(conn);
     const instance = (await lms.ps({ signal })).find((i) => i.identifier === result.instanceId);
     return instance?.contextLength ?? null;
   }

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
-import { type CallOptions, sleep } from "./deadline.ts";
+import { type Connection, lmsOf } from "./connection.ts";
+import { type CallOptions, DEFAULT_TIMEOUTS, sleep, withDeadline } from "./deadline.ts";
 import { isLMStudioError, LMStudioError } from "./errors.ts";
 import { request } from "./http.ts";
 import { type ApiFamily, MODELS_PATH } from "./models.ts";
@@ -28,6 +28,16 @@ export interface ServerStatus {
 export interface WaitOptions extends CallOptions {
   /** Called before each retry with the attempt number and the last error. */
   onRetry?: (attempt: number, error: LMStudioError) => void;
+}
+
+/** `check`: {@linkcode serverStatus} within the caller's deadline (default 5 s). */
+export function checkServer(conn: Connection, options: CallOptions): Promise<ServerStatus> {
+  return withDeadline(
+    `Checking ${conn.baseUrl}`,
+    options,
+    DEFAULT_TIMEOUTS.check,
+    (signal) => serverStatus(conn, signal),
+  );
 }
 
 /** Detects afresh and reports what the server is. */
@@ -86,7 +96,7 @@ export async function startServer(
   }
   const url = new URL(conn.baseUrl);
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  const lms = await conn.lms();
+  const lms = await lmsOf(conn);
   await lms.serverStart({ signal, port });
   return await waitForServer(conn, onRetry, signal);
 }

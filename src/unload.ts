@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Connection } from "./connection.ts";
+import { type Connection, lmsOf } from "./connection.ts";
 import { LMStudioError } from "./errors.ts";
 import { notAnObject, request, serverErrorOf } from "./http.ts";
 import { isObject } from "./json.ts";
@@ -27,7 +27,7 @@ export async function unloadModel(
   if (api !== "v1") {
     await conn.forgetListing();
     conn.requireLocal("unload", api);
-    const lms = await conn.lms();
+    const lms = await lmsOf(conn);
     const loaded = await lms.ps({ signal });
     if (!match) {
       await lms.unload({ all: true }, { signal });
@@ -60,7 +60,7 @@ export async function unloadInstances(
     return;
   }
   conn.requireLocal("unload", api);
-  const lms = await conn.lms();
+  const lms = await lmsOf(conn);
   for (const id of ids) await lms.unload(id, { signal });
 }
 

@@ -1,0 +1,268 @@
+/**
+ * The frame every CLI command runs in: arguments and I/O in, exit code out. A command is a function
+ * from its context to its output ({@linkcode CommandTable}); `cli_check.ts` runs `check` in this
+ * frame with nothing else loaded, `cli_main.ts` every command.
+ *
+ * @module
+ */
+import { CLI_COMMANDS, type CliArgs, type CliCommand, parseCliArgs } from "./cli_args.ts";
+import { createReporter, type Reporter } from "./cli_reporter.ts";
+import {
+  type BaseUrlSource,
+  DEFAULT_API_TOKEN_ENV,
+  DEFAULT_BASE_URL,
+  resolveConfig,
+  type ResolvedConfig,
+} from "./config.ts";
+import { redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
+import { type EnvReader, getEnv, noColorRequested, stderrColumns, stderrIsTTY } from "./runtime.ts";
+import { normalizeBaseUrl } from "./url.ts";
+import { VERSION } from "./version.ts";
+
+/** Where the CLI reads and writes; injectable for tests. */
+export interface CliIO {
+  /** Writes to stdout (data only). */
+  stdout: (text: string) => void;
+  /** Writes to stderr (narration, progress, errors). */
+  stderr: (text: string) => void;
+  /** Environment variables. */
+  env?: EnvReader;
+  /** Whether stderr is a TTY (default: asks the runtime). */
+  stderrIsTTY?: boolean;
+  /** The terminal width of stderr (default: asks the runtime). */
+  stderrColumns?: number;
+  /** Aborts the run (SIGINT). */
+  signal?: AbortSignal;
+  /** The folder to look for `vtcode.toml` in (default: the current directory). */
+  cwd?: string;
+}
+
+type JsonDoc = Record<string, unknown> & { ok: boolean; command: string; baseUrl: string };
+
+/** The usage text printed by `--help`. */
+export const HELP: string =
+  `vtcode-lmstudio ${VERSION} — make a local LM Studio ready for coding agents and scripts
+
+Usage: vtcode-lmstudio [command] [model] [options]
+
+Commands:
+  check               Is the server reachable, is it LM Studio, is the token accepted? (default)
+  models              List the models: loaded instances and their context, capabilities
+  ensure [model]      check → discover → download if missing → load if not loaded (or with too
+                      little context) → ready for the job
+  download <model>    Download a model (REST v1, else \`lms get --yes\` on this machine)
+  load <model>        Load a model (never a second instance of a loaded one)
+  unload <model>      Unload a model's instances (or --all)
+  wait                Wait until the server answers, up to --timeout
+  which-lms           Where \`lms\` was found, and how
+
+Options:
+  --url <url>           Server URL (env LMSTUDIO_URL; vtcode.toml; else LM Studio's saved port;
+                        else http://localhost:1234; /v1 optional)
+  --token <token>       API token (env LM_API_TOKEN); never printed
+  --lms <path>          The \`lms\` binary (env LMSTUDIO_LMS_PATH)
+  -m, --model <id>      Model (env LMSTUDIO_MODEL; vtcode.toml [lmstudio] model; default openai/gpt-oss-20b)
+  --timeout <dur>       Overall deadline: 30 (seconds), 30s, 500ms, 5m
+  --context-length <n>  ensure/load: at least n tokens of loaded context; an instance with less is
+                        replaced; less given by LM Studio is exit 9
+  --require <list>      ensure/load: capabilities the model must have: tool-use, vision (exit 9 if not)
+  --json                Exactly one JSON document on stdout, on success and on failure
+  --no-download         ensure: a missing model is an error (exit 5)
+  --no-load             ensure: stop once the model is present
+  --start-server        check/ensure/wait: run \`lms server start\` when the server is down
+  --all                 unload: every loaded model
+  -q, --quiet           No narration on stderr
+  --no-color            No colour (also NO_COLOR)
+  -h, --help            This help
+  -V, --version         The version
+
+Exit codes: 0 ready · 1 other failure · 2 usage · 3 unreachable / not LM Studio · 4 auth ·
+  5 model not found · 6 download failed · 7 load failed · 8 lms not found ·
+  9 model unsuitable (lacks a capability, or less context than asked) · 124 timeout · 130 interrupted
+
+Examples:
+  vtcode-lmstudio check --json
+  vtcode-lmstudio ensure openai/gpt-oss-20b --timeout 30m
+  vtcode-lmstudio ensure qwen/qwen3-4b-2507 --context-length 32768 --require tool-use --json
+  LMSTUDIO_URL=http://gpu-box:1234 LM_API_TOKEN=sk-lm-... vtcode-lmstudio models
+  vtcode-lmstudio wait --timeout 60s && vtcode-lmstudio load qwen/qwen3-4b-2507 --context-length 16384
+`;
+
+/** What a command gets: the parsed arguments and the configuration they resolve to. */
+export interface CommandContext {
+  /** The parsed arguments. */
+  args: CliArgs;
+  /** Environment variables. */
+  env: EnvReader;
+  /** The configuration (flags > environment > vtcode.toml > LM Studio's saved settings > defaults). */
+  config: ResolvedConfig;
+  /** The server URL, normalised. */
+  baseUrl: string;
+  /** Narration on stderr (made on first use). */
+  reporter: Reporter;
+  /** The signal (Ctrl-C) and `--timeout` of the run. */
+  call: { signal?: AbortSignal; timeoutMs?: number };
+}
+
+/** What a command prints: the fields of its JSON document, or its human line. */
+export interface CommandOutput {
+  /** Fields of the `--json` document, after `ok`, `command` and `baseUrl`. */
+  json: Record<string, unknown>;
+  /** The text printed on stdout without `--json`. */
+  human: string;
+}
+
+/** The commands a program runs. */
+export type CommandTable = {
+  readonly [C in CliCommand]?: (context: CommandContext) => Promise<CommandOutput>;
+};
+
+/**
+ * Runs one command line with the commands of `commands` and returns its exit code. Never throws.
+ * Everything but the command itself is here: secrets registered before parsing, `--help` and
+ * `--version`, the one configuration resolver, the JSON document or human line, and errors with
+ * their hints in flag words.
+ *
+ * @example
+ * ```ts
+ * import { runCommandLine } from "./cli_run.ts";
+ * const code = await runCommandLine(["check", "--json"], {
+ *   stdout: (t) => console.log(t.trimEnd()),
+ *   stderr: (t) => console.error(t.trimEnd()),
+ * }, {
+ *   check: async ({ baseUrl }) => ({ json: { server: { reachable: true, api: "v1" } }, human: `${baseUrl}\n` }),
+ * });
+ * ```
+ */
+export async function runCommandLine(
+  argv: readonly string[],
+  io: CliIO,
+  commands: CommandTable,
+): Promise<number> {
+  const env = io.env ?? getEnv;
+  // Asked only when something goes to stderr: a successful `check --json` never writes there, and
+  // on Bun the question alone costs ~9 ms (it builds process.stderr).
+  let ttyAnswer: boolean | undefined;
+  const tty = () => (ttyAnswer ??= io.stderrIsTTY ?? stderrIsTTY());
+  let args: CliArgs | undefined;
+  let baseUrl = DEFAULT_BASE_URL;
+  let baseUrlSource: BaseUrlSource | undefined;
+  let reporter: Reporter | undefined;
+  const json = argv.includes("--json");
+  // A usage error still names the command the user typed, when it is one.
+  const typed = argv.find((arg) => !arg.startsWith("-"));
+  const command = () =>
+    args?.command ?? ((CLI_COMMANDS as readonly string[]).includes(typed ?? "") ? typed! : "check");
+  // Known before parsing, so that a usage error quoting a misplaced argument (`check $LM_API_TOKEN`,
+  // `--timeout <token>`) cannot show the token.
+  registerSecret(env(DEFAULT_API_TOKEN_ENV));
+  argv.forEach((arg, i) => {
+    if (arg === "--token") registerSecret(argv[i + 1]);
+    else if (arg.startsWith("--token=")) registerSecret(arg.slice("--token=".length));
+  });
+  try {
+    args = parseCliArgs(argv);
+    if (args.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    if (args.version) {
+      io.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    const parsed = args;
+    let shown: Reporter | undefined;
+    const show = (): Reporter => {
+      if (!shown) {
+        const color = !parsed.quiet && tty() && !parsed.noColor && !noColorRequested(env);
+        // A terminal that reports no width (some CI ptys) cannot show a bar: plain lines instead.
+        const bars = !parsed.quiet && tty() && (io.stderrColumns ?? stderrColumns()) > 0;
+        shown = createReporter({ write: io.stderr, tty: bars, color, quiet: parsed.quiet });
+      }
+      return shown;
+    };
+    // Made on first use, so that a run that has nothing to say never probes the terminal.
+    reporter = {
+      event: (event) =>
+        show().event(event.type === "warning" ? { ...event, message: flagWords(event.message) } : event),
+      note: (text) => show().note(text),
+      finish: async () => await shown?.finish(),
+    };
+    if (args.token) registerSecret(args.token);
+    // Flags are the library's options: one resolver, one precedence (flag > env > vtcode.toml >
+    // LM Studio's saved settings > default).
+    const config = await resolveConfig({
+      env,
+      cwd: io.cwd,
+      overrides: { baseUrl: args.url, apiToken: args.token, model: args.model, lmsPath: args.lms },
+    });
+    baseUrl = normalizeBaseUrl(config.baseUrl);
+    baseUrlSource = config.sources.baseUrl;
+    const run = commands[args.command];
+    if (!run) throw new Error(`this program does not run ${args.command}`);
+    const call = { signal: io.signal, timeoutMs: args.timeoutMs };
+    const doc = await run({ args, env, config, baseUrl, reporter, call });
+    await reporter.finish();
+    if (json) {
+      const source = withBaseUrlSource(args.command, baseUrlSource);
+      io.stdout(`${JSON.stringify({ ok: true, command: args.command, baseUrl, ...source, ...doc.json })}\n`);
+    } else io.stdout(doc.human);
+    return 0;
+  } catch (thrown) {
+    await reporter?.finish();
+    const error = toLMStudioError(thrown);
+    const translated: { message: string; hint?: string } = { message: flagWords(error.message) };
+    if (error.hint !== undefined) translated.hint = flagWords(error.hint);
+    if (json) {
+      const doc: JsonDoc = {
+        ok: false,
+        command: command(),
+        baseUrl: redactSecrets(baseUrl),
+        ...withBaseUrlSource(command(), baseUrlSource),
+        error: { ...error.toJSON(), ...translated },
+      };
+      if (command() === "check" || command() === "wait") {
+        doc.server = { reachable: error.code === "AUTH_REQUIRED", api: null };
+      }
+      io.stdout(`${JSON.stringify(doc)}\n`);
+    }
+    if (!args?.quiet) {
+      const color = tty() && !(args?.noColor ?? false) && !noColorRequested(env);
+      const red = (t: string) => color ? `\x1b[31m${t}\x1b[0m` : t;
+      io.stderr(`${red("error:")} ${translated.message}\n`);
+      if (translated.hint) io.stderr(`  hint: ${translated.hint}\n`);
+    }
+    return error.exitCode;
+  }
+}
+
+/** Library texts name options; the CLI user typed flags. */
+const OPTION_FLAGS: ReadonlyArray<[RegExp, string]> = [
+  [/\bthe baseUrl option\b/gi, "--url"],
+  [/\bthe apiToken option\b/gi, "--token"],
+  [/\bthe lmsPath option\b/gi, "--lms"],
+  [/\bthe timeoutMs option\b/gi, "--timeout"],
+  [/\bdownload: false\b/g, "--no-download"],
+  [/\bthe contextLength option\b/gi, "--context-length"],
+  [/`listModels\(\)`/g, "`vtcode-lmstudio models`"],
+  [/`downloadModel\("([^"`]*)"\)`/g, "`vtcode-lmstudio download $1`"],
+  [/\bthe require option\b/gi, "--require"],
+];
+
+/**
+ * Translates a library message or hint for CLI users: "the baseUrl option" becomes `--url`,
+ * "the apiToken option" `--token`, "the lmsPath option" `--lms`, "download: false" `--no-download`.
+ */
+export function flagWords(text: string): string {
+  return OPTION_FLAGS.reduce((out, [pattern, flag]) => out.replace(pattern, flag), text);
+}
+
+/** `check` and `ensure` say where the URL came from (`baseUrlSource`), once it is known. */
+function withBaseUrlSource(
+  command: string,
+  source: BaseUrlSource | undefined,
+): { baseUrlSource?: BaseUrlSource } {
+  return source !== undefined && (command === "check" || command === "ensure")
+    ? { baseUrlSource: source }
+    : {};
+}
