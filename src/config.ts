@@ -210,9 +210,9 @@ export interface ResolveConfigOptions {
   /** Platform as Node names it (`linux`, `darwin`, `win32`), for LM Studio's home; default: this one. */
   platform?: string;
   /** Reads a file (`undefined` when it does not exist); default: the runtime's file access (native on Deno), at most 1 MiB. */
-  readFile?: (path: string) => string | Uint8Array | undefined;
+  readFile?: (path: string) => string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
   /** Whether a path exists (the `.git` that ends the lookup); default: the runtime's file access. */
-  exists?: (path: string) => boolean;
+  exists?: (path: string) => boolean | Promise<boolean>;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -32,7 +32,7 @@ import { cwd as runtimeCwd, fileAccess } from "./runtime.ts";
 export const CONFIG_FILE_MAX_BYTES = 1024 * 1024;
 
 /** Reads a file's bytes or text; `undefined` when it does not exist. */
-type ReadFile = (path: string) => string | Uint8Array | undefined;
+type ReadFile = (path: string) => string | Uint8Array | undefined | Promise<string | Uint8Array | undefined>;
 
 /**
  * Options of {@linkcode loadVtcodeToml}.
@@ -51,7 +51,7 @@ export interface LoadVtcodeTomlOptions {
   /** Reads a file (`undefined` when it does not exist); default: the runtime's file access (native on Deno), at most 1 MiB. */
   readFile?: ReadFile;
   /** Whether a path exists (the `.git` that ends the lookup); default: the runtime's file access. */
-  exists?: (path: string) => boolean;
+  exists?: (path: string) => boolean | Promise<boolean>;
 }
 
 /** Keys of `[lmstudio]` that are read, with the field they fill and an example for hints. */
@@ -66,9 +66,9 @@ function isDenoPermissionError(error: unknown): boolean {
   return name === "NotCapable" || name === "PermissionDenied";
 }
 
-function readRaw(path: string, readFile: ReadFile): string | Uint8Array | undefined {
+async function readRaw(path: string, readFile: ReadFile): Promise<string | Uint8Array | undefined> {
   try {
-    return readFile(path);
+    return await readFile(path);
   } catch (error) {
     if (error instanceof RangeError) {
       throw new LMStudioError("USAGE", `${path} is larger than 1 MiB; it cannot be a vtcode.toml`, {
@@ -264,7 +264,7 @@ export async function readVtcodeToml(
   readFile?: ReadFile,
 ): Promise<LMStudioConfig | undefined> {
   const files = await fileAccess();
-  const raw = readRaw(path, readFile ?? ((p: string) => files.readFile(p, CONFIG_FILE_MAX_BYTES)));
+  const raw = await readRaw(path, readFile ?? ((p: string) => files.readFile(p, CONFIG_FILE_MAX_BYTES)));
   if (raw === undefined) return undefined;
   return await parseVtcodeToml(typeof raw === "string" ? raw : decode(raw, path), path);
 }
@@ -315,7 +315,7 @@ export async function loadVtcodeToml(
       throw error;
     }
     if (config !== undefined) return { path, config };
-    if (exists(join(dir, ".git"))) return undefined;
+    if (await exists(join(dir, ".git"))) return undefined;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;

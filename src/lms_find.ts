@@ -14,7 +14,13 @@
  * @module
  */
 import { LMStudioError } from "./errors.ts";
-import { homeProbe, lmStudioHomeCandidates } from "./lmstudio_home.ts";
+import {
+  homePointerFile,
+  lmStudioHomesFrom,
+  SMALL_FILE_MAX_BYTES,
+  smallFileText,
+  userHomeDir,
+} from "./lmstudio_home.ts";
 import {
   envDenied,
   type EnvReader,
@@ -22,6 +28,7 @@ import {
   nodeBuiltin,
   nodeFileAccess,
   platform as currentPlatform,
+  type SyncFileAccess,
 } from "./runtime.ts";
 
 /**
@@ -115,20 +122,20 @@ export const LMS_INSTALL_HINT =
 
 type NodeFs = typeof import("node:fs");
 type NodePath = typeof import("node:path");
-type NodeApis = { fs: NodeFs; path: NodePath; home: ReturnType<typeof homeProbe> };
+type NodeApis = { fs: NodeFs; path: NodePath; files: SyncFileAccess };
 let node: NodeApis | undefined;
 
 /**
  * node:fs and node:path, taken when discovery first runs. Discovery is synchronous and runs where
  * `lms` is about to be spawned, so node:fs costs nothing extra then; taken at import instead, it
- * would cost every start-up that never needs `lms` (the CLI is one bundle). The home lookup gets
- * these as its probe and path rules.
+ * would cost every start-up that never needs `lms`. The home lookup reads the pointer through
+ * them, synchronously.
  */
 function nodeApis(): NodeApis {
   if (!node) {
     const fs = nodeBuiltin<NodeFs>("node:fs");
     const path = nodeBuiltin<NodePath>("node:path");
-    node = { fs, path, home: homeProbe(nodeFileAccess(fs, path)) };
+    node = { fs, path, files: nodeFileAccess(fs, path) };
   }
   return node;
 }
@@ -160,8 +167,14 @@ export const nodeFileSystemProbe: FileSystemProbe = {
       return false;
     }
   },
-  readText: (path) => nodeApis().home.readText(path),
-  isDirectory: (path) => nodeApis().home.isDirectory(path),
+  readText(path: string): string | undefined {
+    try {
+      return smallFileText(nodeApis().files.readFile(path, SMALL_FILE_MAX_BYTES));
+    } catch {
+      return undefined;
+    }
+  },
+  isDirectory: (path) => nodeApis().files.isDirectory(path),
 };
 
 type Check = "ok" | "missing" | "not-executable" | "directory";
@@ -245,7 +258,10 @@ export function findLms(options: FindLmsOptions = {}): LmsLocation {
 
   // LM Studio's own home layout (lmstudio-js findLMStudioHome): pointer file, legacy cache, default.
   // Every candidate is tried: a stale pointer must not hide an installed lms.
-  const homes = lmStudioHomeCandidates({ home: options.home, env, platform: os, fs, path });
+  const userHome = userHomeDir({ home: options.home, env, platform: os });
+  const homes = userHome === undefined
+    ? []
+    : lmStudioHomesFrom(userHome, fs.readText(homePointerFile(userHome, path)), path);
   if (homes.length > 0) {
     const exe = windows ? "lms.exe" : "lms";
     for (const { path: lmstudioHome, source } of homes) {

@@ -41,9 +41,9 @@ import {
  */
 export interface HomeFileSystemProbe {
   /** The file's text, or `undefined` if it cannot be read (missing, not a file, too large, no permission). */
-  readText(path: string): string | undefined;
+  readText(path: string): string | undefined | Promise<string | undefined>;
   /** Whether `path` is a directory (symlinks followed). */
-  isDirectory(path: string): boolean;
+  isDirectory(path: string): boolean | Promise<boolean>;
 }
 
 /**
@@ -96,8 +96,8 @@ export interface LmStudioHomeOptions {
 }
 
 /**
- * Home discovery's options with the file-system probe and the path rules chosen, as the synchronous
- * functions take them ({@linkcode homeLookup} fills them in).
+ * Home discovery's options with the file-system probe and the path rules chosen
+ * ({@linkcode homeLookup} fills them in).
  *
  * @example
  * ```ts
@@ -123,32 +123,46 @@ export const SMALL_FILE_MAX_BYTES = 64 * 1024;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
+ * The text of a small LM Studio file, from at most {@linkcode SMALL_FILE_MAX_BYTES} of it (as
+ * `readFile` of a file access gives them): strict UTF-8, a byte-order mark dropped. Throws for bytes
+ * that are not UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { smallFileText } from "./lmstudio_home.ts";
+ * smallFileText(new TextEncoder().encode("/data/lmstudio\n")); // "/data/lmstudio\n"
+ * smallFileText(undefined); // undefined
+ * ```
+ */
+export function smallFileText(bytes: Uint8Array | undefined): string | undefined {
+  return bytes === undefined ? undefined : strictUtf8.decode(bytes);
+}
+
+/**
  * The home probe over a {@linkcode FileAccess}: `readText` reads at most
- * {@linkcode SMALL_FILE_MAX_BYTES} and decodes strict UTF-8 (a byte-order mark is dropped); every
- * failure (missing, not a regular file, too large, not UTF-8, no permission, a symlink loop) reads
- * as `undefined` / `false`.
+ * {@linkcode SMALL_FILE_MAX_BYTES} as {@linkcode smallFileText}; every failure (missing, not a
+ * regular file, too large, not UTF-8, no permission, a symlink loop) reads as `undefined` / `false`.
  *
  * @example
  * ```ts
  * import { homeProbe } from "./lmstudio_home.ts";
  * import { fileAccess } from "./runtime.ts";
  * const probe = homeProbe(await fileAccess());
- * probe.isDirectory("/tmp"); // true on Linux
+ * await probe.isDirectory("/tmp"); // true on Linux
  * ```
  */
 export function homeProbe(files: Pick<FileAccess, "readFile" | "isDirectory">): HomeFileSystemProbe {
   return {
-    readText(path: string): string | undefined {
+    async readText(path: string): Promise<string | undefined> {
       try {
-        const bytes = files.readFile(path, SMALL_FILE_MAX_BYTES);
-        return bytes === undefined ? undefined : strictUtf8.decode(bytes);
+        return smallFileText(await files.readFile(path, SMALL_FILE_MAX_BYTES));
       } catch {
         return undefined;
       }
     },
-    isDirectory(path: string): boolean {
+    async isDirectory(path: string): Promise<boolean> {
       try {
-        return files.isDirectory(path);
+        return await files.isDirectory(path);
       } catch {
         return false;
       }
@@ -194,52 +208,89 @@ export function userHomeDir(options: LmStudioHomeOptions = {}): string | undefin
 }
 
 /**
- * Every folder LM Studio may use as its home, in LM Studio's order: the absolute path in the home
- * pointer (when there is one), the legacy cache, the default. `lms` discovery looks in each of them,
- * since a stale pointer should not hide an `lms` that is installed. A relative pointer is ignored
- * (it would depend on the current folder). Empty when the user home is unknown.
+ * Where LM Studio writes the pointer to its home: `.lmstudio-home-pointer` in the user home.
  *
  * @example
  * ```ts
- * import { lmStudioHomeCandidates } from "./lmstudio_home.ts";
+ * import { homePointerFile } from "./lmstudio_home.ts";
  * import { posixPath } from "./runtime.ts";
- * const fs = { readText: () => undefined, isDirectory: () => false };
- * lmStudioHomeCandidates({ platform: "linux", home: "/home/ada", fs, path: posixPath });
- * // [{ path: "/home/ada/.cache/lm-studio", source: "legacy-cache" },
+ * homePointerFile("/home/ada", posixPath); // "/home/ada/.lmstudio-home-pointer"
+ * ```
+ */
+export function homePointerFile(userHome: string, path: PathRules): string {
+  return path.join(path.resolve(userHome), ".lmstudio-home-pointer");
+}
+
+/**
+ * Every folder LM Studio may use as its home, in LM Studio's order, given the user home and the
+ * text of its home pointer (`undefined` when there is none): the absolute path in the pointer, the
+ * legacy cache, the default. A relative pointer is ignored (it would depend on the current folder).
+ * No file is read here: `lms` discovery reads the pointer synchronously, the saved settings
+ * asynchronously.
+ *
+ * @example
+ * ```ts
+ * import { lmStudioHomesFrom } from "./lmstudio_home.ts";
+ * import { posixPath } from "./runtime.ts";
+ * lmStudioHomesFrom("/home/ada", "/data/lmstudio\n", posixPath);
+ * // [{ path: "/data/lmstudio", source: "home-pointer" },
+ * //  { path: "/home/ada/.cache/lm-studio", source: "legacy-cache" },
  * //  { path: "/home/ada/.lmstudio", source: "default-home" }]
  * ```
  */
-export function lmStudioHomeCandidates(options: HomeLookup): LmStudioHome[] {
-  const { fs, path } = options;
-  const home = userHomeDir(options);
-  if (home === undefined) return [];
-  const homeAbs = path.resolve(home);
+export function lmStudioHomesFrom(
+  userHome: string,
+  pointer: string | undefined,
+  path: PathRules,
+): LmStudioHome[] {
+  const homeAbs = path.resolve(userHome);
   const homes: LmStudioHome[] = [];
-  const pointer = fs.readText(path.join(homeAbs, ".lmstudio-home-pointer"))?.trim();
-  if (pointer && path.isAbsolute(pointer)) homes.push({ path: pointer, source: "home-pointer" });
+  const pointed = pointer?.trim();
+  if (pointed && path.isAbsolute(pointed)) homes.push({ path: pointed, source: "home-pointer" });
   homes.push({ path: path.join(homeAbs, ".cache", "lm-studio"), source: "legacy-cache" });
   homes.push({ path: path.join(homeAbs, ".lmstudio"), source: "default-home" });
   return homes;
 }
 
 /**
+ * Every folder LM Studio may use as its home ({@linkcode lmStudioHomesFrom}), the pointer read
+ * through the lookup's probe. Empty when the user home is unknown.
+ *
+ * @example
+ * ```ts
+ * import { lmStudioHomeCandidates } from "./lmstudio_home.ts";
+ * import { posixPath } from "./runtime.ts";
+ * const fs = { readText: () => undefined, isDirectory: () => false };
+ * await lmStudioHomeCandidates({ platform: "linux", home: "/home/ada", fs, path: posixPath });
+ * // [{ path: "/home/ada/.cache/lm-studio", source: "legacy-cache" },
+ * //  { path: "/home/ada/.lmstudio", source: "default-home" }]
+ * ```
+ */
+export async function lmStudioHomeCandidates(options: HomeLookup): Promise<LmStudioHome[]> {
+  const home = userHomeDir(options);
+  if (home === undefined) return [];
+  const pointer = await options.fs.readText(homePointerFile(home, options.path));
+  return lmStudioHomesFrom(home, pointer, options.path);
+}
+
+/**
  * The one folder LM Studio uses as its home, by LM Studio's own rule: the home pointer when it names
  * an absolute path (whether or not that folder exists: LM Studio trusts it), else the legacy
  * `~/.cache/lm-studio` when that folder exists, else `~/.lmstudio`. `undefined` only when the user
- * home is unknown. Synchronous; {@linkcode findLmStudioHome} chooses the probe and path rules.
+ * home is unknown. {@linkcode findLmStudioHome} chooses the probe and path rules.
  *
  * @example
  * ```ts
  * import { homeLookup, selectLmStudioHome } from "./lmstudio_home.ts";
- * const home = selectLmStudioHome(await homeLookup()); // e.g. { path: "/home/me/.lmstudio", source: "default-home" }
+ * const home = await selectLmStudioHome(await homeLookup()); // e.g. { path: "/home/me/.lmstudio", source: "default-home" }
  * ```
  */
-export function selectLmStudioHome(options: HomeLookup): LmStudioHome | undefined {
-  const candidates = lmStudioHomeCandidates(options);
+export async function selectLmStudioHome(options: HomeLookup): Promise<LmStudioHome | undefined> {
+  const candidates = await lmStudioHomeCandidates(options);
   const pointed = candidates.find((home) => home.source === "home-pointer");
   if (pointed) return pointed;
   const legacy = candidates.find((home) => home.source === "legacy-cache");
-  if (legacy && options.fs.isDirectory(legacy.path)) return legacy;
+  if (legacy && await options.fs.isDirectory(legacy.path)) return legacy;
   return candidates.find((home) => home.source === "default-home");
 }
 
@@ -254,5 +305,5 @@ export function selectLmStudioHome(options: HomeLookup): LmStudioHome | undefine
  * ```
  */
 export async function findLmStudioHome(options: LmStudioHomeOptions = {}): Promise<LmStudioHome | undefined> {
-  return selectLmStudioHome(await homeLookup(options));
+  return await selectLmStudioHome(await homeLookup(options));
 }

@@ -121,10 +121,10 @@ export async function readServerSettings(
 ): Promise<SavedServerSettings | undefined> {
   try {
     const lookup = await homeLookup(options);
-    const home = selectLmStudioHome(lookup);
+    const home = await selectLmStudioHome(lookup);
     if (home === undefined) return undefined;
     const file = lookup.path.join(home.path, ...SERVER_SETTINGS_FILE);
-    const text = lookup.fs.readText(file);
+    const text = await lookup.fs.readText(file);
     if (text === undefined) return undefined;
     const parsed: unknown = JSON.parse(text);
     const baseUrl = serverUrlFromSettings(parsed);

@@ -6,6 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as nodeFs from "node:fs";
@@ -19,7 +20,7 @@ import {
   userHomeDir,
 } from "../src/lmstudio_home.ts";
 import { readServerSettings, serverUrlFromSettings } from "../src/server_settings.ts";
-import { fileAccess, nodeFileAccess, pathRules, posixPath } from "../src/runtime.ts";
+import { answeredLater, fileAccess, nodeFileAccess, pathRules, posixPath } from "../src/runtime.ts";
 import { cleanly, type Defer, denoWithoutNode, ROOT } from "./_helpers.ts";
 
 /** A temp user home, removed after the test. */
@@ -92,7 +93,7 @@ describe("LM Studio home discovery", () => {
     };
     const lookup = await homeLookup({ platform: "win32", home: "C:\\Users\\ada", fs });
     assert.equal(lookup.path, nodePath.win32);
-    assert.deepEqual(lmStudioHomeCandidates(lookup), [
+    assert.deepEqual(await lmStudioHomeCandidates(lookup), [
       { path: "D:\\LM", source: "home-pointer" },
       { path: "C:\\Users\\ada\\.cache\\lm-studio", source: "legacy-cache" },
       { path: "C:\\Users\\ada\\.lmstudio", source: "default-home" },
@@ -105,7 +106,7 @@ describe("LM Studio home discovery", () => {
     assert.equal(userHomeDir({ platform: "win32", env }), "C:\\Users\\ada");
     assert.equal(userHomeDir({ platform: "linux", env }), "/home/ada");
     assert.equal(userHomeDir({ home: "" }), undefined);
-    assert.deepEqual(lmStudioHomeCandidates(await homeLookup({ home: "" })), []);
+    assert.deepEqual(await lmStudioHomeCandidates(await homeLookup({ home: "" })), []);
     assert.equal(await findLmStudioHome({ home: "" }), undefined);
   });
 });
@@ -319,26 +320,56 @@ describe("readServerSettings", () => {
 });
 
 describe("file access of the home lookup (the runtime shim's, and the node:fs one lms discovery uses)", () => {
+  // On Bun the shim's is Bun.file, on Deno Deno.*, on Node node:fs: the same answers everywhere.
   const accesses = [
     ["fileAccess()", () => fileAccess()],
-    ["nodeFileAccess(node:fs)", () => Promise.resolve(nodeFileAccess(nodeFs, nodePath))],
+    ["nodeFileAccess(node:fs)", () => Promise.resolve(answeredLater(nodeFileAccess(nodeFs, nodePath)))],
   ] as const;
   for (const [name, make] of accesses) {
     it(
-      `${name}: reads a small file, refuses a large one, says nothing for a missing one or a folder`,
+      `${name}: reads a small file, refuses a large one, says nothing for a missing one, a folder or a FIFO`,
       cleanly(async (defer) => {
         const files = await make();
         const home = userHome(defer);
         writeFileSync(join(home, "small"), "abc");
+        writeFileSync(join(home, "empty"), "");
         writeFileSync(join(home, "large"), "x".repeat(11));
-        assert.deepEqual([...files.readFile(join(home, "small"), 10)!], [97, 98, 99]);
-        assert.throws(() => files.readFile(join(home, "large"), 10), RangeError);
-        assert.equal(files.readFile(join(home, "missing"), 10), undefined);
-        assert.equal(files.readFile(join(home, "small", "below-a-file"), 10), undefined);
-        assert.equal(files.readFile(home, 10), undefined);
-        assert.equal(files.isDirectory(home), true);
-        assert.equal(files.isDirectory(join(home, "small")), false);
-        assert.equal(files.isDirectory(join(home, "missing")), false);
+        symlinkSync(join(home, "small"), join(home, "link"));
+        assert.deepEqual([...(await files.readFile(join(home, "small"), 10))!], [97, 98, 99]);
+        assert.deepEqual([...(await files.readFile(join(home, "link"), 10))!], [97, 98, 99]);
+        assert.deepEqual([...(await files.readFile(join(home, "empty"), 10))!], []);
+        await assert.rejects(files.readFile(join(home, "large"), 10), RangeError);
+        assert.equal(await files.readFile(join(home, "missing"), 10), undefined);
+        assert.equal(await files.readFile(join(home, "small", "below-a-file"), 10), undefined);
+        assert.equal(await files.readFile(home, 10), undefined);
+        assert.equal(await files.isDirectory(home), true);
+        assert.equal(await files.isDirectory(join(home, "small")), false);
+        assert.equal(await files.isDirectory(join(home, "missing")), false);
+        for (const there of ["small", "empty", "large", "link", ""]) {
+          assert.equal(await files.exists(join(home, there)), true, there);
+        }
+        assert.equal(await files.exists(join(home, "missing")), false);
+        assert.equal(await files.exists(join(home, "small", "below-a-file")), false);
+        if (process.platform !== "win32") {
+          // A FIFO with no writer: opening it would block for ever.
+          execFileSync("mkfifo", [join(home, "fifo")]);
+          assert.equal(await files.readFile(join(home, "fifo"), 10), undefined);
+          assert.equal(await files.isDirectory(join(home, "fifo")), false);
+          assert.equal(await files.exists(join(home, "fifo")), true);
+        }
+      }),
+    );
+
+    it(
+      `${name}: a symlink loop is an error to read, and neither a folder nor there`,
+      cleanly(async (defer) => {
+        const files = await make();
+        const home = userHome(defer);
+        symlinkSync(join(home, "loop-b"), join(home, "loop-a"));
+        symlinkSync(join(home, "loop-a"), join(home, "loop-b"));
+        await assert.rejects(files.readFile(join(home, "loop-a"), 10), /loop|ELOOP|symbolic links/i);
+        assert.equal(await files.isDirectory(join(home, "loop-a")), false);
+        assert.equal(await files.exists(join(home, "loop-a")), false);
       }),
     );
   }
