@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
+import { checkRunsAlone } from "../src/cli_check.ts";
 import { type CliIO, runCli } from "../src/cli_main.ts";
 import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
@@ -603,6 +605,89 @@ describe("CLI start-up on Deno: check loads no Node compatibility layer", () => 
       } finally {
         await home.cleanup();
       }
+    },
+  );
+});
+
+describe("CLI: a plain check runs alone, every other command loads the whole CLI", () => {
+  it("checkRunsAlone: check (also by default), --help, --version and usage errors; not --start-server or another command", () => {
+    const alone = [
+      [],
+      ["check"],
+      ["check", "--json", "--url", "http://127.0.0.1:1234", "--timeout", "2s"],
+      ["--json"],
+      ["--help"],
+      ["ensure", "--help"],
+      ["-V"],
+      ["--no-such-flag"],
+      ["check", "--timeout", "soon"],
+    ];
+    const whole = [
+      ["check", "--start-server"],
+      ["models"],
+      ["ensure", "qwen/qwen3-4b-2507"],
+      ["download", "qwen/qwen3-4b-2507"],
+      ["load", "qwen/qwen3-4b-2507"],
+      ["unload", "--all"],
+      ["wait"],
+      ["which-lms"],
+    ];
+    for (const argv of alone) assert.equal(checkRunsAlone(argv), true, argv.join(" "));
+    for (const argv of whole) assert.equal(checkRunsAlone(argv), false, argv.join(" "));
+  });
+
+  it(
+    "check, --help and a usage error never load the client, lms or the other commands; models does",
+    {
+      skip: process.versions.bun || (globalThis as { Deno?: unknown }).Deno
+        ? "module resolve hooks are Node's (the module graph is the same source)"
+        : false,
+    },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "check-alone-"));
+      later(() => rmSync(dir, { recursive: true, force: true }));
+      // A resolve hook that refuses the whole CLI's modules, naming what asked for them.
+      writeFileSync(
+        join(dir, "refuse.mjs"),
+        `export async function resolve(specifier, context, next) {
+  if (/(cli_main|client|lms_find|lms|ensure)\\.ts$/.test(specifier)) throw new Error("refused " + specifier);
+  return next(specifier, context);
+}\n`,
+      );
+      writeFileSync(
+        join(dir, "register.mjs"),
+        'import { register } from "node:module";\nregister(new URL("./refuse.mjs", import.meta.url));\n',
+      );
+      // Asynchronously: the simulator answers from this process's event loop.
+      const run = (args: string[]) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            ["--import", "tsx", "--import", join(dir, "register.mjs"), join(ROOT, "cli.ts"), ...args],
+            {
+              cwd: ROOT,
+              env: { ...process.env, LMSTUDIO_URL: "", LM_API_TOKEN: "", NO_COLOR: "1" },
+              timeout: 20_000,
+            },
+            (error, stdout, stderr) => {
+              const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
+              resolve({ status, stdout, stderr });
+            },
+          );
+        });
+      const s = await sim({ models: [GPT] });
+      const check = await run(["check", "--json", "--url", s.url]);
+      assert.equal(check.status, 0, check.stderr);
+      assert.equal(JSON.parse(check.stdout).server.api, "v1");
+      assert.equal((await run(["--help"])).status, 0);
+      assert.equal((await run(["check", "--timeout", "soon"])).status, 2);
+      const models = await run(["models", "--json", "--url", s.url]);
+      assert.notEqual(models.status, 0);
+      assert.match(
+        models.stderr,
+        /refused \.\/src\/cli_main\.ts/,
+        "models loads the whole CLI (the hook works)",
+      );
     },
   );
 });
