@@ -498,9 +498,11 @@ function listingCases(): ServerCase[] {
     },
     {
       ...base,
+      // Its length is declared: read by text(), which must fail as the stream reader does.
       name: "connection closed mid-body",
       faults: [{ match: path, kind: "close-mid-body" }],
       code: "INVALID_RESPONSE",
+      message: /broke off/,
     },
     {
       ...base,
@@ -513,6 +515,13 @@ function listingCases(): ServerCase[] {
       ...base,
       name: "a 100 MB body (reading stops at the cap)",
       faults: [{ match: path, kind: "size", bytes: 100_000_000 }],
+      code: "INVALID_RESPONSE",
+      message: /larger than/,
+    },
+    {
+      ...base,
+      name: "a 100 MB body of declared length (reading stops at the cap)",
+      faults: [{ match: path, kind: "size", bytes: 100_000_000, declareLength: true }],
       code: "INVALID_RESPONSE",
       message: /larger than/,
     },

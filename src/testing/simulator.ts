@@ -544,7 +544,12 @@ class SimulatorImpl implements Simulator {
         });
       }
       case "size":
-        return this.#streamSize(res, Math.max(0, Math.floor(fault.bytes)), fault.status ?? 200);
+        return this.#streamSize(
+          res,
+          Math.max(0, Math.floor(fault.bytes)),
+          fault.status ?? 200,
+          fault.declareLength,
+        );
       case "drip":
         return this.#drip(res, Math.max(1, fault.intervalMs), fault.chunk ?? " ");
       case "redirect":
@@ -554,9 +559,12 @@ class SimulatorImpl implements Simulator {
     }
   }
 
-  /** A body of exactly `bytes` bytes (valid JSON from 11 bytes up), chunked, with backpressure. */
-  #streamSize(res: ServerResponse, bytes: number, status: number): void {
-    res.writeHead(status, { "content-type": JSON_TYPE });
+  /** A body of exactly `bytes` bytes (valid JSON from 11 bytes up), chunked or of declared length, with backpressure. */
+  #streamSize(res: ServerResponse, bytes: number, status: number, declareLength = false): void {
+    res.writeHead(status, {
+      "content-type": JSON_TYPE,
+      ...(declareLength ? { "content-length": String(bytes) } : {}),
+    });
     const head = bytes >= 11 ? '{"data":"' : "";
     const tail = bytes >= 11 ? '"}' : "";
     const encoder = new TextEncoder();

@@ -255,7 +255,8 @@ export interface RecordedRequest {
  *
  * Kinds: `delay` (then answer normally), `hang` (never answer), `close` (drop the connection),
  * `close-mid-body` (headers and half the normal body, then drop), `respond` (any status/body,
- * e.g. HTML), `size` (a body of that many bytes, streamed), `drip` (a byte every `intervalMs`
+ * e.g. HTML), `size` (a body of that many bytes, streamed chunked, or with its `Content-Length`
+ * declared up front when `declareLength` is true), `drip` (a byte every `intervalMs`
  * until the client goes away), `redirect`.
  *
  * @example
@@ -288,7 +289,7 @@ export type SimFault =
       body: string | object;
       headers?: Record<string, string>;
     }
-    | { kind: "size"; bytes: number; status?: number }
+    | { kind: "size"; bytes: number; status?: number; declareLength?: boolean }
     | { kind: "drip"; intervalMs: number; chunk?: string }
     | { kind: "redirect"; location: string; status?: number }
   );
