@@ -340,12 +340,24 @@ async function benchCli(): Promise<void> {
   const homeRatio: Row = { item: "  ratio that CLI / bare fetch", values: {} };
   const srcRow: Row = { item: "CLI from source (cli.ts; deno/bun)", values: {} };
   const srcRatio: Row = { item: "  ratio source CLI / bare fetch", values: {} };
+  // The floor of any run of the CLI: load it, parse the arguments, print, exit (no file, no network).
+  const versionRow: Row = { item: "CLI `--version` (no file, no request)", values: {} };
+  const versionRatio: Row = { item: "  ratio `--version` / bare fetch", values: {} };
   const data: Record<string, unknown> = {};
   for (const name of RUNTIME_NAMES) {
     log(`cli: ${name}`);
     const commands: Command[] = [
       { label: "fetch", runtime: name, args: [fetchScript], cwd: work },
       { label: "exit", runtime: name, args: [exitingScript], cwd: work },
+      {
+        label: "version",
+        runtime: name,
+        args: [CLI(), "--version"],
+        cwd: work,
+        check: (r) => {
+          if (!/^\d+\.\d+\.\d+/.test(r.stdout)) throw new Error(`unexpected --version output: ${r.stdout}`);
+        },
+      },
       { label: "cli", runtime: name, args: [CLI(), "check", "--json"], cwd: work, env, check: checkDoc },
       {
         label: "home",
@@ -375,6 +387,9 @@ async function benchCli(): Promise<void> {
     const x = median(msOf(runs.get("exit")!));
     exitRow.values[name] = fmtMs(x);
     exitRatio.values[name] = (c / x).toFixed(2);
+    const v = median(msOf(runs.get("version")!));
+    versionRow.values[name] = fmtMs(v);
+    versionRatio.values[name] = (v / f).toFixed(2);
     const h = median(msOf(runs.get("home")!));
     homeRow.values[name] = fmtMs(h);
     homeRatio.values[name] = (h / f).toFixed(2);
@@ -383,6 +398,7 @@ async function benchCli(): Promise<void> {
       fetchExitMs: msOf(runs.get("exit")!),
       cliMs: msOf(runs.get("cli")!),
       cliSettingsMs: msOf(runs.get("home")!),
+      versionMs: msOf(runs.get("version")!),
       ratio: c / f,
     };
     if (name !== "node") {
@@ -402,6 +418,8 @@ async function benchCli(): Promise<void> {
   addRow(exitRatio);
   addRow(homeRow);
   addRow(homeRatio);
+  addRow(versionRow);
+  addRow(versionRatio);
   if (RUNTIME_NAMES.some((n) => n !== "node")) {
     addRow(srcRow);
     addRow(srcRatio);
