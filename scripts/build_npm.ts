@@ -68,8 +68,8 @@ for (const file of walk(join(out, "src")).filter((f) => f.endsWith(".js"))) rmSy
 // request); for every other command it imports `cli_full.js`, the whole CLI (src/cli_main.ts), which
 // has its own copy of everything it uses, so no object crosses from one file to the other. One
 // module per run instead of a file and its chunks: measured with scripts/bench.ts, medians of 21,
-// chunks cost Bun 1-1.4 ms and Deno 3-4 ms; the whole CLI in `cli.js` cost Bun 3-5 ms and Deno ~4
-// ms of parsing for `check`. Their `import()`s of their own modules (the config readers, `lms` and
+// chunks cost Bun 1-1.4 ms and Deno 3-4 ms; the whole CLI in `cli.js` cost `check` ~2 ms on Bun and
+// 0.3-2 ms on Deno (medians of 21 and 31 interleaved runs). Their `import()`s of their own modules (the config readers, `lms` and
 // its discovery) become calls into code that runs on first use; only zod, dax, smol-toml and node:
 // builtins stay imports. The sources have no static `node:` import (one would be hoisted to the top
 // of the file and run at start-up: on Deno, ~20 ms of Node compatibility layer).
