@@ -51,7 +51,10 @@ export function runCliProcess(argv: readonly string[]): Promise<never> {
   return runAsProcess(argv, runCli);
 }
 
-/** The client of a command: the flags' token, else the variable the configuration names (the client reads it, so that its hints name where the token came from). */
+/**
+ * The client of a command: the flag's token, else the variable the configuration names (the client
+ * reads it, so that its hints name where the token came from).
+ */
 function clientFor({ args, config, baseUrl, env }: CommandContext): LMStudioClient {
   return new LMStudioClient({
     baseUrl,
@@ -76,6 +79,7 @@ async function check(context: CommandContext): Promise<CommandOutput> {
   return checkOutput(status);
 }
 
+/** A model as `models --json` prints it (absent fields left out, unknown ones `null`). */
 function publicModel(model: ModelInfo): Record<string, unknown> {
   return {
     id: model.id,
@@ -91,7 +95,7 @@ function publicModel(model: ModelInfo): Record<string, unknown> {
   };
 }
 
-/** `wait` */
+/** `wait`: until the server answers, up to `--timeout`; `--start-server` starts it when it is down. */
 async function wait(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call } = context;
   const client = clientFor(context);
@@ -115,7 +119,7 @@ async function wait(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `models` */
+/** `models`: every model, with its loaded instances, their context, and its capabilities. */
 async function models(context: CommandContext): Promise<CommandOutput> {
   const { call } = context;
   const client = clientFor(context);
@@ -142,7 +146,7 @@ async function models(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `ensure` */
+/** `ensure`: the model downloaded, loaded and suitable (`--context-length`, `--require`). */
 async function ensure(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call, config } = context;
   const client = clientFor(context);
@@ -177,7 +181,7 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `download` */
+/** `download`: over REST v1, else `lms get --yes` on this machine. */
 async function download(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call } = context;
   const client = clientFor(context);
@@ -204,7 +208,7 @@ async function download(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `load` */
+/** `load`: one instance with at least `--context-length` (never a second one of a loaded model). */
 async function load(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call } = context;
   const client = clientFor(context);
@@ -243,7 +247,7 @@ async function load(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `unload` */
+/** `unload`: a model's instances, or every one with `--all`. */
 async function unload(context: CommandContext): Promise<CommandOutput> {
   const { args, call } = context;
   const client = clientFor(context);
@@ -261,7 +265,7 @@ async function unload(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `which-lms` */
+/** `which-lms`: where `lms` was found, and by which rule (no client: no server is asked). */
 async function whichLms({ args, env }: CommandContext): Promise<CommandOutput> {
   const { findLms } = await import("./lms_find.ts");
   const location = findLms({ path: args.lms, env });
