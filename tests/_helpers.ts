@@ -346,3 +346,15 @@ export function denoWithoutNode(
     );
   });
 }
+
+/**
+ * Polls every 20 ms until `check` is true; fails naming `what` after `tries` polls (default 250,
+ * ~5 s). For waiting on an event another process or the simulator causes, never on a fixed delay.
+ */
+export async function until(what: string, check: () => boolean, tries = 250): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}

@@ -18,7 +18,7 @@ import { createFakeLms, type FakeLms, type FakeLmsScript } from "../src/testing/
 import type { SimFault, Simulator, SimulatorState, SimulatorVersion } from "../src/testing/simulator.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
 import { GPT, LMS_BACKED, NEW, OTHER_TOKEN, QWEN, TOKEN_PIECES, TYPICAL } from "./_fixtures.ts";
-import { closedPortUrl, isAlive, rejectsWith, ROOT, startServer } from "./_helpers.ts";
+import { closedPortUrl, isAlive, rejectsWith, ROOT, startServer, until } from "./_helpers.ts";
 
 /** Every `unhandledRejection` this module saw (the runners fail the test too; this makes it explicit). */
 export const unhandled: unknown[] = [];
@@ -164,15 +164,6 @@ export async function withLmsRig(
     await fake.cleanup();
     await sim.close();
   }
-}
-
-/** Polls (bounded) until `check` is true. */
-export async function until(check: () => boolean, what: string, tries = 250): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -832,7 +823,7 @@ function downloadCases(): ServerCase[] {
       run: async (ctx) => {
         const running = download(ctx);
         running.catch(() => {});
-        await until(() => ctx.sim.state.jobs().length > 0, "the download job");
+        await until("the download job", () => ctx.sim.state.jobs().length > 0);
         ctx.sim.pauseDownload();
         return await running;
       },

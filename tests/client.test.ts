@@ -4,7 +4,7 @@ import { LMStudioClient } from "../src/client.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
 import { FAST, GPT, LMS_BACKED, NOMIC, OTHER_TOKEN, QWEN, TOKEN } from "./_fixtures.ts";
-import { closedPortUrl, rejectsWith, startServer, useSimulators } from "./_helpers.ts";
+import { closedPortUrl, rejectsWith, startServer, until, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 
@@ -291,7 +291,8 @@ describe("download over REST v1", () => {
     const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
     const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
     const running = client.downloadModel(GPT.key);
-    setTimeout(() => s.pauseDownload(), 50);
+    await until("the download job", () => s.state.jobs().length === 1);
+    s.pauseDownload();
     await rejectsWith(running, "DOWNLOAD_FAILED", { message: /paused/, hint: /Resume it/ });
   });
 

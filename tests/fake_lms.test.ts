@@ -12,7 +12,7 @@ import process from "node:process";
 import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { GPT } from "./_fixtures.ts";
-import { atFileEnd } from "./_helpers.ts";
+import { atFileEnd, until } from "./_helpers.ts";
 
 const later = atFileEnd();
 
@@ -73,14 +73,6 @@ async function rig(
     await sim.close();
   });
   return { sim, fake, lms: (...args: string[]) => run(fake.path, args) };
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 function gone(pid: number): boolean {

@@ -30,7 +30,7 @@ import {
   startSimulator,
 } from "../src/testing/simulator.ts";
 import { GPT, LMS_BACKED, NEW, QWEN, TYPICAL } from "./_fixtures.ts";
-import { cliCommand, closedPortUrl, interruptCli, rejectsWith, ROOT } from "./_helpers.ts";
+import { cliCommand, closedPortUrl, interruptCli, rejectsWith, ROOT, until } from "./_helpers.ts";
 import {
   assertNoOpenRequests,
   assertNoUnhandledRejections,
@@ -39,7 +39,6 @@ import {
   type LmsRig,
   startTrackingProxy,
   type TrackingProxy,
-  until,
   withLmsRig,
 } from "./_reliability.ts";
 
@@ -58,7 +57,7 @@ async function cancels(
   const running = start(controller.signal);
   running.catch(() => {});
   try {
-    await until(started, what);
+    await until(what, started);
   } finally {
     controller.abort();
   }
@@ -242,7 +241,7 @@ describe("reliability: abort during an HTTP request drops it", () => {
       const running = cli(["ensure", GPT.key, "--json", "--url", proxy.url], {}, {
         signal: controller.signal,
       });
-      await until(() => proxy.inFlight() > 0, "the load request");
+      await until("the load request", () => proxy.inFlight() > 0);
       controller.abort();
       const run = await running;
       assert.equal(run.code, 130);

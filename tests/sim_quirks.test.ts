@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import type { Simulator } from "../src/testing/simulator.ts";
-import { runFile, useFakeLms, useSimulators } from "./_helpers.ts";
+import { runFile, until, useFakeLms, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 const fakeLms = useFakeLms();
@@ -35,14 +35,6 @@ async function fetchJson<T>(url: string, body?: unknown): Promise<{ status: numb
   const init: RequestInit = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
   const res = await fetch(url, init);
   return { status: res.status, body: await res.json() as T };
-}
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 250; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 interface V1Entry {
