@@ -18,6 +18,7 @@ import {
 import { LMStudioClient } from "./client.ts";
 import { checkOrStart, ensureReady } from "./ensure.ts";
 import { LMStudioError } from "./errors.ts";
+import { mayComeUp } from "./http.ts";
 import type { ModelInfo } from "./models.ts";
 
 export type { CliIO };
@@ -105,8 +106,7 @@ async function wait(context: CommandContext): Promise<CommandOutput> {
     status = await client.waitForServer({ ...call, timeoutMs: args.startServer ? 2000 : call.timeoutMs });
   } catch (error) {
     if (
-      !args.startServer || !(error instanceof LMStudioError) ||
-      !["SERVER_UNREACHABLE", "TIMEOUT"].includes(error.code)
+      !args.startServer || !(mayComeUp(error) || (error instanceof LMStudioError && error.code === "TIMEOUT"))
     ) {
       throw error;
     }

@@ -15,6 +15,7 @@ import {
 import { type BaseUrlSource, DEFAULT_MODEL, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
+import { mayComeUp } from "./http.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
@@ -390,7 +391,7 @@ export async function checkOrStart(
   try {
     return await client.check(call);
   } catch (error) {
-    if (!start || !isLMStudioError(error, "SERVER_UNREACHABLE")) throw error;
+    if (!start || !mayComeUp(error)) throw error;
     onStart();
     return await client.startServer({
       signal: call.signal,

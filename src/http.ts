@@ -54,6 +54,7 @@ const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 export type TransportFailure =
   | "timeout"
   | "aborted"
+  | "blocked-port"
   | "refused"
   | "dns"
   | "reset"
@@ -78,6 +79,9 @@ export function classifyFetchError(error: unknown): TransportFailure {
   if (err?.name === "AbortError") return "aborted";
   const codes = [err?.code, err?.cause?.code];
   const text = `${err?.message ?? ""} ${err?.cause?.message ?? ""}`;
+  // The Fetch standard's "bad ports" (6000, 6665-6669, 10080, ...): Node and Deno refuse them before
+  // connecting; Bun connects.
+  if (/\bbad port\b|requests to port \d+ are blocked/i.test(text)) return "blocked-port";
   if (codes.includes("ECONNREFUSED") || /connection refused|ECONNREFUSED/i.test(text)) return "refused";
   if (
     codes.includes("ENOTFOUND") || codes.includes("EAI_AGAIN") ||
@@ -99,12 +103,43 @@ export function classifyFetchError(error: unknown): TransportFailure {
   return "other";
 }
 
+/**
+ * Whether an error says the server cannot be reached _yet_ (down, starting, a port nobody listens
+ * on): worth waiting for, or starting. Not a port this runtime's fetch refuses ("bad ports"): no
+ * wait and no `lms server start` changes that.
+ *
+ * @example
+ * ```ts
+ * import { mayComeUp } from "./http.ts";
+ * import { LMStudioError } from "./errors.ts";
+ * mayComeUp(new LMStudioError("SERVER_UNREACHABLE", "down")); // true
+ * mayComeUp(new LMStudioError("AUTH_REQUIRED", "no token")); // false
+ * ```
+ */
+export function mayComeUp(error: unknown): error is LMStudioError {
+  return error instanceof LMStudioError && error.code === "SERVER_UNREACHABLE" &&
+    classifyFetchError(error.cause) !== "blocked-port";
+}
+
 function transportError(error: unknown, target: HttpTarget, endpoint: string): LMStudioError {
   const kind = classifyFetchError(error);
   const where = target.baseUrl;
   const startHint = "Start the server with `lms server start` (or in LM Studio: Developer → Start server), " +
     "or point the baseUrl option / LMSTUDIO_URL at the right address.";
   switch (kind) {
+    case "blocked-port": {
+      const port = new URL(where).port;
+      return new LMStudioError(
+        "SERVER_UNREACHABLE",
+        `This runtime's fetch refuses to connect to port ${port} of ${where}: it is one of the Fetch standard's "bad ports"`,
+        {
+          hint:
+            "Give LM Studio's server another port (Developer → Server Settings; the default is 1234), then point the baseUrl option / LMSTUDIO_URL at it.",
+          endpoint,
+          cause: error,
+        },
+      );
+    }
     case "refused":
       return new LMStudioError(
         "SERVER_UNREACHABLE",

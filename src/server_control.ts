@@ -6,7 +6,7 @@
 import { type Connection, lmsOf } from "./connection.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, sleep, withDeadline } from "./deadline.ts";
 import { isLMStudioError, LMStudioError } from "./errors.ts";
-import { request } from "./http.ts";
+import { mayComeUp, request } from "./http.ts";
 import { type ApiFamily, MODELS_PATH } from "./models.ts";
 
 /** What {@linkcode LMStudioClient.check} found. */
@@ -73,7 +73,7 @@ export async function waitForServer(
     try {
       return await serverStatus(conn, signal);
     } catch (error) {
-      if (!(error instanceof LMStudioError) || error.code !== "SERVER_UNREACHABLE") throw error;
+      if (!mayComeUp(error)) throw error;
       onRetry?.(attempt, error);
       await sleep(delay, signal);
       delay = Math.min(delay * 2, 1000);

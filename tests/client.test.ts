@@ -4,6 +4,7 @@ import { LMStudioClient } from "../src/client.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
 import { FAST, GPT, LMS_BACKED, NOMIC, OTHER_TOKEN, QWEN, TOKEN } from "./_fixtures.ts";
+import { detectRuntime } from "../src/runtime.ts";
 import { closedPortUrl, rejectsWith, startServer, until, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
@@ -82,6 +83,29 @@ describe("check and API detection", () => {
       { message: /refused/, hint: /lms server start/ },
     );
     assert.equal(error.status, undefined);
+  });
+
+  it("says which port fetch refuses (the Fetch standard's bad ports), where the runtime refuses it", async () => {
+    // Node and Deno refuse port 6000 before connecting; Bun connects (and nothing listens there).
+    const url = "http://127.0.0.1:6000";
+    const error = await rejectsWith(new LMStudioClient({ baseUrl: url }).check(), "SERVER_UNREACHABLE");
+    if (detectRuntime().name === "bun") {
+      assert.doesNotMatch(error.message, /bad ports/);
+    } else {
+      assert.equal(
+        error.message,
+        `This runtime's fetch refuses to connect to port 6000 of ${url}: it is one of the Fetch standard's "bad ports"`,
+      );
+      assert.match(error.hint ?? "", /another port .*1234/);
+      // No wait changes that: waitForServer gives up at once instead of retrying to its deadline.
+      let retries = 0;
+      await rejectsWith(
+        new LMStudioClient({ baseUrl: url }).waitForServer({ timeoutMs: 60_000, onRetry: () => retries++ }),
+        "SERVER_UNREACHABLE",
+        { message: /bad ports/ },
+      );
+      assert.equal(retries, 0);
+    }
   });
 
   it("says SERVER_UNREACHABLE when the host name does not resolve", async () => {
