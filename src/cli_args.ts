@@ -10,7 +10,7 @@ import { parseDuration } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { validateModelName } from "./model_name.ts";
 import { escapeUnprintable, quote, truncate } from "./text.ts";
-import { MAX_CONTEXT_LENGTH, REQUIRABLE, type RequiredCapability } from "./suitability.ts";
+import { isContextLength, MAX_CONTEXT_LENGTH, REQUIRABLE, type RequiredCapability } from "./suitability.ts";
 
 /** The CLI's commands. */
 export type CliCommand =
@@ -188,7 +188,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values["context-length"] !== undefined) {
     const text = values["context-length"];
     const n = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > MAX_CONTEXT_LENGTH) {
+    if (!/^\d+$/.test(text) || !isContextLength(n)) {
       throw usage(
         `Invalid --context-length ${
           quote(text)

@@ -559,7 +559,8 @@ let access: Promise<FileAccess> | undefined;
  * File and path access without paying for `node:fs` where the runtime has its own: on Linux and
  * macOS, Deno's `Deno.statSync`/`Deno.openSync` (importing `node:fs` or `node:path` would load
  * Deno's Node compatibility layer, ~20 ms) and Bun's `Bun.file` (`node:fs` costs Bun 2.1-2.3 ms to
- * load, the whole `vtcode.toml` lookup with `Bun.file` ~0.2 ms), each with {@linkcode posixPath};
+ * load before the first question; the whole lookup with `Bun.file`, three folders up, ~2 ms of a
+ * first run, half of it Bun's first read), each with {@linkcode posixPath};
  * elsewhere (Node, Windows) {@linkcode nodeFileAccess} of `node:fs` and `node:path`, imported on
  * first use.
  *

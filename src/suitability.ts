@@ -25,10 +25,15 @@ export type InstanceChoice =
   /** Loaded, but every instance has too little context: unload these, then load. */
   | { kind: "replace"; instances: ModelInstance[] };
 
+/** Whether `n` can be asked for as a context length: a whole number of tokens from 1 to {@linkcode MAX_CONTEXT_LENGTH}. */
+export function isContextLength(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_CONTEXT_LENGTH;
+}
+
 /** `contextLength` as given by a caller: a positive integer within what LM Studio takes, else `USAGE`. */
 export function checkContextLength(contextLength: number | undefined): void {
   if (contextLength === undefined) return;
-  if (!Number.isSafeInteger(contextLength) || contextLength < 1 || contextLength > MAX_CONTEXT_LENGTH) {
+  if (!isContextLength(contextLength)) {
     throw new LMStudioError(
       "USAGE",
       `The contextLength option must be a whole number of tokens between 1 and ${MAX_CONTEXT_LENGTH}, not ${
