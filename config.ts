@@ -18,7 +18,6 @@ export {
   type BaseUrlSource,
   CONFIG_FILE_NAME,
   DEFAULT_BASE_URL,
-  DEFAULT_MODEL,
   type LMStudioConfig,
   type ModelSource,
   resolveConfig,

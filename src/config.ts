@@ -33,11 +33,12 @@ import { type EnvReader, getEnv } from "./runtime.ts";
 export const DEFAULT_BASE_URL = "http://localhost:1234";
 
 /**
- * The model used when none is configured (VT Code's `DEFAULT_OSS_MODEL`).
+ * The model used when none is configured; public as the root module's `DEFAULT_OSS_MODEL` (the Rust
+ * crate's name), not under a second name here.
  *
  * @example
  * ```ts
- * import { DEFAULT_MODEL } from "@vtcode/lmstudio/config";
+ * import { DEFAULT_MODEL } from "./config.ts";
  * console.log(`ensuring ${DEFAULT_MODEL}`); // "ensuring openai/gpt-oss-20b"
  * ```
  */

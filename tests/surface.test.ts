@@ -63,7 +63,6 @@ const SURFACE: Record<string, string[]> = {
     "BaseUrlSource",
     "CONFIG_FILE_NAME",
     "DEFAULT_BASE_URL",
-    "DEFAULT_MODEL",
     "LMStudioConfig",
     "ModelSource",
     "ResolveConfigOptions",
