@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `vtcode-lmstudio` command. A plain `check` (and `--help`, `--version`, a usage error) runs
- * from `src/cli_check.ts` alone; every other command loads the whole CLI (`src/cli_main.ts`).
+ * The `vtcode-lmstudio` command. A plain `check` that succeeds (and `--version`) is answered by
+ * `src/cli_quick.ts` alone; anything else goes to `src/cli_check.ts` (`check`, `--help`, usage
+ * errors), which loads the whole CLI (`src/cli_main.ts`) for the other commands.
  *
  * @example
  * ```sh
@@ -12,11 +13,20 @@
  *
  * @module
  */
-import { checkRunsAlone, runCheckCli } from "./src/cli_check.ts";
-import { runAsProcess } from "./src/cli_process.ts";
-import { commandArgs } from "./src/runtime.ts";
+import { interruptSignal } from "./src/cli_process.ts";
+import { quickCheck } from "./src/cli_quick.ts";
+import { commandArgs, exitProcess, type StdoutWriter, stdoutWriter } from "./src/runtime.ts";
 
 const argv = commandArgs();
-if (checkRunsAlone(argv)) await runAsProcess(argv, runCheckCli);
-// The npm build maps this import to cli_full.js, the whole CLI in a file of its own.
-else await (await import("./src/cli_main.ts")).runCliProcess(argv);
+// Made when there is something to print: a run the quick check leaves prints from the next file.
+let stdout: StdoutWriter | undefined;
+const outcome = await quickCheck(argv, {
+  stdout: (text) => (stdout ??= stdoutWriter()).write(text),
+  signal: interruptSignal(),
+});
+if (outcome.done) {
+  await stdout?.flush();
+  exitProcess(0);
+}
+// The npm build maps this import to cli_check.js, a file of its own.
+await (await import("./src/cli_check.ts")).runCheckProcess(argv, outcome.handover);

@@ -63,16 +63,20 @@ await build({
 });
 for (const file of walk(join(out, "src")).filter((f) => f.endsWith(".js"))) rmSync(file);
 
-// The CLI is two self-contained files. `cli.js` runs a plain `check` (and --help, --version, usage
-// errors) with only what `check` needs (src/cli_check.ts: configuration, one connection, one
-// request); for every other command it imports `cli_full.js`, the whole CLI (src/cli_main.ts), which
-// has its own copy of everything it uses, so no object crosses from one file to the other. One
-// module per run instead of a file and its chunks: measured with scripts/bench.ts, medians of 21,
-// chunks cost Bun 1-1.4 ms and Deno 3-4 ms; the whole CLI in `cli.js` cost `check` ~2 ms on Bun and
-// 0.3-2 ms on Deno (medians of 21 and 31 interleaved runs). Their `import()`s of their own modules (the config readers, `lms` and
-// its discovery) become calls into code that runs on first use; only zod, dax, smol-toml and node:
-// builtins stay imports. The sources have no static `node:` import (one would be hoisted to the top
-// of the file and run at start-up: on Deno, ~20 ms of Node compatibility layer).
+// The CLI is three self-contained files, each loaded only when the one before cannot finish the
+// run. `cli.js` answers `--version` and a plain `check` that succeeds (src/cli_quick.ts: the one
+// configuration resolver, one request, the frame's output; ~15 KB); `cli_check.js` runs `check` in
+// the CLI frame (src/cli_check.ts: --help, usage errors, every failure with its hint), and
+// `cli_full.js` every other command (src/cli_main.ts). Each has its own copy of what it uses, so no
+// object crosses from one file to the other (the quick check hands over plain data). One module per
+// run instead of a file and its chunks: measured with scripts/bench.ts, medians of 21, chunks cost
+// Bun 1-1.4 ms and Deno 3-4 ms; on Bun, a file costs ~1.3 ms per 85 KB to load even when its code
+// never runs, and each function run for the first time costs more in JavaScriptCore's interpreter,
+// hence a quick path of a few small functions in a small file. Their `import()`s of their own
+// modules (the config readers, `lms` and its discovery) become calls into code that runs on first
+// use; only zod, dax, smol-toml and node: builtins stay imports. The sources have no static `node:`
+// import (one would be hoisted to the top of the file and run at start-up: on Deno, ~20 ms of Node
+// compatibility layer).
 const cliBuild = {
   bundle: true,
   splitting: false,
@@ -82,27 +86,38 @@ const cliBuild = {
   external: Object.keys(dev.dependencies),
   logLevel: "warning",
 } as const;
-const CLI_FULL = "src/cli_main.ts";
-await build({
-  ...cliBuild,
-  entryPoints: [join(root, CLI_ENTRY)],
-  outfile: join(out, "cli.js"),
-  plugins: [{
-    name: "whole-cli-apart",
-    setup(build) {
-      build.onResolve({ filter: /\/cli_main\.ts$/ }, (args) => {
-        if (resolve(args.resolveDir, args.path) !== join(root, CLI_FULL)) return undefined;
-        if (args.kind !== "dynamic-import") {
-          throw new Error(`${args.importer} imports the whole CLI statically`);
-        }
-        return { path: "./cli_full.js", external: true };
-      });
-    },
-  }],
-});
-await build({ ...cliBuild, entryPoints: [join(root, CLI_FULL)], outfile: join(out, "cli_full.js") });
+/** The CLI's programs: each source, its file, and the program its dynamic import loads. */
+const CLI_PROGRAMS = [
+  { source: CLI_ENTRY, file: "cli.js", next: { source: "src/cli_check.ts", file: "./cli_check.js" } },
+  {
+    source: "src/cli_check.ts",
+    file: "cli_check.js",
+    next: { source: "src/cli_main.ts", file: "./cli_full.js" },
+  },
+  { source: "src/cli_main.ts", file: "cli_full.js" },
+];
+for (const program of CLI_PROGRAMS) {
+  const next = program.next;
+  await build({
+    ...cliBuild,
+    entryPoints: [join(root, program.source)],
+    outfile: join(out, program.file),
+    plugins: next === undefined ? [] : [{
+      name: "next-program-apart",
+      setup(build) {
+        build.onResolve({ filter: /\.ts$/ }, (args) => {
+          if (resolve(args.resolveDir, args.path) !== join(root, next.source)) return undefined;
+          if (args.kind !== "dynamic-import") {
+            throw new Error(`${args.importer} imports ${next.source} statically`);
+          }
+          return { path: next.file, external: true };
+        });
+      },
+    }],
+  });
+}
 // A static import of a builtin would run at every start-up of the CLI: refuse to ship one.
-for (const file of ["cli.js", "cli_full.js"]) {
+for (const { file } of CLI_PROGRAMS) {
   const staticBuiltins = readFileSync(join(out, file), "utf8").match(/^import [^;]*?from\s*"node:[^"]+";/gm);
   if (staticBuiltins) {
     throw new Error(
@@ -110,9 +125,18 @@ for (const file of ["cli.js", "cli_full.js"]) {
     );
   }
 }
-const cliSize = statSync(join(out, "cli.js")).size;
-if (readFileSync(join(out, "cli.js"), "utf8").includes("class Lms ")) {
-  throw new Error(`cli.js (${cliSize} bytes) carries the lms wrapper: check must not need it`);
+// What the quick check and `check` must not carry (each would cost every run its load).
+const MUST_NOT_CARRY: Record<string, string[]> = {
+  "cli.js": ["class Lms ", "function parseCliArgs(", "function createReporter(", "function parseModelList("],
+  "cli_check.js": ["class Lms "],
+};
+for (const [file, marks] of Object.entries(MUST_NOT_CARRY)) {
+  const text = readFileSync(join(out, file), "utf8");
+  for (const mark of marks) {
+    if (text.includes(mark)) {
+      throw new Error(`${file} (${text.length} bytes) carries ${JSON.stringify(mark)}`);
+    }
+  }
 }
 
 const exportsMap: Record<string, { types: string; default: string }> = {};

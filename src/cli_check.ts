@@ -8,9 +8,11 @@
  * @module
  */
 import { parseCliArgs } from "./cli_args.ts";
+import { checkOutput } from "./cli_output.ts";
+import { type Handover, runAsProcess } from "./cli_process.ts";
 import { type CliIO, type CommandContext, type CommandOutput, runCommandLine } from "./cli_run.ts";
 import { connect } from "./connection.ts";
-import { checkServer, type ServerStatus } from "./server_control.ts";
+import { checkServer } from "./server_control.ts";
 
 /**
  * Whether {@linkcode runCheckCli} runs this command line as the whole CLI would: a `check`
@@ -71,20 +73,17 @@ export async function checkCommand({ config, baseUrl, env, call }: CommandContex
 }
 
 /**
- * What `check` prints for a server that answered.
+ * The CLI as this process, after the quick `check` of `cli.ts` left the command line to it: `check`
+ * (with the hand-over), `--help` and usage errors run here; any other command loads the whole CLI.
  *
  * @example
- * ```ts
- * import { checkOutput } from "./cli_check.ts";
- * checkOutput({ reachable: true, api: "v1", baseUrl: "http://localhost:1234", authenticated: false }).human;
- * // "LM Studio is reachable at http://localhost:1234 (API: v1)\n"
+ * ```ts ignore
+ * import { runCheckProcess } from "./cli_check.ts";
+ * await runCheckProcess(["check", "--json"], {});
  * ```
  */
-export function checkOutput(status: ServerStatus): CommandOutput {
-  return {
-    json: { server: { reachable: true, api: status.api } },
-    human: `LM Studio is reachable at ${status.baseUrl} (API: ${status.api}${
-      status.authenticated ? ", token accepted" : ""
-    })\n`,
-  };
+export async function runCheckProcess(argv: readonly string[], handover: Handover): Promise<never> {
+  if (checkRunsAlone(argv)) return await runAsProcess(argv, runCheckCli, handover);
+  // The npm build maps this import to cli_full.js, the whole CLI in a file of its own.
+  return await (await import("./cli_main.ts")).runCliProcess(argv);
 }

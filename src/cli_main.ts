@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { checkCommand, checkOutput } from "./cli_check.ts";
+import { checkCommand } from "./cli_check.ts";
+import { checkOutput } from "./cli_output.ts";
 import { formatBytes } from "./cli_reporter.ts";
 import { runAsProcess } from "./cli_process.ts";
 import {

@@ -1,7 +1,7 @@
 /**
  * A CLI program as this process: its arguments in, stdout/stderr out, Ctrl-C (exit 130, children
- * cleaned up), the exit code. Each program (`cli_check.ts`'s and `cli_main.ts`'s) runs through
- * here with its own copy in the npm build, so no object crosses from one build to the other.
+ * cleaned up), the exit code. Each program (`cli_quick.ts`, `cli_check.ts` and `cli_main.ts`) has
+ * its own copy of this in the npm build, so no object crosses from one program to the other.
  *
  * @module
  */
@@ -10,7 +10,39 @@ import { LMStudioError } from "./errors.ts";
 import { exitProcess, onInterrupt, stderrWriter, stdoutWriter } from "./runtime.ts";
 
 /**
- * Runs `run` on `argv` with this process's streams and signals, then exits with its code.
+ * How a run that began in another program of the same process (the quick `check` of `cli.ts`)
+ * stopped before it handed over: the error that stopped it, as plain data (an error object would
+ * not be this program's `LMStudioError` in the npm build, where each program has its own copy).
+ */
+export interface Handover {
+  /** The `TIMEOUT` or `INTERRUPTED` error that ended the first attempt. */
+  stoppedWith?: { code: "TIMEOUT" | "INTERRUPTED"; message: string; hint?: string };
+}
+
+/**
+ * A signal that the first Ctrl-C (SIGINT) aborts with an `INTERRUPTED` error, so that every
+ * operation stops and reports it; a second Ctrl-C means "now" and ends the process with 130.
+ *
+ * @example
+ * ```ts ignore
+ * import { interruptSignal } from "./cli_process.ts";
+ * const signal = interruptSignal();
+ * await fetch("http://localhost:1234/api/v1/models", { signal });
+ * ```
+ */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  onInterrupt(() => {
+    if (controller.signal.aborted) exitProcess(130);
+    controller.abort(new LMStudioError("INTERRUPTED", "Interrupted (SIGINT)"));
+  });
+  return controller.signal;
+}
+
+/**
+ * Runs `run` on `argv` with this process's streams and signals, then exits with its code. With a
+ * `handover` that says how a first attempt stopped, the run starts stopped the same way (it then
+ * reports that error as its own, without waiting for a second deadline).
  *
  * @example
  * ```ts ignore
@@ -22,25 +54,23 @@ import { exitProcess, onInterrupt, stderrWriter, stdoutWriter } from "./runtime.
 export async function runAsProcess(
   argv: readonly string[],
   run: (argv: readonly string[], io: CliIO) => Promise<number>,
+  handover: Handover = {},
 ): Promise<never> {
   // Everything process-related goes through the runtime shim: on Deno, touching `process` loads the
   // Node compatibility layer (~10-20 ms of a ~40 ms run); on Bun, `process.stdout`/`process.stderr`
   // are built on first use (~9 ms each).
-  const controller = new AbortController();
-  let interrupted = false;
-  onInterrupt(() => {
-    // A second Ctrl-C means "now": the first one already asked every operation to stop.
-    if (interrupted) exitProcess(130);
-    interrupted = true;
-    controller.abort(new LMStudioError("INTERRUPTED", "Interrupted (SIGINT)"));
-  });
-
+  let signal = interruptSignal();
+  const stopped = handover.stoppedWith;
+  if (stopped) {
+    const { code, message, hint } = stopped;
+    signal = AbortSignal.abort(new LMStudioError(code, message, hint === undefined ? {} : { hint }));
+  }
   const stdout = stdoutWriter();
   const stderr = stderrWriter();
   const code = await run(argv, {
     stdout: (text) => stdout.write(text),
     stderr: (text) => stderr.write(text),
-    signal: controller.signal,
+    signal,
   });
   // Exit once stdout and stderr have flushed; nothing else (sockets, timers) may keep the process alive.
   await Promise.all([stdout.flush(), stderr.flush()]);

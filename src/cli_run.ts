@@ -6,6 +6,7 @@
  * @module
  */
 import { CLI_COMMANDS, type CliArgs, type CliCommand, parseCliArgs } from "./cli_args.ts";
+import { type CommandOutput, successText, withBaseUrlSource } from "./cli_output.ts";
 import { createReporter, type Reporter } from "./cli_reporter.ts";
 import {
   type BaseUrlSource,
@@ -105,12 +106,7 @@ export interface CommandContext {
 }
 
 /** What a command prints: the fields of its JSON document, or its human line. */
-export interface CommandOutput {
-  /** Fields of the `--json` document, after `ok`, `command` and `baseUrl`. */
-  json: Record<string, unknown>;
-  /** The text printed on stdout without `--json`. */
-  human: string;
-}
+export type { CommandOutput } from "./cli_output.ts";
 
 /** The commands a program runs. */
 export type CommandTable = {
@@ -203,10 +199,7 @@ export async function runCommandLine(
     const call = { signal: io.signal, timeoutMs: args.timeoutMs };
     const doc = await run({ args, env, config, baseUrl, reporter, call });
     await reporter.finish();
-    if (json) {
-      const source = withBaseUrlSource(args.command, baseUrlSource);
-      io.stdout(`${JSON.stringify({ ok: true, command: args.command, baseUrl, ...source, ...doc.json })}\n`);
-    } else io.stdout(doc.human);
+    io.stdout(successText({ command: args.command, json, baseUrl, baseUrlSource }, doc));
     return 0;
   } catch (thrown) {
     await reporter?.finish();
@@ -255,14 +248,4 @@ const OPTION_FLAGS: ReadonlyArray<[RegExp, string]> = [
  */
 export function flagWords(text: string): string {
   return OPTION_FLAGS.reduce((out, [pattern, flag]) => out.replace(pattern, flag), text);
-}
-
-/** `check` and `ensure` say where the URL came from (`baseUrlSource`), once it is known. */
-function withBaseUrlSource(
-  command: string,
-  source: BaseUrlSource | undefined,
-): { baseUrlSource?: BaseUrlSource } {
-  return source !== undefined && (command === "check" || command === "ensure")
-    ? { baseUrlSource: source }
-    : {};
 }

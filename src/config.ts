@@ -377,9 +377,40 @@ export async function resolveConfig(options: ResolveConfigOptions = {}): Promise
     });
     if (file) resolved = mergeConfig({ overrides: options.overrides, env, file });
   }
+  return await withSavedSettings(resolved, { ...options, env });
+}
+
+/**
+ * {@linkcode resolveConfig} for a caller that knows there is no `vtcode.toml` to read (the CLI's
+ * quick `check`, which asked without reading): the same precedence, without the file reader in its
+ * bundle. Internal (not exported from the package).
+ *
+ * @example
+ * ```ts
+ * import { resolveConfigWithoutFile } from "./config.ts";
+ * const config = await resolveConfigWithoutFile({ env: () => undefined, lmstudioSettings: false });
+ * config.baseUrl; // "http://localhost:1234"
+ * ```
+ */
+export async function resolveConfigWithoutFile(
+  options: Omit<ResolveConfigOptions, "configFile" | "cwd" | "readFile" | "exists">,
+): Promise<ResolvedConfig> {
+  const env = options.env ?? getEnv;
+  return await withSavedSettings(mergeConfig({ overrides: options.overrides, env }), { ...options, env });
+}
+
+/** The last step of the precedence: LM Studio's saved settings, when nothing else gave the base URL. */
+async function withSavedSettings(
+  resolved: ResolvedConfig,
+  options: ResolveConfigOptions & { env: EnvReader },
+): Promise<ResolvedConfig> {
   if (resolved.sources.baseUrl === "default" && options.lmstudioSettings !== false) {
     const { readServerSettings } = await import("./server_settings.ts");
-    const saved = await readServerSettings({ home: options.home, env, platform: options.platform });
+    const saved = await readServerSettings({
+      home: options.home,
+      env: options.env,
+      platform: options.platform,
+    });
     if (saved) {
       resolved.baseUrl = saved.baseUrl;
       resolved.sources.baseUrl = "lmstudio-settings";

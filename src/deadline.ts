@@ -114,13 +114,7 @@ export function withDeadline<T>(
       grace = setTimeout(report, CLEANUP_GRACE_MS);
       running.then(report, report);
     };
-    cancelTimer = startTimer(timeoutMs, () => {
-      fail(
-        new LMStudioError("TIMEOUT", `${what} timed out after ${formatMs(timeoutMs)}`, {
-          hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
-        }),
-      );
-    });
+    cancelTimer = startTimer(timeoutMs, () => fail(deadlineError(what, timeoutMs)));
     if (outer) {
       onOuterAbort = () => fail(abortReason(outer, what));
       outer.addEventListener("abort", onOuterAbort, { once: true });
@@ -135,6 +129,22 @@ export function withDeadline<T>(
     if (outer && onOuterAbort) outer.removeEventListener("abort", onOuterAbort);
     // Let the work see that we are done with it (closes sockets, kills children).
     if (!controller.signal.aborted) controller.abort(new LMStudioError("INTERRUPTED", `${what} finished`));
+  });
+}
+
+/**
+ * The error of an operation whose deadline passed: `${what} timed out after <duration>`, with a hint.
+ *
+ * @example
+ * ```ts
+ * import { deadlineError } from "./deadline.ts";
+ * deadlineError("Checking http://localhost:1234", 5000).message;
+ * // "Checking http://localhost:1234 timed out after 5s"
+ * ```
+ */
+export function deadlineError(what: string, timeoutMs: number): LMStudioError {
+  return new LMStudioError("TIMEOUT", `${what} timed out after ${formatMs(timeoutMs)}`, {
+    hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
   });
 }
 

@@ -48,7 +48,8 @@ export interface RequestOptions {
   maxBytes?: number;
 }
 
-const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+/** The largest answer {@linkcode request} reads (8 MiB): past it, it is not LM Studio's. */
+export const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Kinds of transport failure, told apart portably across Deno, Bun and Node. */
 export type TransportFailure =
@@ -189,11 +190,21 @@ function transportError(error: unknown, target: HttpTarget, endpoint: string): L
   }
 }
 
-async function readCapped(response: Response, maxBytes: number, endpoint: string): Promise<string> {
-  if (!response.body) return "";
+/**
+ * The body of `response` as text, read no further than `maxBytes` (an `INVALID_RESPONSE` error
+ * past it).
+ *
+ * @example
+ * ```ts
+ * import { readCapped } from "./http.ts";
+ * await readCapped(new Response("{}"), 1024, "GET /api/v1/models"); // "{}"
+ * ```
+ */
+export async function readCapped(response: Response, maxBytes: number, endpoint: string): Promise<string> {
   // A length declared within the cap, unencoded: HTTP framing makes the runtime read exactly that
   // many bytes, and `text()` reads them natively (on Deno 0.8 ms less than the loop below, which
-  // reads chunked, compressed and oversized answers, and stops at the cap).
+  // reads chunked, compressed and oversized answers, and stops at the cap). Asked before `body`:
+  // on Bun, touching `body` builds a ReadableStream in JavaScript, which `text()` does not need.
   const length = response.headers.get("content-length");
   if (
     length !== null && /^\d+$/.test(length) && Number(length) <= maxBytes &&
@@ -201,6 +212,7 @@ async function readCapped(response: Response, maxBytes: number, endpoint: string
   ) {
     return await response.text();
   }
+  if (!response.body) return "";
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let size = 0;

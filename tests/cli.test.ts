@@ -609,7 +609,7 @@ describe("CLI start-up on Deno: check loads no Node compatibility layer", () => 
   );
 });
 
-describe("CLI: a plain check runs alone, every other command loads the whole CLI", () => {
+describe("CLI: a plain check runs alone (a successful one quicker still), every other command loads the whole CLI", () => {
   it("checkRunsAlone: check (also by default), --help, --version and usage errors; not --start-server or another command", () => {
     const alone = [
       [],
@@ -637,7 +637,7 @@ describe("CLI: a plain check runs alone, every other command loads the whole CLI
   });
 
   it(
-    "check, --help and a usage error never load the client, lms or the other commands; models does",
+    "check, --help and a usage error never load the client, lms or the other commands; models does; a successful check loads not even the frame",
     {
       skip: process.versions.bun || (globalThis as { Deno?: unknown }).Deno
         ? "module resolve hooks are Node's (the module graph is the same source)"
@@ -647,23 +647,32 @@ describe("CLI: a plain check runs alone, every other command loads the whole CLI
       const dir = mkdtempSync(join(tmpdir(), "check-alone-"));
       later(() => rmSync(dir, { recursive: true, force: true }));
       // A resolve hook that refuses the whole CLI's modules, naming what asked for them.
-      writeFileSync(
-        join(dir, "refuse.mjs"),
-        `export async function resolve(specifier, context, next) {
-  if (/(cli_main|client|lms_find|lms|ensure)\\.ts$/.test(specifier)) throw new Error("refused " + specifier);
+      const refusing = (name: string, modules: string) => {
+        writeFileSync(
+          join(dir, `${name}.mjs`),
+          `export async function resolve(specifier, context, next) {
+  if (/(${modules})\\.ts$/.test(specifier)) throw new Error("refused " + specifier);
   return next(specifier, context);
 }\n`,
-      );
-      writeFileSync(
-        join(dir, "register.mjs"),
-        'import { register } from "node:module";\nregister(new URL("./refuse.mjs", import.meta.url));\n',
+        );
+        writeFileSync(
+          join(dir, `register_${name}.mjs`),
+          `import { register } from "node:module";\nregister(new URL("./${name}.mjs", import.meta.url));\n`,
+        );
+        return join(dir, `register_${name}.mjs`);
+      };
+      const wholeCli = refusing("whole", "cli_main|client|lms_find|lms|ensure");
+      // What the quick check must do without: the CLI frame, its parser, and the vtcode.toml reader.
+      const frame = refusing(
+        "frame",
+        "cli_check|cli_run|cli_args|parse_args|cli_reporter|config_files|detect",
       );
       // Asynchronously: the simulator answers from this process's event loop.
-      const run = (args: string[]) =>
+      const run = (args: string[], hook = wholeCli) =>
         new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
           execFile(
             process.execPath,
-            ["--import", "tsx", "--import", join(dir, "register.mjs"), join(ROOT, "cli.ts"), ...args],
+            ["--import", "tsx", "--import", hook, join(ROOT, "cli.ts"), ...args],
             {
               cwd: ROOT,
               env: { ...process.env, LMSTUDIO_URL: "", LM_API_TOKEN: "", NO_COLOR: "1" },
@@ -685,9 +694,16 @@ describe("CLI: a plain check runs alone, every other command loads the whole CLI
       assert.notEqual(models.status, 0);
       assert.match(
         models.stderr,
-        /refused \.\/src\/cli_main\.ts/,
+        /refused \.\/cli_main\.ts/,
         "models loads the whole CLI (the hook works)",
       );
+      // A plain check that succeeds, and --version, need not even the frame; a failing one loads it.
+      const quick = await run(["check", "--json", "--url", s.url], frame);
+      assert.equal(quick.status, 0, quick.stderr);
+      assert.equal(JSON.parse(quick.stdout).server.api, "v1");
+      assert.equal((await run(["--version"], frame)).status, 0);
+      const failing = await run(["check", "--json", "--url", await closedPortUrl()], frame);
+      assert.match(failing.stderr, /refused \.\/src\/cli_check\.ts/, "a failing check goes on to the frame");
     },
   );
 });

@@ -1,0 +1,323 @@
+/**
+ * The quick `check` (src/cli_quick.ts): it answers only a plain `check` that succeeds, printing
+ * exactly what the CLI frame prints for the same run, and leaves everything else to the frame
+ * without printing (and, where the command line is not plain, without asking the server).
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { runCheckCli } from "../src/cli_check.ts";
+import { quickCheck, type QuickCheckOutcome } from "../src/cli_quick.ts";
+import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
+import type { Simulator } from "../src/testing/simulator.ts";
+import { VERSION } from "../src/version.ts";
+import { GPT } from "./_fixtures.ts";
+import { cleanly, closedPortUrl, runCliProcess, until, useSimulators } from "./_helpers.ts";
+
+const sim = useSimulators();
+
+/** A workspace: a folder holding `.git` (the config lookup stops there), with a sub-folder to run in. */
+function workspace(defer: (cleanup: () => unknown) => void): { root: string; cwd: string } {
+  const root = mkdtempSync(join(tmpdir(), "quick-check-"));
+  defer(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "repo", ".git"), { recursive: true });
+  mkdirSync(join(root, "repo", "src"));
+  return { root, cwd: join(root, "repo", "src") };
+}
+
+interface Both {
+  quick: QuickCheckOutcome;
+  quickOut: string;
+  frameCode: number;
+  frameOut: string;
+  /** Requests the quick check made. */
+  quickRequests: number;
+}
+
+/** Runs one command line through the quick check, then through the frame, with the same env and folder. */
+async function both(
+  s: Simulator | undefined,
+  argv: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<Both> {
+  const read = (name: string) => env[name];
+  let quickOut = "";
+  const before = s?.requests.length ?? 0;
+  const quick = await quickCheck(argv, {
+    stdout: (text) => quickOut += text,
+    signal: new AbortController().signal,
+    env: read,
+    cwd,
+  });
+  const quickRequests = (s?.requests.length ?? 0) - before;
+  let frameOut = "";
+  const frameCode = await runCheckCli(argv, {
+    stdout: (text) => frameOut += text,
+    stderr: () => {},
+    env: read,
+    cwd,
+    stderrIsTTY: false,
+  });
+  return { quick, quickOut, frameCode, frameOut, quickRequests };
+}
+
+/** The quick check answered, and printed what the frame prints. */
+function sameAnswer(run: Both, what: string): void {
+  assert.equal(run.quick.done, true, `${what}: the quick check answers`);
+  assert.equal(run.frameCode, 0, `${what}: the frame succeeds too`);
+  assert.notEqual(run.quickOut, "", what);
+  assert.equal(run.quickOut, run.frameOut, `${what}: same output`);
+}
+
+/** The quick check left the run to the frame, printing nothing. */
+function leftToFrame(run: Both, what: string): void {
+  assert.equal(run.quick.done, false, `${what}: left to the frame`);
+  assert.equal(run.quickOut, "", `${what}: nothing printed`);
+  assert.deepEqual(run.quick.done ? undefined : run.quick.handover, {}, `${what}: nothing handed over`);
+}
+
+describe("quick check: a plain check that succeeds, printed as the frame prints it", () => {
+  it(
+    "answers the plain command lines, with the URL from a flag, the environment or LM Studio's settings",
+    cleanly(async (defer) => {
+      const { cwd } = workspace(defer);
+      const s = await sim({ models: [GPT], loaded: [GPT.key] });
+      const env = { LMSTUDIO_URL: s.url };
+      for (
+        const argv of [
+          [],
+          ["check"],
+          ["--json"],
+          ["check", "--json", "-q"],
+          ["--no-color", "check", "--quiet"],
+          ["--timeout", "2s", "--json"],
+          ["--timeout=500ms", "check"],
+        ]
+      ) sameAnswer(await both(s, argv, env, cwd), `LMSTUDIO_URL, ${JSON.stringify(argv)}`);
+      for (const url of [s.url, `${s.url}/v1/`, `${s.url}/`]) {
+        sameAnswer(await both(s, ["check", "--json", "--url", url], {}, cwd), `--url ${url}`);
+        sameAnswer(
+          await both(s, [`--url=${url}`], { LMSTUDIO_URL: "http://127.0.0.1:9" }, cwd),
+          `--url=${url}`,
+        );
+      }
+      const home = await createFakeLmStudioHome({ simulator: s });
+      defer(() => home.cleanup());
+      const fromSettings = await both(s, ["check", "--json"], home.env, cwd);
+      sameAnswer(fromSettings, "LM Studio's saved settings");
+      assert.equal(JSON.parse(fromSettings.quickOut).baseUrlSource, "lmstudio-settings");
+      assert.equal(fromSettings.quickRequests, 1, "one request");
+    }),
+  );
+
+  it("answers --version and -V alone", async () => {
+    for (const argv of [["--version"], ["-V"]]) {
+      let out = "";
+      const outcome = await quickCheck(argv, {
+        stdout: (t) => out += t,
+        signal: new AbortController().signal,
+      });
+      assert.equal(outcome.done, true);
+      assert.equal(out, `${VERSION}\n`);
+    }
+  });
+
+  it(
+    "leaves any other command line to the frame without asking the server",
+    cleanly(async (defer) => {
+      const { cwd } = workspace(defer);
+      const s = await sim({ models: [GPT] });
+      const env = { LMSTUDIO_URL: s.url };
+      for (
+        const argv of [
+          ["models"],
+          ["ensure"],
+          ["check", "--start-server"],
+          ["check", "check"],
+          ["--json", "--json"],
+          ["-q", "--quiet"],
+          ["--json=yes"],
+          ["--url"],
+          ["--url", "--json"],
+          ["--url="],
+          ["--token", "sk-lm-abcdefgh:01234567890123456789"],
+          ["-m", "openai/gpt-oss-20b"],
+          ["--lms", "/usr/bin/lms"],
+          ["--help"],
+          ["--version", "--json"],
+          ["--timeout", "soon"],
+          ["--url", "localhost:1234"],
+          ["--", "check"],
+        ]
+      ) {
+        const run = await both(s, argv, env, cwd);
+        leftToFrame(run, JSON.stringify(argv));
+        assert.equal(run.quickRequests, 0, `${JSON.stringify(argv)}: no request`);
+      }
+    }),
+  );
+
+  it(
+    "leaves a token, a vtcode.toml or a workspace it cannot read to the frame, without asking the server",
+    cleanly(async (defer) => {
+      const { root, cwd } = workspace(defer);
+      const s = await sim({ models: [GPT] });
+      const env = { LMSTUDIO_URL: s.url };
+      const cases: [string, Record<string, string>, () => void][] = [
+        ["LM_API_TOKEN", { ...env, LM_API_TOKEN: "sk-lm-abcdefgh:01234567890123456789" }, () => {}],
+        ["vtcode.toml in the folder", env, () => writeFileSync(join(cwd, "vtcode.toml"), "[lmstudio]\n")],
+        ["an empty vtcode.toml", env, () => writeFileSync(join(cwd, "vtcode.toml"), "")],
+        [
+          "vtcode.toml at the repository root",
+          env,
+          () => writeFileSync(join(root, "repo", "vtcode.toml"), ""),
+        ],
+        ["a folder named vtcode.toml", env, () => mkdirSync(join(cwd, "vtcode.toml"))],
+        ["a vtcode.toml link that loops", env, () => {
+          symlinkSync(join(cwd, "loop-b"), join(cwd, "vtcode.toml"));
+          symlinkSync(join(cwd, "vtcode.toml"), join(cwd, "loop-b"));
+        }],
+      ];
+      for (const [what, caseEnv, arrange] of cases) {
+        rmSync(join(cwd, "vtcode.toml"), { recursive: true, force: true });
+        rmSync(join(cwd, "loop-b"), { force: true });
+        rmSync(join(root, "repo", "vtcode.toml"), { force: true });
+        arrange();
+        const run = await both(s, ["check", "--json"], caseEnv, cwd);
+        leftToFrame(run, what);
+        assert.equal(run.quickRequests, 0, `${what}: no request`);
+      }
+      // Above the repository the lookup does not look, and neither does the quick check.
+      rmSync(join(cwd, "vtcode.toml"), { recursive: true, force: true });
+      rmSync(join(cwd, "loop-b"), { force: true });
+      writeFileSync(join(root, "vtcode.toml"), '[lmstudio]\nbase_url = "http://127.0.0.1:9"\n');
+      sameAnswer(await both(s, ["check", "--json"], env, cwd), "a vtcode.toml above the repository");
+    }),
+  );
+
+  it(
+    "leaves every answer but a well-formed REST v1 listing to the frame, which then says what it is",
+    cleanly(async (defer) => {
+      const { cwd } = workspace(defer);
+      const answers: [string, Parameters<typeof sim>[0], ((s: Simulator) => void) | undefined][] = [
+        ["an LM Studio without REST v1 (0.3)", { version: "0.3", models: [GPT] }, undefined],
+        [
+          "authentication on",
+          { models: [GPT], auth: { token: "sk-lm-abcdefgh:01234567890123456789" } },
+          undefined,
+        ],
+        [
+          "a redirect",
+          { models: [GPT] },
+          (s) => s.inject({ match: "/api/v1/models", kind: "redirect", location: "https://example.com/" }),
+        ],
+        [
+          "HTML",
+          { models: [GPT] },
+          (s) => s.inject({ match: "/api/v1/models", kind: "respond", status: 200, body: "<html>hi</html>" }),
+        ],
+        [
+          "a 200 with an error body",
+          { models: [GPT] },
+          (s) => s.inject({ match: "/api/v1/models", kind: "respond", status: 200, body: { error: "busy" } }),
+        ],
+        [
+          "a malformed listing",
+          { models: [GPT] },
+          (s) =>
+            s.inject({
+              match: "/api/v1/models",
+              kind: "respond",
+              status: 200,
+              body: { models: [{ key: 7 }] },
+            }),
+        ],
+        [
+          "a body that breaks off",
+          { models: [GPT] },
+          (s) => s.inject({ match: "/api/v1/models", kind: "close-mid-body" }),
+        ],
+        [
+          "a body over the limit",
+          { models: [GPT] },
+          (s) =>
+            s.inject({ match: "/api/v1/models", kind: "size", bytes: 9 * 1024 * 1024, declareLength: true }),
+        ],
+      ];
+      for (const [what, state, arrange] of answers) {
+        const s = await sim(state);
+        arrange?.(s);
+        const run = await both(s, ["check", "--json"], { LMSTUDIO_URL: s.url }, cwd);
+        leftToFrame(run, what);
+        assert.equal(run.quickRequests, 1, `${what}: one request`);
+        assert.equal(JSON.parse(run.frameOut).ok, run.frameCode === 0, what);
+      }
+      const closed = await both(undefined, ["check", "--json"], { LMSTUDIO_URL: await closedPortUrl() }, cwd);
+      leftToFrame(closed, "nothing listening");
+      assert.equal(closed.frameCode, 3);
+    }),
+  );
+});
+
+describe("quick check: what cannot be asked again is handed over", () => {
+  it(
+    "a deadline that passed: one request, then the frame's TIMEOUT (exit 124) without a second wait",
+    cleanly(async (defer) => {
+      const { cwd } = workspace(defer);
+      const s = await sim({ models: [GPT] });
+      s.inject({ match: "/api/v1/models", kind: "hang" });
+      const outcome = await quickCheck(["check", "--timeout", "300ms"], {
+        stdout: () => assert.fail("nothing printed"),
+        signal: new AbortController().signal,
+        env: (name) => name === "LMSTUDIO_URL" ? s.url : undefined,
+        cwd,
+      });
+      assert.deepEqual(outcome, {
+        done: false,
+        handover: {
+          stoppedWith: {
+            code: "TIMEOUT",
+            message: `Checking ${s.url} timed out after 300ms`,
+            hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
+          },
+        },
+      });
+
+      s.clearRequests();
+      const run = await runCliProcess(["check", "--json", "--timeout", "300ms"], {
+        env: { LMSTUDIO_URL: s.url },
+        cwd,
+      });
+      assert.equal(run.code, 124, run.stderr);
+      const doc = JSON.parse(run.stdout);
+      assert.equal(doc.error.code, "TIMEOUT");
+      assert.equal(doc.error.message, `Checking ${s.url} timed out after 300ms`);
+      assert.match(doc.error.hint, /--timeout/);
+      assert.equal(s.requestCount("/api/v1/models"), 1, "the frame did not ask again");
+    }),
+  );
+
+  it(
+    "a Ctrl-C: the frame's INTERRUPTED (exit 130), and no second request",
+    cleanly(async (defer) => {
+      const { cwd } = workspace(defer);
+      const s = await sim({ models: [GPT] });
+      s.inject({ match: "/api/v1/models", kind: "hang" });
+      let pid = 0;
+      const running = runCliProcess(["check", "--json"], {
+        env: { LMSTUDIO_URL: s.url },
+        cwd,
+        onSpawn: (p) => pid = p,
+      });
+      await until("the request", () => s.requestCount("/api/v1/models") > 0, 750);
+      process.kill(pid, "SIGINT");
+      const run = await running;
+      assert.equal(run.code, 130, run.stderr);
+      assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
+      assert.equal(s.requestCount("/api/v1/models"), 1);
+    }),
+  );
+});
