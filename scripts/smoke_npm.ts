@@ -3,7 +3,8 @@
  * it works there the way users run it:
  *
  * - the bin with `node`, with `bun --bun` and with `bunx --bun`, and `cli.js` with `deno run`
- *   (`check` alone in `cli.js`, `ensure` through `cli_full.js`);
+ *   (a successful `check` in `cli.js` alone, a failing one through `cli_check.js`, `ensure` through
+ *   `cli_check.js` and `cli_full.js`);
  * - the library (and `/testing`) imported from Node, Bun and Deno.
  *
  * Each run goes against the LM Studio simulator started here. Any failure exits non-zero.
@@ -12,6 +13,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -42,6 +44,7 @@ async function check(
   cmd: string,
   args: string[],
   expect: (stdout: string) => boolean,
+  exitCode = 0,
 ): Promise<void> {
   const child = spawn(cmd, args, {
     cwd: dir,
@@ -61,7 +64,7 @@ async function check(
   });
   let ok = false;
   try {
-    ok = code === 0 && expect(stdout);
+    ok = code === exitCode && expect(stdout);
   } catch {
     ok = false;
   }
@@ -80,6 +83,17 @@ const checkDoc = (stdout: string) => {
   const doc = JSON.parse(stdout);
   return doc.ok === true && doc.command === "check" && doc.server.api === "v1" &&
     doc.baseUrl === simulator.url;
+};
+/** A port nothing listens on (taken, then closed). */
+const closedUrl = await new Promise<string>((done) => {
+  const server = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = server.address() as AddressInfo;
+    server.close(() => done(`http://127.0.0.1:${port}`));
+  });
+});
+const unreachableDoc = (stdout: string) => {
+  const doc = JSON.parse(stdout);
+  return doc.ok === false && doc.error.code === "SERVER_UNREACHABLE" && doc.baseUrl === closedUrl;
 };
 const ensureDoc = (stdout: string) => {
   const doc = JSON.parse(stdout);
@@ -117,6 +131,29 @@ try {
   };
 
   await check("node: vtcode-lmstudio check --json", process.execPath, [nodeBin, "check", "--json"], checkDoc);
+  // A check that fails is reported by cli_check.js, which cli.js imports.
+  const failing = ["check", "--json", "--url", closedUrl];
+  await check(
+    "node: vtcode-lmstudio check (nothing there)",
+    process.execPath,
+    [nodeBin, ...failing],
+    unreachableDoc,
+    3,
+  );
+  await check(
+    "bun: vtcode-lmstudio check (nothing there)",
+    bin("bun"),
+    [nodeBin, ...failing],
+    unreachableDoc,
+    3,
+  );
+  await check(
+    "deno: cli.js check (nothing there)",
+    bin("deno"),
+    ["run", "-A", "--quiet", cliJs, ...failing],
+    unreachableDoc,
+    3,
+  );
   await check(
     "node: vtcode-lmstudio ensure --json",
     process.execPath,
@@ -144,7 +181,7 @@ try {
     "check",
     "--json",
   ], checkDoc);
-  // Every command but a plain check runs from cli_full.js, which cli.js imports.
+  // Every command but check runs from cli_full.js, which cli_check.js imports.
   await check("deno run -A cli.js ensure --json", bin("deno"), [
     "run",
     "-A",
