@@ -108,8 +108,15 @@ function plainCheck(argv: readonly string[]): PlainCheck | undefined {
  * Bun ~0.1 ms three folders up, where the lookup's reads cost ~1 ms on a first run.
  */
 function certainlyNoConfigFile(folder: string): boolean {
-  if (!folder.startsWith("/") || /\/\.{0,2}(\/|$)/.test(folder.slice(1))) return false;
-  let dir = folder.length > 1 ? folder.replace(/\/+$/, "") : folder;
+  // Only a plain absolute POSIX path (no `//`, `.` or `..` segments, no trailing `/`), walked up
+  // by cutting at the last `/`.
+  const [first, ...names] = folder.split("/");
+  const plainPath = folder === "/" ||
+    (first === "" && names.every((n) => n !== "" && n !== "." && n !== ".."));
+  if (!plainPath) {
+    return false;
+  }
+  let dir = folder;
   for (;;) {
     const prefix = dir === "/" ? "/" : `${dir}/`;
     if (pathKind(prefix + CONFIG_FILE_NAME) !== "missing") return false;

@@ -757,8 +757,9 @@ function bunFileAccess(bun: BunFileApi): FileAccess {
       try {
         return (await kindOf(path)) !== "missing";
       } catch {
-        // What the file system refuses to tell (a symlink loop, no permission) is "no", as node:fs's existsSync says.
-        return false;
+        // Opening refused: what stat can still see is there (an unreadable file or folder, as
+        // node:fs's existsSync says); a symlink loop is not.
+        return bun.file(path).size > 0;
       }
     },
     async isDirectory(path) {
