@@ -1,9 +1,10 @@
 /**
  * `check` on its own: what scripts run most, often before every start of an agent, so it runs in
- * the CLI frame with only what it needs (configuration, one connection, one request). The npm
- * build makes this the whole of `cli.js` (the rest of the CLI is `cli_full.js`, loaded only for
- * other commands): against the whole CLI in one file, `check` is ~2 ms faster on Bun (of ~19) and
- * 0.3-2 ms on Deno (of ~34), medians of 21 and 31 interleaved runs.
+ * the CLI frame with only what it needs (configuration, one connection, one request). `cli.ts`
+ * comes here when its quick check (`cli_quick.ts`) leaves the command line: every failing or unusual
+ * `check`, `--help` and usage errors, and on to the whole CLI (`cli_main.ts`) for other commands. The
+ * npm build makes this `cli_check.js`: against the whole CLI in one file, `check` was ~2 ms faster on
+ * Bun (of ~19) and 0.3-2 ms on Deno (of ~34), medians of 21 and 31 interleaved runs.
  *
  * @module
  */

@@ -4,17 +4,20 @@
  * succeeds.
  *
  * The plain case: `check` with no flags but `--json`, `-q`/`--quiet`, `--no-color`, `--url` and
- * `--timeout`, and no API token anywhere; the configuration comes from the one resolver
- * (`resolveConfig`), the request and its deadline from the same code as the library's. It succeeds
- * when LM Studio's REST v1 listing answers 200 with a well-formed listing: then it prints exactly
- * what the CLI frame prints (`cli_output.ts`). Anything else, before or after the request, it
- * leaves to the whole `check` (`cli_check.ts`), which asks again and says what is wrong: a second
- * request only on a failing or unusual run. What cannot be asked again (a deadline that passed, a
- * Ctrl-C) is handed over as the error it is, and reported as the frame's own.
+ * `--timeout`, no API token anywhere, and no `vtcode.toml` (asked without reading it; where there is
+ * one, the frame reads it). The configuration comes from the one resolver's precedence
+ * (`resolveConfigWithoutFile`), the deadline's error from `deadlineError`, the body from
+ * `readCapped`, the verdict from the listing checks the library uses. It succeeds when LM Studio's
+ * REST v1 listing answers 200 with a well-formed listing: then it prints exactly what the CLI frame
+ * prints (`cli_output.ts`). Anything else, before or after the request, it leaves to the whole
+ * `check` (`cli_check.ts`), which asks again and says what is wrong: a second request only on a
+ * failing or unusual run. What cannot be asked again (a deadline that passed, a Ctrl-C) is handed
+ * over as the error it is, and reported as the frame's own.
  *
- * Why it exists: on Bun, a cold start runs every function it touches in the interpreter, and
- * `check` in the CLI frame took 1.85-1.9x the time of a script doing one bare `fetch` (~8 ms more);
- * this path, of a few small functions in a file of ~15 KB, takes ~1.2x (README, Performance).
+ * Why it exists: on Bun, a cold start runs every function it touches in JavaScriptCore's
+ * interpreter, compiling each on its first call, and `check` in the CLI frame took 1.85-1.89x the
+ * time of a script doing one bare `fetch`; this path, of a few small functions in a 36 KB file,
+ * takes 1.35-1.40x there (Deno 1.12-1.21x, Node 1.0x; README, Performance).
  *
  * @module
  */
