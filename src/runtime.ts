@@ -543,8 +543,6 @@ export interface FileAccess extends PathRules {
 
 /** The parts of `node:fs` a {@linkcode SyncFileAccess} made by {@linkcode nodeFileAccess} uses. */
 export interface NodeFsFunctions {
-  /** `node:fs`'s `existsSync`. */
-  existsSync(path: string): boolean;
   /** `node:fs`'s `statSync`. */
   statSync(path: string): { isFile(): boolean; isDirectory(): boolean; size: number };
   /** `node:fs`'s `openSync`. */
@@ -573,27 +571,10 @@ export type PathKind = "file" | "directory" | "special" | "missing";
  * ```
  */
 export function pathKind(path: string): PathKind {
-  const deno = denoGlobal();
-  if (deno) {
-    try {
-      const stat = deno.statSync(path);
-      return stat.isFile ? "file" : stat.isDirectory ? "directory" : "special";
-    } catch (error) {
-      const name = (error as { name?: unknown } | null)?.name;
-      if (name === "NotFound" || name === "NotADirectory") return "missing";
-      throw error;
-    }
-  }
   const bun = bunGlobal();
   if (bun?.file && bun.mmap) return bunEntryKind({ file: bun.file, mmap: bun.mmap }, path);
-  try {
-    const stat = nodeBuiltin<NodeFsFunctions>("node:fs").statSync(path);
-    return stat.isFile() ? "file" : stat.isDirectory() ? "directory" : "special";
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === "ENOENT" || code === "ENOTDIR") return "missing";
-    throw error;
-  }
+  const stat = statFileSystem().stat(path);
+  return !stat ? "missing" : stat.isFile ? "file" : stat.isDirectory ? "directory" : "special";
 }
 
 /**
@@ -611,11 +592,16 @@ export function sizeAt(path: string): number {
   const bun = bunGlobal();
   if (bun?.file) return bun.file(path).size;
   try {
-    const deno = denoGlobal();
-    return deno ? deno.statSync(path).size : nodeBuiltin<NodeFsFunctions>("node:fs").statSync(path).size;
+    return statFileSystem().stat(path)?.size ?? 0;
   } catch {
     return 0;
   }
+}
+
+/** Deno's own file system on Deno, `node:fs` (taken when first needed) elsewhere. */
+function statFileSystem(): StatFileSystem {
+  const deno = denoGlobal();
+  return deno ? denoFileSystem(deno) : nodeFileSystem(nodeBuiltin<NodeFsFunctions>("node:fs"));
 }
 
 let access: Promise<FileAccess> | undefined;
@@ -676,40 +662,85 @@ export function answeredLater(files: SyncFileAccess): FileAccess {
 }
 
 function denoFileAccess(deno: DenoGlobal): SyncFileAccess {
+  return { ...statFileAccess(denoFileSystem(deno)), ...posixPath };
+}
+
+/** What a stat says, in one shape for `Deno.statSync`'s and `node:fs`'s answers. */
+interface StatFacts {
+  isFile: boolean;
+  isDirectory: boolean;
+  size: number;
+}
+
+/**
+ * A synchronous file system as {@linkcode statFileAccess} asks it: `stat` is `undefined` when nothing
+ * is there (or a parent is not a folder) and throws anything else (a symlink loop, no permission).
+ */
+interface StatFileSystem {
+  stat(path: string): StatFacts | undefined;
+  open(path: string): { read(buffer: Uint8Array): number; close(): void };
+}
+
+function denoFileSystem(deno: DenoGlobal): StatFileSystem {
+  return {
+    stat(path) {
+      try {
+        const stat = deno.statSync(path);
+        return { isFile: stat.isFile, isDirectory: stat.isDirectory, size: stat.size };
+      } catch (error) {
+        const name = (error as { name?: unknown } | null)?.name;
+        if (name === "NotFound" || name === "NotADirectory") return undefined;
+        throw error;
+      }
+    },
+    open(path) {
+      const file = deno.openSync(path);
+      return { read: (buffer) => file.readSync(buffer) ?? 0, close: () => file.close() };
+    },
+  };
+}
+
+function nodeFileSystem(fs: NodeFsFunctions): StatFileSystem {
+  return {
+    stat(path) {
+      try {
+        const stat = fs.statSync(path);
+        return { isFile: stat.isFile(), isDirectory: stat.isDirectory(), size: stat.size };
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+        throw error;
+      }
+    },
+    open(path) {
+      const fd = fs.openSync(path, "r");
+      return {
+        read: (buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
+        close: () => fs.closeSync(fd),
+      };
+    },
+  };
+}
+
+/** The questions of {@linkcode SyncFileAccess} (but path rules), answered from a stat and an open. */
+function statFileAccess(files: StatFileSystem): Omit<SyncFileAccess, keyof PathRules> {
   return {
     exists(path) {
       try {
-        deno.statSync(path);
-        return true;
+        return files.stat(path) !== undefined;
       } catch {
+        // What the file system refuses to tell (a symlink loop, no permission) is "no", as node:fs's existsSync says.
         return false;
       }
     },
     isDirectory(path) {
       try {
-        return deno.statSync(path).isDirectory;
+        return files.stat(path)?.isDirectory ?? false;
       } catch {
         return false;
       }
     },
-    readFile: (path, maxBytes) =>
-      readRegularFile(path, maxBytes, {
-        stat() {
-          try {
-            const stat = deno.statSync(path);
-            return { isFile: stat.isFile, size: stat.size };
-          } catch (error) {
-            const name = (error as { name?: unknown } | null)?.name;
-            if (name === "NotFound" || name === "NotADirectory") return undefined;
-            throw error;
-          }
-        },
-        open() {
-          const file = deno.openSync(path);
-          return { read: (buffer) => file.readSync(buffer) ?? 0, close: () => file.close() };
-        },
-      }),
-    ...posixPath,
+    readFile: (path, maxBytes) => readRegularFile(path, maxBytes, files),
   };
 }
 
@@ -803,34 +834,7 @@ function bunFileAccess(bun: BunFileApi): FileAccess {
  */
 export function nodeFileAccess(fs: NodeFsFunctions, path: PathRules): SyncFileAccess {
   return {
-    exists: (p) => fs.existsSync(p),
-    isDirectory(p) {
-      try {
-        return fs.statSync(p).isDirectory();
-      } catch {
-        return false;
-      }
-    },
-    readFile: (p, maxBytes) =>
-      readRegularFile(p, maxBytes, {
-        stat() {
-          try {
-            const stat = fs.statSync(p);
-            return { isFile: stat.isFile(), size: stat.size };
-          } catch (error) {
-            const code = (error as { code?: unknown } | null)?.code;
-            if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-            throw error;
-          }
-        },
-        open() {
-          const fd = fs.openSync(p, "r");
-          return {
-            read: (buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
-            close: () => fs.closeSync(fd),
-          };
-        },
-      }),
+    ...statFileAccess(nodeFileSystem(fs)),
     resolve: path.resolve,
     join: path.join,
     dirname: path.dirname,
@@ -838,22 +842,16 @@ export function nodeFileAccess(fs: NodeFsFunctions, path: PathRules): SyncFileAc
   };
 }
 
-/** How {@linkcode readRegularFile} reaches one file system: a stat (`undefined`: nothing there) and an open. */
-interface RegularFileIo {
-  stat(): { isFile: boolean; size: number } | undefined;
-  open(): { read(buffer: Uint8Array): number; close(): void };
-}
-
 /**
  * `FileAccess.readFile` on any file system: nothing there or not a regular file is `undefined`; a
  * file larger than `maxBytes` is a `RangeError`, also when it grows between the stat and the read
  * (at most `maxBytes + 1` bytes are read to tell).
  */
-function readRegularFile(path: string, maxBytes: number, io: RegularFileIo): Uint8Array | undefined {
-  const stat = io.stat();
+function readRegularFile(path: string, maxBytes: number, files: StatFileSystem): Uint8Array | undefined {
+  const stat = files.stat(path);
   if (!stat?.isFile) return undefined;
   if (stat.size > maxBytes) throw new RangeError(`${path} is larger than ${maxBytes} bytes`);
-  const file = io.open();
+  const file = files.open(path);
   try {
     const buffer = new Uint8Array(maxBytes + 1);
     let length = 0;
