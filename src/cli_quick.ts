@@ -26,7 +26,7 @@ import type { Handover } from "./cli_process.ts";
 import { CONFIG_FILE_NAME, resolveConfigWithoutFile } from "./config.ts";
 import { deadlineError, DEFAULT_TIMEOUTS, parseDuration } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
-import { DEFAULT_MAX_BYTES, type FetchLike, readCapped } from "./http.ts";
+import { DEFAULT_MAX_BYTES, type FetchLike, readCapped, requestInit } from "./http.ts";
 import { conformsFast, looksLikeModelList, MODELS_PATH } from "./models.ts";
 import {
   cwd as currentDir,
@@ -150,11 +150,10 @@ async function listsModels(
   );
   try {
     if (io.signal.aborted) stop();
-    const response = await (io.fetch ?? fetch)(`${baseUrl}${MODELS_PATH.v1}`, {
-      headers: { accept: "application/json" },
-      signal: controller.signal,
-      redirect: "manual",
-    });
+    const response = await (io.fetch ?? fetch)(
+      `${baseUrl}${MODELS_PATH.v1}`,
+      requestInit("GET", controller.signal),
+    );
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
       return false;

@@ -245,6 +245,36 @@ async function readStreamCapped(response: Response, maxBytes: number, endpoint: 
 }
 
 /**
+ * The `fetch` options of every request to LM Studio: JSON accepted (and sent, with a body), the
+ * token as a bearer, and redirects not followed (LM Studio never redirects: a 3xx is an answer, so
+ * the token cannot travel to another address).
+ *
+ * @example
+ * ```ts
+ * import { requestInit } from "./http.ts";
+ * const init = requestInit("GET", new AbortController().signal);
+ * init.redirect; // "manual"
+ * ```
+ */
+export function requestInit(
+  method: string,
+  signal: AbortSignal,
+  token?: string,
+  body?: unknown,
+): RequestInit {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+    redirect: "manual",
+  };
+}
+
+/**
  * Sends one request and reads the whole answer. Transport failures become `SERVER_UNREACHABLE`,
  * an abort becomes the signal's reason, 401/403 become `AUTH_REQUIRED`. Everything else, including
  * 200 answers with an `error` body, is returned for the caller to judge.
@@ -268,19 +298,9 @@ export async function request(
   const { signal } = options;
   if (signal.aborted) throw abortReason(signal, endpoint);
   const url = `${target.baseUrl}${path}`;
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (target.token) headers.authorization = `Bearer ${target.token}`;
-  if (options.body !== undefined) headers["content-type"] = "application/json";
   let response: Response;
   try {
-    // LM Studio never redirects: a 3xx is not followed (the token must not travel to another address).
-    response = await target.fetch(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal,
-      redirect: "manual",
-    });
+    response = await target.fetch(url, requestInit(method, signal, target.token, options.body));
   } catch (error) {
     if (signal.aborted) throw abortReason(signal, endpoint);
     throw transportError(error, target, endpoint);
