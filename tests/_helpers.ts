@@ -4,7 +4,16 @@
  */
 import { execFile, spawn } from "node:child_process";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -176,6 +185,22 @@ export function cleanly(body: (defer: Defer) => unknown): () => Promise<void> {
 }
 
 /**
+ * A temp folder removed when the test ends; it contains `.git`, so a `vtcode.toml` lookup never
+ * leaves it. `files` are written into it (folders made as needed). Its real path, as the runtime
+ * gives the working directory (macOS's /tmp is a link).
+ */
+export function workspace(defer: Defer, files: Record<string, string | Uint8Array> = {}): string {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), "vtcode-workspace-")));
+  defer(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, ".git"));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, path, ".."), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+/**
  * Returns a `sim(state)` that starts LM Studio simulators for a test file and closes them all when
  * the file's tests are done. Call it once at module level.
  */
@@ -243,7 +268,7 @@ export async function rejectsWith(
 export async function interruptCli(
   args: string[],
   ready: () => boolean,
-  options: { env?: Record<string, string | undefined> } = {},
+  options: Pick<RunOptions, "env" | "cwd"> = {},
 ): Promise<CliRun> {
   let pid = 0;
   const running = runCliProcess(args, { ...options, onSpawn: (p) => (pid = p) });

@@ -4,8 +4,7 @@
  * without printing (and, where the command line is not plain, without asking the server).
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { runCheckCli } from "../src/cli_check.ts";
@@ -14,17 +13,28 @@ import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
 import type { Simulator } from "../src/testing/simulator.ts";
 import { VERSION } from "../src/version.ts";
 import { GPT } from "./_fixtures.ts";
-import { cleanly, closedPortUrl, runCliProcess, until, useSimulators } from "./_helpers.ts";
+import {
+  cleanly,
+  closedPortUrl,
+  type Defer,
+  interruptCli,
+  runCliProcess,
+  useSimulators,
+  workspace,
+} from "./_helpers.ts";
 
 const sim = useSimulators();
 
-/** A workspace: a folder holding `.git` (the config lookup stops there), with a sub-folder to run in. */
-function workspace(defer: (cleanup: () => unknown) => void): { root: string; cwd: string } {
-  const root = mkdtempSync(join(tmpdir(), "quick-check-"));
-  defer(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, "repo", ".git"), { recursive: true });
-  mkdirSync(join(root, "repo", "src"));
-  return { root, cwd: join(root, "repo", "src") };
+/**
+ * A repository inside a workspace (both hold `.git`: the lookup stops at the repository, and never
+ * leaves the workspace), and the sub-folder of the repository to run in.
+ */
+function repository(defer: Defer): { outer: string; repo: string; cwd: string } {
+  const outer = workspace(defer);
+  const repo = join(outer, "repo");
+  mkdirSync(join(repo, ".git"), { recursive: true });
+  mkdirSync(join(repo, "src"));
+  return { outer, repo, cwd: join(repo, "src") };
 }
 
 interface Both {
@@ -83,7 +93,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
   it(
     "answers the plain command lines, with the URL from a flag, the environment or LM Studio's settings",
     cleanly(async (defer) => {
-      const { cwd } = workspace(defer);
+      const { cwd } = repository(defer);
       const s = await sim({ models: [GPT], loaded: [GPT.key] });
       const env = { LMSTUDIO_URL: s.url };
       for (
@@ -128,7 +138,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
   it(
     "leaves any other command line to the frame without asking the server",
     cleanly(async (defer) => {
-      const { cwd } = workspace(defer);
+      const { cwd } = repository(defer);
       const s = await sim({ models: [GPT] });
       const env = { LMSTUDIO_URL: s.url };
       for (
@@ -163,7 +173,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
   it(
     "leaves a token, a vtcode.toml or a workspace it cannot read to the frame, without asking the server",
     cleanly(async (defer) => {
-      const { root, cwd } = workspace(defer);
+      const { outer, repo, cwd } = repository(defer);
       const s = await sim({ models: [GPT] });
       const env = { LMSTUDIO_URL: s.url };
       const cases: [string, Record<string, string>, () => void][] = [
@@ -173,7 +183,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
         [
           "vtcode.toml at the repository root",
           env,
-          () => writeFileSync(join(root, "repo", "vtcode.toml"), ""),
+          () => writeFileSync(join(repo, "vtcode.toml"), ""),
         ],
         ["a folder named vtcode.toml", env, () => mkdirSync(join(cwd, "vtcode.toml"))],
         ["a vtcode.toml link that loops", env, () => {
@@ -184,7 +194,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
       for (const [what, caseEnv, arrange] of cases) {
         rmSync(join(cwd, "vtcode.toml"), { recursive: true, force: true });
         rmSync(join(cwd, "loop-b"), { force: true });
-        rmSync(join(root, "repo", "vtcode.toml"), { force: true });
+        rmSync(join(repo, "vtcode.toml"), { force: true });
         arrange();
         const run = await both(s, ["check", "--json"], caseEnv, cwd);
         leftToFrame(run, what);
@@ -193,7 +203,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
       // Above the repository the lookup does not look, and neither does the quick check.
       rmSync(join(cwd, "vtcode.toml"), { recursive: true, force: true });
       rmSync(join(cwd, "loop-b"), { force: true });
-      writeFileSync(join(root, "vtcode.toml"), '[lmstudio]\nbase_url = "http://127.0.0.1:9"\n');
+      writeFileSync(join(outer, "vtcode.toml"), '[lmstudio]\nbase_url = "http://127.0.0.1:9"\n');
       sameAnswer(await both(s, ["check", "--json"], env, cwd), "a vtcode.toml above the repository");
     }),
   );
@@ -201,7 +211,7 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
   it(
     "leaves every answer but a well-formed REST v1 listing to the frame, which then says what it is",
     cleanly(async (defer) => {
-      const { cwd } = workspace(defer);
+      const { cwd } = repository(defer);
       const answers: [string, Parameters<typeof sim>[0], ((s: Simulator) => void) | undefined][] = [
         ["an LM Studio without REST v1 (0.3)", { version: "0.3", models: [GPT] }, undefined],
         [
@@ -266,7 +276,7 @@ describe("quick check: what cannot be asked again is handed over", () => {
   it(
     "a deadline that passed: the frame reports TIMEOUT (exit 124) without asking again",
     cleanly(async (defer) => {
-      const { cwd } = workspace(defer);
+      const { cwd } = repository(defer);
       const s = await sim({ models: [GPT] });
       s.inject({ match: "/api/v1/models", kind: "hang" });
       const outcome = await quickCheck(["check", "--timeout", "300ms"], {
@@ -305,19 +315,14 @@ describe("quick check: what cannot be asked again is handed over", () => {
   it(
     "a Ctrl-C: the frame reports INTERRUPTED (exit 130) without asking again",
     cleanly(async (defer) => {
-      const { cwd } = workspace(defer);
+      const { cwd } = repository(defer);
       const s = await sim({ models: [GPT] });
       // As above: a second request would be answered.
       s.inject({ match: "/api/v1/models", kind: "hang", times: 1 });
-      let pid = 0;
-      const running = runCliProcess(["check", "--json"], {
+      const run = await interruptCli(["check", "--json"], () => s.requestCount("/api/v1/models") > 0, {
         env: { LMSTUDIO_URL: s.url },
         cwd,
-        onSpawn: (p) => pid = p,
       });
-      await until("the request", () => s.requestCount("/api/v1/models") > 0, 750);
-      process.kill(pid, "SIGINT");
-      const run = await running;
       assert.equal(run.code, 130, run.stderr);
       assert.equal(JSON.parse(run.stdout).error.code, "INTERRUPTED");
     }),

@@ -1,7 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LMStudioError } from "../src/errors.ts";
 import {
@@ -18,21 +17,9 @@ import { runCli } from "../src/cli_main.ts";
 import { LMStudioClient } from "../src/client.ts";
 import { ensureReady } from "../src/ensure.ts";
 import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
-import { cleanly, closedPortUrl, type Defer, useSimulators } from "./_helpers.ts";
+import { cleanly, closedPortUrl, type Defer, useSimulators, workspace } from "./_helpers.ts";
 
 const TOKEN = "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo";
-
-/** A temp folder removed when the test ends; it contains `.git`, so lookups never leave it. */
-function workspace(defer: Defer, files: Record<string, string | Uint8Array> = {}): string {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), "vtcode-config-")));
-  defer(() => rmSync(root, { recursive: true, force: true }));
-  mkdirSync(join(root, ".git"));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
 
 function envOf(vars: Record<string, string>): (name: string) => string | undefined {
   return (name) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
