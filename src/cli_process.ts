@@ -59,12 +59,10 @@ export async function runAsProcess(
   // Everything process-related goes through the runtime shim: on Deno, touching `process` loads the
   // Node compatibility layer (~10-20 ms of a ~40 ms run); on Bun, `process.stdout`/`process.stderr`
   // are built on first use (~9 ms each).
-  let signal = interruptSignal();
   const stopped = handover.stoppedWith;
-  if (stopped) {
-    const { code, message, hint } = stopped;
-    signal = AbortSignal.abort(new LMStudioError(code, message, hint === undefined ? {} : { hint }));
-  }
+  const signal = stopped
+    ? AbortSignal.abort(new LMStudioError(stopped.code, stopped.message, { hint: stopped.hint }))
+    : interruptSignal();
   const stdout = stdoutWriter();
   const stderr = stderrWriter();
   const code = await run(argv, {

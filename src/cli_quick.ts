@@ -205,9 +205,7 @@ export async function quickCheck(argv: readonly string[], io: QuickCheckIO): Pro
   const listed = await listsModels(baseUrl, timeoutMs, io);
   if (listed instanceof LMStudioError) {
     if (listed.code !== "TIMEOUT" && listed.code !== "INTERRUPTED") return notHere;
-    const stoppedWith: NonNullable<Handover["stoppedWith"]> = { code: listed.code, message: listed.message };
-    if (listed.hint !== undefined) stoppedWith.hint = listed.hint;
-    return { done: false, handover: { stoppedWith } };
+    return { done: false, handover: { stoppedWith: { ...listed.toJSON(), code: listed.code } } };
   }
   if (!listed) return notHere;
   const status = { reachable: true, api: "v1", baseUrl, authenticated: false } as const;
