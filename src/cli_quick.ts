@@ -17,7 +17,7 @@
  * Why it exists: on Bun, a cold start runs every function it touches in JavaScriptCore's
  * interpreter, compiling each on its first call, and `check` in the CLI frame took 1.85-1.89x the
  * time of a script doing one bare `fetch`; this path, of a few small functions in a 36 KB file,
- * takes 1.35-1.40x there (Deno 1.12-1.21x, Node 1.0x; README, Performance).
+ * takes 1.34-1.40x there (Deno 1.12-1.25x, Node 1.0x; README, Performance).
  *
  * @module
  */
