@@ -10,6 +10,7 @@ import type { FetchLike, HttpTarget } from "./http.ts";
 import type { Lms } from "./lms.ts";
 import type { ApiFamily } from "./models.ts";
 import { type Detection, probeServer } from "./detect.ts";
+import { validDuration } from "./deadline.ts";
 import type { EnvReader } from "./runtime.ts";
 import { isLocalServer, normalizeBaseUrl } from "./url.ts";
 
@@ -80,7 +81,7 @@ export function connect(options: ConnectOptions): Connection {
       fetch: options.fetch ?? ((input, init) => fetch(input, init)),
     },
     local: options.local ?? isLocalServer(baseUrl),
-    pollMs: options.pollMs ?? 250,
+    pollMs: validDuration(options.pollMs, 250, "pollIntervalMs"),
     env: options.env,
     lmsPath: options.lmsPath,
   });

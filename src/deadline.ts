@@ -36,6 +36,13 @@ export const DEFAULT_TIMEOUTS: {
 };
 
 /**
+ * The longest deadline: 2^31-1 ms (~24.8 days, 596h), the longest delay the runtimes' timers keep.
+ * A longer one would fire at once (Node and Bun set such a timer to 1 ms; Node's
+ * `AbortSignal.timeout` throws), so it is refused rather than passed on.
+ */
+export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
+
+/**
  * How long an aborted operation may take to clean up (kill `lms` and its children, close sockets)
  * before it reports the abort anyway.
  */
@@ -53,14 +60,28 @@ export function abortReason(signal: AbortSignal, what: string): LMStudioError {
   return new LMStudioError("INTERRUPTED", `${what} was aborted`);
 }
 
-function validTimeout(timeoutMs: number | undefined, fallback: number): number {
-  if (timeoutMs === undefined) return fallback;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new LMStudioError("USAGE", `Invalid timeout: ${timeoutMs} (expected a positive number of ms)`, {
-      hint: "Pass timeoutMs as a positive number, e.g. 30000 for 30 seconds.",
-    });
+/**
+ * The option `option` (default `timeoutMs`) when it is a duration a timer can keep (a positive number
+ * of ms, at most {@linkcode MAX_TIMEOUT_MS}), `fallback` when it is `undefined`; a `USAGE` error
+ * naming the option otherwise.
+ *
+ * @example
+ * ```ts
+ * import { validDuration } from "./deadline.ts";
+ * validDuration(undefined, 5000); // 5000
+ * validDuration(20, 250, "pollIntervalMs"); // 20
+ * ```
+ */
+export function validDuration(value: number | undefined, fallback: number, option = "timeoutMs"): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value > 0 && value <= MAX_TIMEOUT_MS)) {
+    throw new LMStudioError(
+      "USAGE",
+      `Invalid ${option}: ${String(value)} (expected a positive number of ms, at most ${MAX_TIMEOUT_MS})`,
+      { hint: `Pass ${option} as a positive number of ms, e.g. 30000 for 30 seconds.` },
+    );
   }
-  return timeoutMs;
+  return value;
 }
 
 /**
@@ -82,7 +103,7 @@ export function withDeadline<T>(
 ): Promise<T> {
   let timeoutMs: number;
   try {
-    timeoutMs = validTimeout(options.timeoutMs, defaultTimeoutMs);
+    timeoutMs = validDuration(options.timeoutMs, defaultTimeoutMs);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -177,15 +198,16 @@ export function formatMs(ms: number): string {
  */
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
-  const value = match ? Number(match[1]) : NaN;
-  if (!match || !Number.isFinite(value) || value <= 0) {
+  const unit = (match?.[2] ?? "s").toLowerCase();
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
+  const ms = match ? Math.round(Number(match[1]) * factor) : NaN;
+  // At least 1 ms once rounded, and no longer than a timer keeps.
+  if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
     throw new LMStudioError("USAGE", `Invalid duration: ${JSON.stringify(text)}`, {
-      hint: "Use a positive number of seconds or a unit: 30, 30s, 500ms, 5m, 1h.",
+      hint: "Use a positive number of seconds or a unit, at most 596h: 30, 30s, 500ms, 5m, 1h.",
     });
   }
-  const unit = (match[2] ?? "s").toLowerCase();
-  const factor = unit === "ms" ? 1 : unit === "s" ? 1000 : unit === "m" ? 60_000 : 3_600_000;
-  return Math.round(value * factor);
+  return ms;
 }
 
 /**

@@ -21,7 +21,7 @@
 import type { ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { CommandContext, CommandPipeWriter, ExecuteResult } from "dax";
-import { abortReason, type CallOptions, formatMs } from "./deadline.ts";
+import { abortReason, type CallOptions, formatMs, validDuration } from "./deadline.ts";
 import { LMStudioError, toLMStudioError } from "./errors.ts";
 import { LMS_INSTALL_HINT } from "./lms_find.ts";
 import { platform as currentPlatform } from "./runtime.ts";
@@ -421,12 +421,7 @@ export async function runLms(
   options: LmsRunOptions = {},
 ): Promise<LmsRunResult> {
   const what = describeCommand(args);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_LMS_RUN_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new LMStudioError("USAGE", `Invalid timeout: ${timeoutMs} (expected a positive number of ms)`, {
-      hint: "Pass timeoutMs as a positive number, e.g. 30000 for 30 seconds.",
-    });
-  }
+  const timeoutMs = validDuration(options.timeoutMs, DEFAULT_LMS_RUN_TIMEOUT_MS);
   for (const arg of args) {
     if (typeof arg !== "string" || arg.includes("\u0000")) {
       throw new LMStudioError("USAGE", `Invalid argument for ${what}: ${JSON.stringify(arg)}`);

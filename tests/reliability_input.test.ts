@@ -378,6 +378,36 @@ describe(
       assertUsage(await cli(["check", "--json", "--timeout", "1\n0"]), "--timeout");
       assertUsage(await cli(["ensure", "--json", "--context-length", "4096\n"]), "--context-length");
     });
+
+    it(
+      "a duration no timer can keep is USAGE, not a deadline that passes at once: --timeout, timeoutMs, pollIntervalMs",
+      T,
+      async () => {
+        // Node and Bun fire a timer longer than 2^31-1 ms after 1 ms: such a deadline would report
+        // TIMEOUT before the server could answer. The simulator answers at once; it is never asked.
+        const sim = await startSimulator({ models: [GPT] });
+        try {
+          for (const timeout of ["9999999", "597h", "0.0001s", "0"]) {
+            const run = await cli(["check", "--json", "--url", sim.url, "--timeout", timeout]);
+            assertUsage(run, `--timeout ${timeout}`);
+            assert.match(run.json!.error!.hint!, /596h/);
+          }
+          assert.equal((await cli(["check", "--json", "--url", sim.url, "--timeout", "596h"])).code, 0);
+          for (const timeoutMs of [2 ** 31, Infinity, -1, NaN]) {
+            await rejectsWith(ensureReady({ baseUrl: sim.url, model: GPT.key, timeoutMs }), "USAGE");
+          }
+          for (const pollIntervalMs of [0, -5, NaN, 2 ** 31]) {
+            assert.throws(
+              () => new LMStudioClient({ baseUrl: sim.url, pollIntervalMs }),
+              (e: Error & { code?: string }) => e.code === "USAGE" && /pollIntervalMs/.test(e.message),
+            );
+          }
+          assert.equal(sim.requests.length, 1, "only the 596h check asked the server");
+        } finally {
+          await sim.close();
+        }
+      },
+    );
   },
 );
 
