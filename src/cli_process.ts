@@ -6,22 +6,30 @@
  * @module
  */
 import type { CliIO } from "./cli_run.ts";
+import { deadlineError } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { exitProcess, onInterrupt, stderrWriter, stdoutWriter } from "./runtime.ts";
 
 /**
  * How a run that began in another program of the same process (the quick `check` of `cli.ts`)
- * stopped before it handed over: the error that stopped it, as plain data (an error object would
- * not be this program's `LMStudioError` in the npm build, where each program has its own copy).
+ * stopped before it handed over, as plain data: what the deadline was for and how long it was, or
+ * that Ctrl-C was pressed. This program makes the error of it (the quick check carries no error
+ * class, and an object would not be this program's `LMStudioError` in the npm build anyway).
  */
 export interface Handover {
-  /** The `TIMEOUT` or `INTERRUPTED` error that ended the first attempt. */
-  stoppedWith?: { code: "TIMEOUT" | "INTERRUPTED"; message: string; hint?: string };
+  /** What ended the first attempt. */
+  stoppedWith?: { code: "TIMEOUT"; what: string; timeoutMs: number } | { code: "INTERRUPTED" };
+}
+
+/** The error a first Ctrl-C stands for. */
+function interrupted(): LMStudioError {
+  return new LMStudioError("INTERRUPTED", "Interrupted (SIGINT)");
 }
 
 /**
- * A signal that the first Ctrl-C (SIGINT) aborts with an `INTERRUPTED` error, so that every
- * operation stops and reports it; a second Ctrl-C means "now" and ends the process with 130.
+ * A signal that the first Ctrl-C (SIGINT) aborts, with `reason()` when given (the CLI frame's
+ * `INTERRUPTED` error, so that every operation stops and reports it); a second Ctrl-C means "now"
+ * and ends the process with 130.
  *
  * @example
  * ```ts ignore
@@ -30,11 +38,11 @@ export interface Handover {
  * await fetch("http://localhost:1234/api/v1/models", { signal });
  * ```
  */
-export function interruptSignal(): AbortSignal {
+export function interruptSignal(reason?: () => unknown): AbortSignal {
   const controller = new AbortController();
   onInterrupt(() => {
     if (controller.signal.aborted) exitProcess(130);
-    controller.abort(new LMStudioError("INTERRUPTED", "Interrupted (SIGINT)"));
+    controller.abort(reason?.());
   });
   return controller.signal;
 }
@@ -61,8 +69,10 @@ export async function runAsProcess(
   // are built on first use (~9 ms each).
   const stopped = handover.stoppedWith;
   const signal = stopped
-    ? AbortSignal.abort(new LMStudioError(stopped.code, stopped.message, { hint: stopped.hint }))
-    : interruptSignal();
+    ? AbortSignal.abort(
+      stopped.code === "TIMEOUT" ? deadlineError(stopped.what, stopped.timeoutMs) : interrupted(),
+    )
+    : interruptSignal(interrupted);
   const stdout = stdoutWriter();
   const stderr = stderrWriter();
   const code = await run(argv, {

@@ -4,29 +4,35 @@
  * succeeds.
  *
  * The plain case: `check` with no flags but `--json`, `-q`/`--quiet`, `--no-color`, `--url` and
- * `--timeout`, no API token anywhere, and no `vtcode.toml` (asked without reading it; where there is
- * one, the frame reads it). The configuration comes from the one resolver's precedence
- * (`resolveConfigWithoutFile`), the deadline's error from `deadlineError`, the body from
- * `readCapped`, the verdict from the listing checks the library uses. It succeeds when LM Studio's
- * REST v1 listing answers 200 with a well-formed listing: then it prints exactly what the CLI frame
- * prints (`cli_output.ts`). Anything else, before or after the request, it leaves to the whole
- * `check` (`cli_check.ts`), which asks again and says what is wrong: a second request only on a
- * failing or unusual run. What cannot be asked again (a deadline that passed, a Ctrl-C) is handed
- * over as the error it is, and reported as the frame's own.
+ * `--timeout`, no API token in `LM_API_TOKEN`, and no `vtcode.toml` (asked without reading it; where
+ * there is one, the frame reads it). It succeeds when LM Studio's REST v1 listing answers 200 with a
+ * well-formed listing: then it prints exactly what the CLI frame prints (`cli_output.ts`). Anything
+ * else, before or after the request, it leaves to the whole `check` (`cli_check.ts`), which asks
+ * again and says what is wrong: a second request only on a failing or unusual run. What cannot be
+ * asked again (a deadline that passed, a Ctrl-C) is handed over as plain data, and the frame reports
+ * it as its own error.
+ *
+ * It shares with the library what decides the answer: the configuration's names and defaults, LM
+ * Studio's saved settings (`readServerSettings`), the request's options (`requestInit`), the body
+ * rule (`declaresLengthWithin`), the listing's verdict (`looksLikeModelList`, `conformsFast`) and
+ * the output. What it reads for itself (the command line, the URL, the duration, the `vtcode.toml`
+ * walk and the precedence of the base URL's sources) it reads conservatively: only the plain shapes,
+ * each giving what the library's own reader gives (tests hold the two to it), anything else left to
+ * the frame. It carries no error class, the URL normaliser nor the resolver.
  *
  * Why it exists: on Bun, a cold start runs every function it touches in JavaScriptCore's
- * interpreter, compiling each on its first call, and `check` in the CLI frame took 1.85-1.89x the
- * time of a script doing one bare `fetch`; this path, of a few small functions in a 36 KB file,
- * takes 1.34-1.40x there (Deno 1.12-1.25x, Node 1.0x; README, Performance).
+ * interpreter, compiling each on its first call, and start-up grows with the code loaded and run.
+ * `check` in the CLI frame took 1.85-1.89x the time of a script doing one bare `fetch` there; this
+ * path, in a ~23 KB file, about 1.25x (Deno ~1.15x, Node 1.0x; README, Performance).
  *
  * @module
  */
 import { checkOutput, successText } from "./cli_output.ts";
 import type { Handover } from "./cli_process.ts";
-import { CONFIG_FILE_NAME, resolveConfigWithoutFile } from "./config.ts";
-import { deadlineError, DEFAULT_TIMEOUTS, parseDuration } from "./deadline.ts";
-import { LMStudioError } from "./errors.ts";
-import { DEFAULT_MAX_BYTES, type FetchLike, readCapped, requestInit } from "./http.ts";
+import type { BaseUrlSource } from "./config.ts";
+import { CONFIG_ENV, CONFIG_FILE_NAME, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL } from "./config_names.ts";
+import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS } from "./deadline.ts";
+import { declaresLengthWithin, DEFAULT_MAX_BYTES, type FetchLike, requestInit } from "./http.ts";
 import { conformsFast, looksLikeModelList, MODELS_PATH } from "./models.ts";
 import {
   cwd as currentDir,
@@ -37,7 +43,7 @@ import {
   sizeAt,
   startTimer,
 } from "./runtime.ts";
-import { normalizeBaseUrl } from "./url.ts";
+import { readServerSettings } from "./server_settings.ts";
 import { VERSION } from "./version.ts";
 
 /** Where the quick `check` reads and writes; injectable for tests. */
@@ -120,53 +126,83 @@ function certainlyNoConfigFile(folder: string): boolean {
     return false;
   }
   let dir = folder;
-  for (;;) {
-    const prefix = dir === "/" ? "/" : `${dir}/`;
-    if (pathKind(prefix + CONFIG_FILE_NAME) !== "missing") return false;
-    // The lookup stops after a folder holding `.git`. Told by its size alone (a folder's is never 0
-    // where git has written one): a `.git` missed here only makes this walk go on past where the
-    // lookup stops, and find more reasons to leave the run to it, never fewer.
-    if (sizeAt(`${prefix}.git`) > 0) return true;
-    if (dir === "/") return true;
-    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+  try {
+    for (;;) {
+      const prefix = dir === "/" ? "/" : `${dir}/`;
+      if (pathKind(prefix + CONFIG_FILE_NAME) !== "missing") return false;
+      // The lookup stops after a folder holding `.git`. Told by its size alone (a folder's is never
+      // 0 where git has written one): a `.git` missed here only makes this walk go on past where the
+      // lookup stops, and find more reasons to leave the run to it, never fewer.
+      if (sizeAt(`${prefix}.git`) > 0) return true;
+      if (dir === "/") return true;
+      dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    }
+  } catch {
+    return false; // a symlink loop, a folder it may not look into
+  }
+}
+
+/** Why the request stopped, when it was the deadline or Ctrl-C rather than an answer. */
+type Stopped = NonNullable<Handover["stoppedWith"]>;
+
+/**
+ * The base URL when it is one of the plain shapes (`http(s)://host[:port]`, optionally with `/v1`
+ * or a trailing `/`), written as the library's normaliser (`normalizeBaseUrl`) writes it: `new
+ * URL`'s scheme and host. `undefined` for any other, which the whole check reads (and rejects,
+ * where it is wrong).
+ *
+ * @example
+ * ```ts
+ * import { plainBaseUrl } from "./cli_quick.ts";
+ * plainBaseUrl("HTTP://LocalHost:1234/v1/"); // "http://localhost:1234"
+ * plainBaseUrl("http://[::1]:1234"); // undefined: the frame reads it
+ * ```
+ */
+export function plainBaseUrl(raw: string): string | undefined {
+  const match = /^(https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?)(?:\/v1)?\/?$/i.exec(raw);
+  if (!match) return undefined;
+  try {
+    const url = new URL(match[1]);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return undefined;
   }
 }
 
 /**
  * Asks for the REST v1 listing with the check's deadline: `true` when it is a well-formed listing,
- * `false` for any other answer or failure, the error itself for a deadline or Ctrl-C.
+ * `false` for any other answer or failure, what stopped it for a deadline or Ctrl-C.
  */
 async function listsModels(
   baseUrl: string,
   timeoutMs: number,
   io: QuickCheckIO,
-): Promise<boolean | LMStudioError> {
-  const controller = new AbortController();
-  const stop = () => controller.abort(io.signal.reason);
-  io.signal.addEventListener("abort", stop);
-  const cancelTimer = startTimer(
-    timeoutMs,
-    () => controller.abort(deadlineError(`Checking ${baseUrl}`, timeoutMs)),
-  );
+): Promise<boolean | Stopped> {
+  const deadline = new AbortController();
+  const cancelTimer = startTimer(timeoutMs, () => deadline.abort());
   try {
-    if (io.signal.aborted) stop();
     const response = await (io.fetch ?? fetch)(
       `${baseUrl}${MODELS_PATH.v1}`,
-      requestInit("GET", controller.signal),
+      requestInit("GET", AbortSignal.any([io.signal, deadline.signal])),
     );
-    if (response.status !== 200) {
+    if (response.status !== 200 || !declaresLengthWithin(response, DEFAULT_MAX_BYTES)) {
       await response.body?.cancel().catch(() => {});
       return false;
     }
-    const json: unknown = JSON.parse(await readCapped(response, DEFAULT_MAX_BYTES, `GET ${MODELS_PATH.v1}`));
+    const json: unknown = JSON.parse(await response.text());
     return looksLikeModelList("v1", json) && conformsFast("v1", json);
   } catch {
-    const reason: unknown = controller.signal.reason;
-    return controller.signal.aborted && reason instanceof LMStudioError ? reason : false;
+    if (io.signal.aborted) return { code: "INTERRUPTED" };
+    return deadline.signal.aborted ? { code: "TIMEOUT", what: `Checking ${baseUrl}`, timeoutMs } : false;
   } finally {
     cancelTimer();
-    io.signal.removeEventListener("abort", stop);
   }
+}
+
+/** An environment variable's value, `undefined` when unset or blank (as the resolver reads it). */
+function given(env: EnvReader, name: string): string | undefined {
+  const value = env(name);
+  return value === undefined || value.trim() === "" ? undefined : value;
 }
 
 /**
@@ -187,29 +223,45 @@ export async function quickCheck(argv: readonly string[], io: QuickCheckIO): Pro
   }
   const plain = plainCheck(argv);
   if (!plain || platform() === "win32") return notHere;
-  let baseUrl: string;
-  let timeoutMs: number;
-  let config;
-  try {
-    timeoutMs = plain.timeout === undefined ? DEFAULT_TIMEOUTS.check : parseDuration(plain.timeout);
-    if (!certainlyNoConfigFile(io.cwd ?? currentDir())) return notHere;
-    // The one resolver's precedence, knowing that there is no vtcode.toml to read (asked above).
-    config = await resolveConfigWithoutFile({ env: io.env ?? getEnv, overrides: { baseUrl: plain.url } });
-    baseUrl = normalizeBaseUrl(config.baseUrl);
-  } catch {
-    return notHere;
-  }
+  const env = io.env ?? getEnv;
   // A token makes `check` also ask whether the server needs it: the whole check does that.
-  if (config.apiToken !== undefined) return notHere;
+  if (given(env, DEFAULT_API_TOKEN_ENV) !== undefined) return notHere;
+  const timeoutMs = plain.timeout === undefined ? DEFAULT_TIMEOUTS.check : plainDuration(plain.timeout);
+  if (timeoutMs === undefined || !certainlyNoConfigFile(io.cwd ?? currentDir())) return notHere;
+  // The resolver's precedence, knowing that there is no vtcode.toml: the flag, LMSTUDIO_URL, LM
+  // Studio's saved server settings, the default.
+  let raw = plain.url;
+  let source: BaseUrlSource = "option";
+  if (raw === undefined) [raw, source] = [given(env, CONFIG_ENV.baseUrl), "env"];
+  if (raw === undefined) {
+    const saved = await readServerSettings({ env });
+    [raw, source] = saved ? [saved.baseUrl, "lmstudio-settings"] : [DEFAULT_BASE_URL, "default"];
+  }
+  const baseUrl = plainBaseUrl(raw);
+  if (baseUrl === undefined) return notHere;
 
   const listed = await listsModels(baseUrl, timeoutMs, io);
-  if (listed instanceof LMStudioError) {
-    if (listed.code !== "TIMEOUT" && listed.code !== "INTERRUPTED") return notHere;
-    return { done: false, handover: { stoppedWith: { ...listed.toJSON(), code: listed.code } } };
-  }
-  if (!listed) return notHere;
+  if (listed === false) return notHere;
+  if (listed !== true) return { done: false, handover: { stoppedWith: listed } };
   const status = { reachable: true, api: "v1", baseUrl, authenticated: false } as const;
-  const run = { command: "check", json: plain.json, baseUrl, baseUrlSource: config.sources.baseUrl };
+  const run = { command: "check", json: plain.json, baseUrl, baseUrlSource: source };
   io.stdout(successText(run, checkOutput(status)));
   return { done: true };
+}
+
+/**
+ * A `--timeout` value in the plain shapes (`30`, `30s`, `500ms`) in ms, as `parseDuration` reads
+ * it; `undefined` for any other, which the frame reads (and rejects, where it is wrong).
+ *
+ * @example
+ * ```ts
+ * import { plainDuration } from "./cli_quick.ts";
+ * plainDuration("500ms"); // 500
+ * plainDuration("1.5s"); // undefined: the frame reads it
+ * ```
+ */
+export function plainDuration(text: string): number | undefined {
+  const match = /^(\d{1,10})(ms|s)?$/.exec(text);
+  const ms = match ? Number(match[1]) * (match[2] === "ms" ? 1 : 1000) : 0;
+  return ms >= 1 && ms <= MAX_TIMEOUT_MS ? ms : undefined;
 }

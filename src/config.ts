@@ -18,69 +18,17 @@
  *
  * @module
  */
+import {
+  CONFIG_ENV,
+  CONFIG_FILE_NAME,
+  DEFAULT_API_TOKEN_ENV,
+  DEFAULT_BASE_URL,
+  DEFAULT_MODEL,
+} from "./config_names.ts";
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 
-/**
- * The server LM Studio listens on by default.
- *
- * @example
- * ```ts
- * import { DEFAULT_BASE_URL } from "@vtcode/lmstudio/config";
- * new URL("/api/v1/models", DEFAULT_BASE_URL).href; // "http://localhost:1234/api/v1/models"
- * ```
- */
-export const DEFAULT_BASE_URL = "http://localhost:1234";
-
-/**
- * The model used when none is configured; public as the root module's `DEFAULT_OSS_MODEL` (the Rust
- * crate's name), not under a second name here.
- *
- * @example
- * ```ts
- * import { DEFAULT_MODEL } from "./config.ts";
- * console.log(`ensuring ${DEFAULT_MODEL}`); // "ensuring openai/gpt-oss-20b"
- * ```
- */
-export const DEFAULT_MODEL = "openai/gpt-oss-20b";
-
-/**
- * The environment variable the token is read from unless `api_token_env` names another one.
- *
- * @example
- * ```ts
- * import { DEFAULT_API_TOKEN_ENV } from "./config.ts";
- * const hint = `Set ${DEFAULT_API_TOKEN_ENV} to your LM Studio API token.`;
- * ```
- */
-export const DEFAULT_API_TOKEN_ENV = "LM_API_TOKEN";
-
-/**
- * The name of the workspace configuration file.
- *
- * @example
- * ```ts
- * import { CONFIG_FILE_NAME } from "@vtcode/lmstudio/config";
- * console.log(`edit ${CONFIG_FILE_NAME}`); // "edit vtcode.toml"
- * ```
- */
-export const CONFIG_FILE_NAME = "vtcode.toml";
-
-/**
- * The environment variable of each setting (the token's is {@linkcode DEFAULT_API_TOKEN_ENV} unless
- * `api_token_env` says otherwise).
- *
- * @example
- * ```ts
- * import { CONFIG_ENV } from "./config.ts";
- * console.log(`set ${CONFIG_ENV.baseUrl}`); // "set LMSTUDIO_URL"
- * ```
- */
-export const CONFIG_ENV = {
-  baseUrl: "LMSTUDIO_URL",
-  model: "LMSTUDIO_MODEL",
-  lmsPath: "LMSTUDIO_LMS_PATH",
-} as const;
+export { CONFIG_ENV, CONFIG_FILE_NAME, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL };
 
 /**
  * Configuration as given by one source. Every field is optional; empty or whitespace-only strings
@@ -377,40 +325,10 @@ export async function resolveConfig(options: ResolveConfigOptions = {}): Promise
     });
     if (file) resolved = mergeConfig({ overrides: options.overrides, env, file });
   }
-  return await withSavedSettings(resolved, { ...options, env });
-}
-
-/**
- * {@linkcode resolveConfig} for a caller that knows there is no `vtcode.toml` to read (the CLI's
- * quick `check`, which asked without reading): the same precedence, without the file reader in its
- * bundle. Internal (not exported from the package).
- *
- * @example
- * ```ts
- * import { resolveConfigWithoutFile } from "./config.ts";
- * const config = await resolveConfigWithoutFile({ env: () => undefined, lmstudioSettings: false });
- * config.baseUrl; // "http://localhost:1234"
- * ```
- */
-export async function resolveConfigWithoutFile(
-  options: Omit<ResolveConfigOptions, "configFile" | "cwd" | "readFile" | "exists">,
-): Promise<ResolvedConfig> {
-  const env = options.env ?? getEnv;
-  return await withSavedSettings(mergeConfig({ overrides: options.overrides, env }), { ...options, env });
-}
-
-/** The last step of the precedence: LM Studio's saved settings, when nothing else gave the base URL. */
-async function withSavedSettings(
-  resolved: ResolvedConfig,
-  options: ResolveConfigOptions & { env: EnvReader },
-): Promise<ResolvedConfig> {
+  // Last, for the base URL only: LM Studio's saved settings, when nothing else gave it.
   if (resolved.sources.baseUrl === "default" && options.lmstudioSettings !== false) {
     const { readServerSettings } = await import("./server_settings.ts");
-    const saved = await readServerSettings({
-      home: options.home,
-      env: options.env,
-      platform: options.platform,
-    });
+    const saved = await readServerSettings({ home: options.home, env, platform: options.platform });
     if (saved) {
       resolved.baseUrl = saved.baseUrl;
       resolved.sources.baseUrl = "lmstudio-settings";

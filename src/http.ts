@@ -207,14 +207,25 @@ export function readCapped(response: Response, maxBytes: number, endpoint: strin
   // touching `body` builds a ReadableStream in JavaScript, which `text()` does not need. The loop is
   // a function of its own, compiled only when an answer needs it (Bun compiles a whole function on
   // its first call).
+  return declaresLengthWithin(response, maxBytes)
+    ? response.text()
+    : readStreamCapped(response, maxBytes, endpoint);
+}
+
+/**
+ * Whether the answer declares its length, within `maxBytes`, and is not compressed: then its body is
+ * exactly that many bytes (HTTP framing), and `text()` may read it whole.
+ *
+ * @example
+ * ```ts
+ * import { declaresLengthWithin } from "./http.ts";
+ * declaresLengthWithin(new Response("{}", { headers: { "content-length": "2" } }), 1024); // true
+ * ```
+ */
+export function declaresLengthWithin(response: Response, maxBytes: number): boolean {
   const length = response.headers.get("content-length");
-  if (
-    length !== null && /^\d+$/.test(length) && Number(length) <= maxBytes &&
-    !response.headers.has("content-encoding")
-  ) {
-    return response.text();
-  }
-  return readStreamCapped(response, maxBytes, endpoint);
+  return length !== null && /^\d+$/.test(length) && Number(length) <= maxBytes &&
+    !response.headers.has("content-encoding");
 }
 
 async function readStreamCapped(response: Response, maxBytes: number, endpoint: string): Promise<string> {

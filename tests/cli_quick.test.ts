@@ -8,9 +8,11 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { runCheckCli } from "../src/cli_check.ts";
-import { quickCheck, type QuickCheckOutcome } from "../src/cli_quick.ts";
+import { plainBaseUrl, plainDuration, quickCheck, type QuickCheckOutcome } from "../src/cli_quick.ts";
+import { parseDuration } from "../src/deadline.ts";
 import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
 import type { Simulator } from "../src/testing/simulator.ts";
+import { normalizeBaseUrl } from "../src/url.ts";
 import { VERSION } from "../src/version.ts";
 import { GPT } from "./_fixtures.ts";
 import {
@@ -272,6 +274,115 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
   );
 });
 
+describe("quick check: what it reads for itself, it reads as the library does, or not at all", () => {
+  /** What the library's reader gives, or `undefined` when it refuses. */
+  const libraryReads = <T>(read: () => T): T | undefined => {
+    try {
+      return read();
+    } catch {
+      return undefined;
+    }
+  };
+
+  it("a base URL: the plain shapes, written as normalizeBaseUrl writes them; any other left to the frame", () => {
+    const plain = [
+      "http://localhost:1234",
+      "http://127.0.0.1:1234/",
+      "http://127.0.0.1:1234/v1",
+      "https://lmstudio.example.com/V1/",
+      "HTTP://LocalHost:1234",
+      "http://box.lan:80",
+      "https://box.lan:443/",
+      "http://0x7f.1:1234",
+      "http://localhost",
+    ];
+    for (const url of plain) {
+      assert.equal(plainBaseUrl(url), normalizeBaseUrl(url), url);
+    }
+    const others = [
+      " http://localhost:1234",
+      "http://localhost:1234 ",
+      "localhost:1234",
+      "http://[::1]:1234",
+      "http://user:pw@localhost:1234",
+      "http://localhost:1234/lmstudio",
+      "http://localhost:1234/v1/models",
+      "http://localhost:1234//",
+      "http://localhost:1234?x=1",
+      "http://localhost:1234#x",
+      "http://localhost:99999",
+      "ftp://localhost:1234",
+      "http://bücher.example:1234",
+      "http://local_host:1234",
+      "",
+    ];
+    for (const url of others) {
+      assert.equal(plainBaseUrl(url), undefined, url);
+    }
+    // Whatever it accepts, the library accepts and writes the same way.
+    for (const url of [...plain, ...others]) {
+      const quick = plainBaseUrl(url);
+      if (quick !== undefined) assert.equal(quick, libraryReads(() => normalizeBaseUrl(url)), url);
+    }
+  });
+
+  it("a --timeout: the plain shapes, in the ms parseDuration gives; any other left to the frame", () => {
+    const plain: [string, number][] = [["30", 30_000], ["2s", 2000], ["500ms", 500], ["1ms", 1], [
+      "007",
+      7000,
+    ]];
+    for (const [text, ms] of plain) {
+      assert.equal(plainDuration(text), ms, text);
+      assert.equal(parseDuration(text), ms, text);
+    }
+    const others = [
+      "0",
+      "0ms",
+      "1.5s",
+      "5m",
+      "1h",
+      " 30",
+      "30S",
+      "-1",
+      "9999999",
+      "2147484",
+      "2147483648ms",
+      "soon",
+      "",
+    ];
+    for (const text of others) assert.equal(plainDuration(text), undefined, text);
+    assert.equal(plainDuration(String(2 ** 31 - 1) + "ms"), 2 ** 31 - 1, "the longest deadline");
+    for (const text of [...plain.map(([t]) => t), ...others, "2147483647ms", "2147483s"]) {
+      const quick = plainDuration(text);
+      if (quick !== undefined) assert.equal(quick, libraryReads(() => parseDuration(text)), text);
+    }
+  });
+
+  it(
+    "the base URL's sources in the resolver's order: a blank LMSTUDIO_URL counts as unset",
+    cleanly(async (defer) => {
+      const { cwd } = repository(defer);
+      const s = await sim({ models: [GPT] });
+      const home = await createFakeLmStudioHome({ simulator: s });
+      defer(() => home.cleanup());
+      const blank = await both(s, ["check", "--json"], { ...home.env, LMSTUDIO_URL: "  " }, cwd);
+      sameAnswer(blank, "a blank LMSTUDIO_URL");
+      assert.equal(JSON.parse(blank.quickOut).baseUrlSource, "lmstudio-settings");
+      const flag = await both(s, ["check", "--json", "--url", s.url], {
+        ...home.env,
+        LMSTUDIO_URL: "http://127.0.0.1:9",
+      }, cwd);
+      sameAnswer(flag, "--url over LMSTUDIO_URL over the saved settings");
+      assert.equal(JSON.parse(flag.quickOut).baseUrlSource, "option");
+      // A URL in a shape the quick check does not read: the frame reads it, and answers.
+      const spaced = await both(s, ["check", "--json"], { LMSTUDIO_URL: ` ${s.url} ` }, cwd);
+      leftToFrame(spaced, "a URL with spaces around it");
+      assert.equal(spaced.quickRequests, 0);
+      assert.equal(spaced.frameCode, 0);
+    }),
+  );
+});
+
 describe("quick check: what cannot be asked again is handed over", () => {
   it(
     "a deadline that passed: the frame reports TIMEOUT (exit 124) without asking again",
@@ -288,11 +399,7 @@ describe("quick check: what cannot be asked again is handed over", () => {
       assert.deepEqual(outcome, {
         done: false,
         handover: {
-          stoppedWith: {
-            code: "TIMEOUT",
-            message: `Checking ${s.url} timed out after 300ms`,
-            hint: "Give the timeoutMs option more time, or check that the server is not stuck.",
-          },
+          stoppedWith: { code: "TIMEOUT", what: `Checking ${s.url}`, timeoutMs: 300 },
         },
       });
 
