@@ -38,7 +38,7 @@ export interface CliIO {
   cwd?: string;
 }
 
-type JsonDoc = Record<string, unknown> & { ok: boolean; command: string; baseUrl: string };
+type JsonDoc = Record<string, unknown> & { ok: boolean; command: string; baseUrl: string | null };
 
 /** The usage text printed by `--help`. */
 export const HELP: string =
@@ -141,7 +141,9 @@ export async function runCommandLine(
   let ttyAnswer: boolean | undefined;
   const tty = () => (ttyAnswer ??= io.stderrIsTTY ?? stderrIsTTY());
   let args: CliArgs | undefined;
-  let baseUrl = DEFAULT_BASE_URL;
+  // The default until the configuration says otherwise (a usage error in the flags comes before it);
+  // `null` once the configured URL turned out not to be one.
+  let baseUrl: string | null = DEFAULT_BASE_URL;
   let baseUrlSource: BaseUrlSource | undefined;
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
@@ -192,8 +194,11 @@ export async function runCommandLine(
       cwd: io.cwd,
       overrides: { baseUrl: args.url, apiToken: args.token, model: args.model, lmsPath: args.lms },
     });
-    baseUrl = normalizeBaseUrl(config.baseUrl);
+    // Where the URL came from is known before whether it is one: a configured URL that is not one is
+    // reported with its source, and no URL claimed for it.
     baseUrlSource = config.sources.baseUrl;
+    baseUrl = null;
+    baseUrl = normalizeBaseUrl(config.baseUrl);
     const run = commands[args.command];
     if (!run) throw new Error(`this program does not run ${args.command}`);
     const call = { signal: io.signal, timeoutMs: args.timeoutMs };
@@ -210,7 +215,7 @@ export async function runCommandLine(
       const doc: JsonDoc = {
         ok: false,
         command: command(),
-        baseUrl: redactSecrets(baseUrl),
+        baseUrl: baseUrl === null ? null : redactSecrets(baseUrl),
         ...withBaseUrlSource(command(), baseUrlSource),
         error: { ...error.toJSON(), ...translated },
       };

@@ -233,7 +233,8 @@ export interface CliRun {
   json?: {
     ok: boolean;
     command: string;
-    baseUrl: string;
+    baseUrl: string | null;
+    baseUrlSource?: string;
     error?: { code: string; message: string; hint?: string };
   };
 }

@@ -250,8 +250,14 @@ describe("reliability: hostile URLs are USAGE, never fetched", () => {
       `${JSON.stringify(url).slice(0, 60)}: --url, LMSTUDIO_URL and the library all refuse it`,
       T,
       async () => {
-        assertUsage(await cli(["check", "--json", "--url", url]), "--url");
-        assertUsage(await cli(["models", "--json"], { LMSTUDIO_URL: url }), "LMSTUDIO_URL");
+        const fromFlag = await cli(["check", "--json", "--url", url]);
+        assertUsage(fromFlag, "--url");
+        // No URL is claimed for one that is not a URL; where it came from is said (check, ensure).
+        assert.equal(fromFlag.json!.baseUrl, null);
+        assert.equal(fromFlag.json!.baseUrlSource, "option");
+        const fromEnv = await cli(["models", "--json"], { LMSTUDIO_URL: url });
+        assertUsage(fromEnv, "LMSTUDIO_URL");
+        assert.equal(fromEnv.json!.baseUrl, null);
         const flag = await cli(["check", "--url", url]);
         assert.ok(!(flag.stdout + flag.stderr).includes("user:pass@"), "no credentials echoed");
         assert.throws(() => new LMStudioClient({ baseUrl: url, env: () => undefined }), { code: "USAGE" });
