@@ -13,7 +13,7 @@ import {
   type ServerStatus,
 } from "./client.ts";
 import { type BaseUrlSource, DEFAULT_MODEL, resolveConfig, type ResolvedConfig } from "./config.ts";
-import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
+import { type CallOptions, DEFAULT_TIMEOUTS, validDuration, withDeadline } from "./deadline.ts";
 import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import { mayComeUp } from "./http.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
@@ -193,6 +193,11 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
   return withDeadline(`Making ${requested} ready`, options, DEFAULT_TIMEOUTS.ensure, async (signal) => {
     validateModelName(requested);
     checkContextLength(options.contextLength);
+    const startTimeoutMs = validDuration(
+      options.startServerTimeoutMs,
+      DEFAULT_TIMEOUTS.wait,
+      "startServerTimeoutMs",
+    );
     const required = checkRequired(options.require);
     const emit = emitter(options.onEvent);
     // The token stays the client's to read (option, else the variable the config names), so that
@@ -214,7 +219,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       client,
       options.startServer === true,
       { signal },
-      options.startServerTimeoutMs,
+      startTimeoutMs,
       () => {
         actions.push("start-server");
         emit({

@@ -402,6 +402,12 @@ describe(
           for (const timeoutMs of [2 ** 31, Infinity, -1, NaN]) {
             await rejectsWith(ensureReady({ baseUrl: sim.url, model: GPT.key, timeoutMs }), "USAGE");
           }
+          for (const startServerTimeoutMs of [0, 2 ** 31, NaN]) {
+            await assert.rejects(
+              ensureReady({ baseUrl: sim.url, model: GPT.key, startServer: true, startServerTimeoutMs }),
+              (e: Error & { code?: string }) => e.code === "USAGE" && /startServerTimeoutMs/.test(e.message),
+            );
+          }
           for (const pollIntervalMs of [0, -5, NaN, 2 ** 31]) {
             assert.throws(
               () => new LMStudioClient({ baseUrl: sim.url, pollIntervalMs }),
