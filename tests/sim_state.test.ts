@@ -69,6 +69,22 @@ describe("simulator state: loaded instances that cannot be", () => {
 });
 
 describe("simulator state: other fields that cannot be", () => {
+  it("a misspelt field, or the listening address given as state", async () => {
+    const known =
+      "version, models, loaded, catalog, auth, jit, download, loadDelayMs, serverRunning, reply, replies, defaultContextLength, memory, quirks";
+    await refused(
+      { model: [GPT] },
+      `Simulator state has an unknown field "model" (known: ${known})`,
+    );
+    await refused(
+      { models: [GPT], port: 1234 },
+      `Simulator state has an unknown field "port" (known: ${known}); "port" goes in the options: startSimulator(state, { port })`,
+    );
+    // Where it belongs, it is taken.
+    const sim = await startSimulator({ models: [GPT] }, { host: "127.0.0.1" });
+    await sim.close();
+  });
+
   it("an unknown quirk name, or a quirk that is not a boolean", async () => {
     await refused(
       { quirks: { concurrentJitDuplicate: true } },

@@ -89,11 +89,41 @@ function checkModel(field: string, model: unknown): void {
   }
 }
 
+/** Every field of a {@linkcode SimulatorState}: a misspelt or misplaced one is refused, not ignored. */
+const STATE_FIELDS: Readonly<Record<keyof SimulatorState, true>> = {
+  version: true,
+  models: true,
+  loaded: true,
+  catalog: true,
+  auth: true,
+  jit: true,
+  download: true,
+  loadDelayMs: true,
+  serverRunning: true,
+  reply: true,
+  replies: true,
+  defaultContextLength: true,
+  memory: true,
+  quirks: true,
+};
+
 /** Throws a `TypeError` naming the first field of `state` that cannot be. */
 export function checkState(state: unknown): void {
   if (state === undefined) return;
   if (!isObject(state)) throw new TypeError(`Simulator state must be an object, got ${show(state)}`);
   const s = state as SimulatorState & Record<string, unknown>;
+  for (const key of Object.keys(s)) {
+    if (Object.hasOwn(STATE_FIELDS, key)) continue;
+    // The listening address is not state: it is startSimulator's second argument.
+    const where = key === "port" || key === "host"
+      ? `; "${key}" goes in the options: startSimulator(state, { ${key} })`
+      : "";
+    throw new TypeError(
+      `Simulator state has an unknown field "${key}" (known: ${
+        Object.keys(STATE_FIELDS).join(", ")
+      })${where}`,
+    );
+  }
   for (const name of ["models", "catalog", "loaded"] as const) {
     if (s[name] !== undefined && !Array.isArray(s[name])) {
       fail(name, `must be an array, got ${show(s[name])}`);
