@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { type SimulatorOptions, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 
 const GPT = { key: "openai/gpt-oss-20b", maxContextLength: 131072 };
 const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
@@ -80,9 +80,13 @@ describe("simulator state: other fields that cannot be", () => {
       { models: [GPT], port: 1234 },
       `Simulator state has an unknown field "port" (known: ${known}); "port" goes in the options: startSimulator(state, { port })`,
     );
-    // Where it belongs, it is taken.
+    // Where it belongs, it is taken; the options know only host and port.
     const sim = await startSimulator({ models: [GPT] }, { host: "127.0.0.1" });
     await sim.close();
+    await assert.rejects(
+      startSimulator({}, { prot: 1234 } as unknown as SimulatorOptions),
+      { name: "TypeError", message: 'Simulator options have an unknown field "prot" (known: host, port)' },
+    );
   });
 
   it("an unknown quirk name, or a quirk that is not a boolean", async () => {

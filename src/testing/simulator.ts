@@ -34,6 +34,7 @@ import type {
   SimModel,
   SimulatorState,
 } from "./types.ts";
+import { checkOptions } from "./state_check.ts";
 import { World, WorldError } from "./world.ts";
 
 // The state vocabulary, for the kit's own modules and tests (testing.ts exports it publicly).
@@ -669,6 +670,7 @@ export async function startSimulator(
   state: SimulatorState = {},
   options: SimulatorOptions = {},
 ): Promise<Simulator> {
+  checkOptions(options);
   const world = new World(state);
   if (state.replies !== undefined) queueScript(world, state.replies, "state.replies");
   const simulator = new SimulatorImpl(world, options.host ?? "127.0.0.1");

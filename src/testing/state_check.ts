@@ -194,3 +194,14 @@ export function checkState(state: unknown): void {
     }
   });
 }
+
+/** Throws a `TypeError` for a field of `startSimulator`'s options it does not know (only `host`, `port`). */
+export function checkOptions(options: unknown): void {
+  if (options === undefined) return;
+  if (!isObject(options)) throw new TypeError(`Simulator options must be an object, got ${show(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== "host" && key !== "port") {
+      throw new TypeError(`Simulator options have an unknown field "${key}" (known: host, port)`);
+    }
+  }
+}
