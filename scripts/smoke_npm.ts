@@ -3,8 +3,8 @@
  * it works there the way users run it:
  *
  * - the bin with `node`, with `bun --bun` and with `bunx --bun`, and `cli.js` with `deno run`
- *   (a successful `check` in `cli.js` alone, a failing one through `cli_check.js`, `ensure` through
- *   `cli_check.js` and `cli_full.js`);
+ *   (a successful `check` in `cli.js` alone, also from a removed working directory, a failing one
+ *   through `cli_check.js`, `ensure` through `cli_check.js` and `cli_full.js`);
  * - the library (and `/testing`) imported from Node, Bun and Deno.
  *
  * Each run goes against the LM Studio simulator started here. Any failure exits non-zero.
@@ -131,6 +131,17 @@ try {
   };
 
   await check("node: vtcode-lmstudio check --json", process.execPath, [nodeBin, "check", "--json"], checkDoc);
+  // From a working directory removed under the process (a deleted checkout): the quick check cannot
+  // walk up from it and leaves the run to the frame, which answers. (Deno refuses to start there.)
+  const inRemovedDir = ["-c", 'mkdir "$1" && cd "$1" && rmdir "$1" && shift && exec "$@"', "sh"];
+  for (const [name, runtime] of [["node", process.execPath], ["bun", bin("bun")]]) {
+    await check(
+      `${name}: vtcode-lmstudio check --json from a removed working directory`,
+      "sh",
+      [...inRemovedDir, join(dir, `gone-${name}`), runtime, cliJs, "check", "--json"],
+      checkDoc,
+    );
+  }
   // A check that fails is reported by cli_check.js, which cli.js imports.
   const failing = ["check", "--json", "--url", closedUrl];
   await check(

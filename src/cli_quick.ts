@@ -116,18 +116,17 @@ function plainCheck(argv: readonly string[]): PlainCheck | undefined {
  * a path that is not plain POSIX) is "no". Asked with {@linkcode pathKind}, without reading: on
  * Bun ~0.1 ms three folders up, where the lookup's reads cost ~1 ms on a first run.
  */
-function certainlyNoConfigFile(folder: string): boolean {
-  // Only a plain absolute POSIX path (no `//`, `.` or `..` segments, no trailing `/`), walked up
-  // by cutting at the last `/`.
-  const [first, ...names] = folder.split("/");
-  const plainPath = folder === "/" ||
-    (first === "" && names.every((n) => n !== "" && n !== "." && n !== ".."));
-  if (!plainPath) {
-    return false;
-  }
-  let dir = folder;
+function certainlyNoConfigFile(folder?: string): boolean {
   try {
-    for (;;) {
+    // The current directory may be gone (removed under the process): the frame copes with that.
+    const start = folder ?? currentDir();
+    // Only a plain absolute POSIX path (no `//`, `.` or `..` segments, no trailing `/`), walked up
+    // by cutting at the last `/`.
+    const [first, ...names] = start.split("/");
+    const plainPath = start === "/" ||
+      (first === "" && names.every((n) => n !== "" && n !== "." && n !== ".."));
+    if (!plainPath) return false;
+    for (let dir = start;;) {
       const prefix = dir === "/" ? "/" : `${dir}/`;
       if (pathKind(prefix + CONFIG_FILE_NAME) !== "missing") return false;
       // The lookup stops after a folder holding `.git`. Told by its size alone (a folder's is never
@@ -138,7 +137,7 @@ function certainlyNoConfigFile(folder: string): boolean {
       dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
     }
   } catch {
-    return false; // a symlink loop, a folder it may not look into
+    return false; // a symlink loop, a folder it may not look into, no current directory
   }
 }
 
@@ -227,7 +226,7 @@ export async function quickCheck(argv: readonly string[], io: QuickCheckIO): Pro
   // A token makes `check` also ask whether the server needs it: the whole check does that.
   if (given(env, DEFAULT_API_TOKEN_ENV) !== undefined) return notHere;
   const timeoutMs = plain.timeout === undefined ? DEFAULT_TIMEOUTS.check : plainDuration(plain.timeout);
-  if (timeoutMs === undefined || !certainlyNoConfigFile(io.cwd ?? currentDir())) return notHere;
+  if (timeoutMs === undefined || !certainlyNoConfigFile(io.cwd)) return notHere;
   // The resolver's precedence, knowing that there is no vtcode.toml: the flag, LMSTUDIO_URL, LM
   // Studio's saved server settings, the default.
   let raw = plain.url;
