@@ -23,7 +23,7 @@
  * Why it exists: on Bun, a cold start runs every function it touches in JavaScriptCore's
  * interpreter, compiling each on its first call, and start-up grows with the code loaded and run.
  * `check` in the CLI frame took 1.85-1.89x the time of a script doing one bare `fetch` there; this
- * path, in a ~23 KB file, about 1.25x (Deno ~1.15x, Node 1.0x; README, Performance).
+ * path, in a 24 KB file, 1.30-1.32x (Deno 1.10-1.18x, Node 1.0x; README, Performance).
  *
  * @module
  */
