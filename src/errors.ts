@@ -42,9 +42,6 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTERRUPTED: 130,
 };
 
-/** Every error code (the exit-code table is exhaustive over {@linkcode ErrorCode}, so it is the list). */
-export const ERROR_CODES: readonly ErrorCode[] = Object.keys(EXIT_CODES) as ErrorCode[];
-
 /**
  * The process exit code the CLI uses for an error code.
  *

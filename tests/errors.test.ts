@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  ERROR_CODES,
+  type ErrorCode,
   exitCodeFor,
   LMStudioError,
   redactSecrets,
@@ -11,7 +11,9 @@ import {
 
 describe("exit codes follow the CLI contract", () => {
   it("maps every code to its documented exit code", () => {
-    const expected: Record<string, number> = {
+    // Typed by ErrorCode: tsc (a stage of the test command) refuses this table when a code is missing
+    // from it or unknown, so it is the whole list.
+    const expected: Record<ErrorCode, number> = {
       INTERNAL: 1,
       INVALID_RESPONSE: 1,
       UNSUPPORTED: 1,
@@ -27,8 +29,9 @@ describe("exit codes follow the CLI contract", () => {
       TIMEOUT: 124,
       INTERRUPTED: 130,
     };
-    assert.deepEqual([...ERROR_CODES].sort(), Object.keys(expected).sort());
-    for (const code of ERROR_CODES) assert.equal(exitCodeFor(code), expected[code], code);
+    for (const [code, exit] of Object.entries(expected)) {
+      assert.equal(exitCodeFor(code as ErrorCode), exit, code);
+    }
   });
 });
 
