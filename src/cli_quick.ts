@@ -30,7 +30,13 @@
 import { checkOutput, successText } from "./cli_output.ts";
 import type { Handover } from "./cli_process.ts";
 import type { BaseUrlSource } from "./config.ts";
-import { CONFIG_ENV, CONFIG_FILE_NAME, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL } from "./config_names.ts";
+import {
+  CONFIG_ENV,
+  CONFIG_FILE_NAME,
+  DEFAULT_API_TOKEN_ENV,
+  DEFAULT_BASE_URL,
+  given,
+} from "./config_names.ts";
 import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS } from "./deadline.ts";
 import { declaresLengthWithin, DEFAULT_MAX_BYTES, type FetchLike, requestInit } from "./http.ts";
 import { conformsFast, looksLikeModelList, MODELS_PATH } from "./models.ts";
@@ -198,12 +204,6 @@ async function listsModels(
   }
 }
 
-/** An environment variable's value, `undefined` when unset or blank (as the resolver reads it). */
-function given(env: EnvReader, name: string): string | undefined {
-  const value = env(name);
-  return value === undefined || value.trim() === "" ? undefined : value;
-}
-
 /**
  * Runs `argv` when it is `--version`, or a plain `check` that succeeds (see the module's text).
  *
@@ -224,14 +224,14 @@ export async function quickCheck(argv: readonly string[], io: QuickCheckIO): Pro
   if (!plain || platform() === "win32") return notHere;
   const env = io.env ?? getEnv;
   // A token makes `check` also ask whether the server needs it: the whole check does that.
-  if (given(env, DEFAULT_API_TOKEN_ENV) !== undefined) return notHere;
+  if (given(env(DEFAULT_API_TOKEN_ENV)) !== undefined) return notHere;
   const timeoutMs = plain.timeout === undefined ? DEFAULT_TIMEOUTS.check : plainDuration(plain.timeout);
   if (timeoutMs === undefined || !certainlyNoConfigFile(io.cwd)) return notHere;
   // The resolver's precedence, knowing that there is no vtcode.toml: the flag, LMSTUDIO_URL, LM
   // Studio's saved server settings, the default.
   let raw = plain.url;
   let source: BaseUrlSource = "option";
-  if (raw === undefined) [raw, source] = [given(env, CONFIG_ENV.baseUrl), "env"];
+  if (raw === undefined) [raw, source] = [given(env(CONFIG_ENV.baseUrl)), "env"];
   if (raw === undefined) {
     const saved = await readServerSettings({ env });
     [raw, source] = saved ? [saved.baseUrl, "lmstudio-settings"] : [DEFAULT_BASE_URL, "default"];

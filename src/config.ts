@@ -24,6 +24,7 @@ import {
   DEFAULT_API_TOKEN_ENV,
   DEFAULT_BASE_URL,
   DEFAULT_MODEL,
+  given,
 } from "./config_names.ts";
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
@@ -200,11 +201,6 @@ export function badApiTokenEnv(where: string): LMStudioError {
         `Name the variable that holds the token, e.g. api_token_env = "${DEFAULT_API_TOKEN_ENV}", and put the token in that variable, not in the file.`,
     },
   );
-}
-
-/** Empty and whitespace-only strings count as unset; anything else is kept exactly as given. */
-function given(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === "" ? undefined : value;
 }
 
 /**

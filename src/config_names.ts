@@ -1,7 +1,8 @@
 /**
- * What configuration is called and what it defaults to: the environment variables, the workspace
- * file's name, the default server, model and token variable. A module of constants only, so that
- * the CLI's quick `check` can name them without loading the resolver (`config.ts` re-exports them).
+ * What configuration is called, what it defaults to and when a value counts as given: the
+ * environment variables, the workspace file's name, the default server, model and token variable.
+ * A module that imports nothing, so that the CLI's quick `check` can use it without loading the
+ * resolver (`config.ts` re-exports the names).
  *
  * @module
  */
@@ -66,3 +67,18 @@ export const CONFIG_ENV = {
   model: "LMSTUDIO_MODEL",
   lmsPath: "LMSTUDIO_LMS_PATH",
 } as const;
+
+/**
+ * A configured value as the resolver takes it: empty and whitespace-only strings count as unset;
+ * anything else is kept exactly as given. Internal (not exported from the package).
+ *
+ * @example
+ * ```ts
+ * import { given } from "./config_names.ts";
+ * given("  "); // undefined
+ * given(" http://localhost:1234 "); // " http://localhost:1234 " (normalised later, where it is used)
+ * ```
+ */
+export function given(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
