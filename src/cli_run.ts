@@ -63,7 +63,7 @@ Options:
   --token <token>       API token (env LM_API_TOKEN); never printed
   --lms <path>          The \`lms\` binary (env LMSTUDIO_LMS_PATH)
   -m, --model <id>      Model (env LMSTUDIO_MODEL; vtcode.toml [lmstudio] model; default openai/gpt-oss-20b)
-  --timeout <dur>       Overall deadline: 30 (seconds), 30s, 500ms, 5m
+  --timeout <dur>       Overall deadline: 30 (seconds), 30s, 500ms, 5m, 1h; at most 596h
   --context-length <n>  ensure/load: at least n tokens of loaded context; an instance with less is
                         replaced; less given by LM Studio is exit 9
   --require <list>      ensure/load: capabilities the model must have: tool-use, vision (exit 9 if not)

@@ -88,10 +88,6 @@ export function isLocalServer(baseUrl: string, localAddresses?: readonly string[
     return true;
   }
   const bare = host.replace(/^\[|\]$/g, "");
-  return (localAddresses ?? ownAddresses()).some((address) => address.toLowerCase() === bare);
-}
-
-function ownAddresses(): string[] {
-  // Deno.networkInterfaces on Deno; node:os elsewhere (none without --allow-sys: only loopback is local).
-  return networkAddresses();
+  // Deno.networkInterfaces on Deno, node:os elsewhere; none without --allow-sys: only loopback is local.
+  return (localAddresses ?? networkAddresses()).some((address) => address.toLowerCase() === bare);
 }
