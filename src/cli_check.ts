@@ -12,6 +12,7 @@ import { parseCliArgs } from "./cli_args.ts";
 import { checkOutput } from "./cli_output.ts";
 import { type Handover, runAsProcess } from "./cli_process.ts";
 import { type CliIO, type CommandContext, type CommandOutput, runCommandLine } from "./cli_run.ts";
+import { tokenSourceOf } from "./config.ts";
 import { connect } from "./connection.ts";
 import { checkServer } from "./server_control.ts";
 
@@ -66,7 +67,7 @@ export async function checkCommand({ config, baseUrl, env, call }: CommandContex
   const connection = connect({
     baseUrl,
     token: config.apiToken,
-    tokenSource: config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv,
+    tokenSource: tokenSourceOf(config),
     env,
     lmsPath: config.lmsPath,
   });

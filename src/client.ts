@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { mergeConfig } from "./config.ts";
+import { mergeConfig, tokenSourceOf } from "./config.ts";
 import { connect, type Connection } from "./connection.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { downloadModel, type DownloadOptions, type DownloadResult } from "./download.ts";
@@ -92,7 +92,7 @@ export class LMStudioClient {
     this.#conn = connect({
       baseUrl: config.baseUrl,
       token: config.apiToken,
-      tokenSource: config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv,
+      tokenSource: tokenSourceOf(config),
       fetch: options.fetch,
       local: options.local,
       pollMs: options.pollIntervalMs,

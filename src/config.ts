@@ -118,6 +118,21 @@ export interface ResolvedConfig {
 }
 
 /**
+ * Where a resolved token came from, as messages name it: "the apiToken option" (the CLI says
+ * `--token`) or the variable it was read from. Never the value. Internal (not exported from the
+ * package).
+ *
+ * @example
+ * ```ts
+ * import { mergeConfig, tokenSourceOf } from "./config.ts";
+ * tokenSourceOf(mergeConfig({ env: () => undefined })); // "LM_API_TOKEN"
+ * ```
+ */
+export function tokenSourceOf(config: Pick<ResolvedConfig, "apiTokenEnv" | "sources">): string {
+  return config.sources.apiToken === "option" ? "the apiToken option" : config.apiTokenEnv;
+}
+
+/**
  * Input of {@linkcode mergeConfig}: options, the environment, and a `vtcode.toml` already read.
  *
  * @example
