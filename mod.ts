@@ -50,7 +50,7 @@ export {
   type OssConfig,
   type OssReadyHandle,
 } from "./src/ensure.ts";
-export { type ErrorCode, LMStudioError } from "./src/errors.ts";
+export { type ErrorCode, LMStudioError, type LMStudioErrorOptions } from "./src/errors.ts";
 export type { CallOptions } from "./src/deadline.ts";
 export type { FetchLike } from "./src/http.ts";
 export type { ApiFamily, Capability, ModelInfo, ModelInstance } from "./src/models.ts";

@@ -10,6 +10,7 @@ import { type CommandOutput, successText, withBaseUrlSource } from "./cli_output
 import { createReporter, type Reporter } from "./cli_reporter.ts";
 import {
   type BaseUrlSource,
+  configuredBaseUrl,
   DEFAULT_API_TOKEN_ENV,
   DEFAULT_BASE_URL,
   resolveConfig,
@@ -17,7 +18,6 @@ import {
 } from "./config.ts";
 import { redactSecrets, registerSecret, toLMStudioError } from "./errors.ts";
 import { type EnvReader, getEnv, noColorRequested, stderrColumns, stderrIsTTY } from "./runtime.ts";
-import { normalizeBaseUrl } from "./url.ts";
 import { VERSION } from "./version.ts";
 
 /** Where the CLI reads and writes; injectable for tests. */
@@ -198,7 +198,7 @@ export async function runCommandLine(
     // reported with its source, and no URL claimed for it.
     baseUrlSource = config.sources.baseUrl;
     baseUrl = null;
-    baseUrl = normalizeBaseUrl(config.baseUrl);
+    baseUrl = configuredBaseUrl(config);
     const run = commands[args.command];
     if (!run) throw new Error(`this program does not run ${args.command}`);
     const call = { signal: io.signal, timeoutMs: args.timeoutMs };

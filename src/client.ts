@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { mergeConfig, tokenSourceOf } from "./config.ts";
+import { configuredBaseUrl, mergeConfig, tokenSourceOf } from "./config.ts";
+import { given } from "./config_names.ts";
 import { connect, type Connection } from "./connection.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { downloadModel, type DownloadOptions, type DownloadResult } from "./download.ts";
@@ -15,6 +16,8 @@ import { listModels } from "./listing.ts";
 import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
+import { quietListener } from "./listener.ts";
+import { LMStudioError } from "./errors.ts";
 import type { ApiFamily, ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import {
@@ -78,6 +81,13 @@ export class LMStudioClient {
    * saved port.
    */
   constructor(options: LMStudioClientOptions = {}) {
+    // Plain-JS callers: `null` counts as no options.
+    options ??= {};
+    if (typeof options !== "object") {
+      throw new LMStudioError("USAGE", `Invalid options: a ${typeof options} (expected an object)`, {
+        hint: 'Pass the options as an object, e.g. { baseUrl: "http://localhost:1234" }, or leave them out.',
+      });
+    }
     const env = options.env ?? getEnv;
     // The file-free half of the one configuration precedence (options > environment > defaults).
     const config = mergeConfig({
@@ -90,7 +100,7 @@ export class LMStudioClient {
       },
     });
     this.#conn = connect({
-      baseUrl: config.baseUrl,
+      baseUrl: configuredBaseUrl(config),
       token: config.apiToken,
       tokenSource: tokenSourceOf(config),
       fetch: options.fetch,
@@ -116,8 +126,8 @@ export class LMStudioClient {
     config: { baseUrl?: string; apiToken?: string; lmsPath?: string } = {},
     options: LMStudioClientOptions & CallOptions = {},
   ): Promise<LMStudioClient> {
-    const client = new LMStudioClient({ ...options, ...definedOnly(config) });
-    await client.check({ signal: options.signal, timeoutMs: options.timeoutMs });
+    const client = new LMStudioClient({ ...options, ...givenOnly(config) });
+    await client.check({ signal: options?.signal, timeoutMs: options?.timeoutMs });
     return client;
   }
 
@@ -225,7 +235,8 @@ export class LMStudioClient {
   downloadModel(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     return withDeadline(`Downloading ${name}`, options, DEFAULT_TIMEOUTS.download, (signal) => {
       validateModelName(name);
-      return downloadModel(this.#conn, name, options, signal);
+      const onProgress = quietListener(options?.onProgress);
+      return downloadModel(this.#conn, name, { ...options, onProgress }, signal);
     });
   }
 
@@ -242,7 +253,11 @@ export class LMStudioClient {
   loadModel(name: string, options: LoadOptions = {}): Promise<LoadResult> {
     return withDeadline(`Loading ${name}`, options, DEFAULT_TIMEOUTS.load, (signal) => {
       validateModelName(name);
-      return loadModel(this.#conn, name, options, signal);
+      const listeners = {
+        onProgress: quietListener(options?.onProgress),
+        onReplace: quietListener(options?.onReplace),
+      };
+      return loadModel(this.#conn, name, { ...options, ...listeners }, signal);
     });
   }
 
@@ -257,10 +272,19 @@ export class LMStudioClient {
    * ```
    */
   unloadModel(target: string | { all: true }, options: CallOptions = {}): Promise<UnloadResult> {
-    const what = typeof target === "string" ? target : "all models";
+    const all = typeof target === "object" && target !== null && target.all === true;
+    const what = all ? "all models" : typeof target === "string" ? target : "nothing named";
     return withDeadline(`Unloading ${what}`, options, DEFAULT_TIMEOUTS.unload, (signal) => {
+      // Only `{ all: true }` says "everything": a missing or mistyped target is never read as it.
+      if (!all && typeof target !== "string") {
+        throw new LMStudioError(
+          "USAGE",
+          `unloadModel needs a model id or { all: true }, got ${target === null ? "null" : typeof target}`,
+          { hint: "Pass the model (or instance) id to unload, or { all: true } to unload every model." },
+        );
+      }
       if (typeof target === "string") validateModelName(target);
-      return unloadModel(this.#conn, target, signal);
+      return unloadModel(this.#conn, all ? { all: true } : target, signal);
     });
   }
 
@@ -279,7 +303,7 @@ export class LMStudioClient {
       `Starting the server at ${this.baseUrl}`,
       options,
       DEFAULT_TIMEOUTS.wait,
-      (signal) => startServer(this.#conn, options.onRetry, signal),
+      (signal) => startServer(this.#conn, quietListener(options?.onRetry), signal),
     );
   }
 
@@ -298,11 +322,19 @@ export class LMStudioClient {
       `Waiting for ${this.baseUrl}`,
       options,
       DEFAULT_TIMEOUTS.wait,
-      (signal) => waitForServer(this.#conn, options.onRetry, signal),
+      (signal) => waitForServer(this.#conn, quietListener(options?.onRetry), signal),
     );
   }
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/**
+ * The values of the Rust crate's config that count as given (not `undefined`, `null`, or blank), so
+ * that a blank one leaves the option of the same name in force rather than erasing it.
+ */
+function givenOnly<T extends object>(value: T | null): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value ?? {}).filter(([, v]) =>
+      v !== null && (typeof v !== "string" || given(v) !== undefined)
+    ),
+  ) as Partial<T>;
 }

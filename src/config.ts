@@ -7,7 +7,7 @@
  *    variable named by `api_token_env` (default `LM_API_TOKEN`);
  * 3. the `[lmstudio]` table of the workspace's `vtcode.toml` (`base_url`, `model`, `api_token_env`);
  * 4. for the base URL only: LM Studio's own saved server settings on this machine (its port);
- * 5. defaults ({@linkcode DEFAULT_BASE_URL}, {@linkcode DEFAULT_MODEL}).
+ * 5. defaults (`http://localhost:1234`, `openai/gpt-oss-20b`).
  *
  * This module touches no file: {@linkcode mergeConfig} merges options, environment and values
  * already read (what the HTTP client needs, synchronously). {@linkcode resolveConfig} adds the
@@ -28,6 +28,7 @@ import {
 } from "./config_names.ts";
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
+import { normalizeBaseUrl } from "./url.ts";
 
 export { CONFIG_ENV, CONFIG_FILE_NAME, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL };
 
@@ -244,12 +245,13 @@ export function badApiTokenEnv(where: string): LMStudioError {
 export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
   const overrides = options.overrides ?? {};
   const envReader = options.env ?? getEnv;
-  const env = (name: string): string | undefined => given(envReader(name));
+  const env = (name: string): string | undefined => given(readEnv(envReader, name));
   const file = options.file?.config ?? {};
+  const option = (name: keyof LMStudioConfig) => given(stringOption(overrides, name));
 
-  const optionToken = given(overrides.apiToken);
+  const optionToken = option("apiToken");
   registerSecret(optionToken);
-  const optionTokenEnv = given(overrides.apiTokenEnv);
+  const optionTokenEnv = option("apiTokenEnv");
   if (optionTokenEnv !== undefined && !isEnvName(optionTokenEnv)) throw badApiTokenEnv("apiTokenEnv");
   const apiTokenEnv = optionTokenEnv ?? file.apiTokenEnv ?? DEFAULT_API_TOKEN_ENV;
   const envToken = optionToken === undefined ? env(apiTokenEnv) : undefined;
@@ -257,12 +259,11 @@ export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
   const apiToken = optionToken ?? envToken;
 
   const pick = <S>(
-    option: string | undefined,
+    fromOption: string | undefined,
     envName: string,
     fromFile: string | undefined,
     fallback: string,
   ) => {
-    const fromOption = given(option);
     if (fromOption !== undefined) return [fromOption, "option"] as [string, S];
     const fromEnv = env(envName);
     if (fromEnv !== undefined) return [fromEnv, "env"] as [string, S];
@@ -270,18 +271,18 @@ export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
     return [fallback, "default"] as [string, S];
   };
   const [baseUrl, baseUrlSource] = pick<BaseUrlSource>(
-    overrides.baseUrl,
+    option("baseUrl"),
     CONFIG_ENV.baseUrl,
     file.baseUrl,
     DEFAULT_BASE_URL,
   );
   const [model, modelSource] = pick<ModelSource>(
-    overrides.model,
+    option("model"),
     CONFIG_ENV.model,
     file.model,
     DEFAULT_MODEL,
   );
-  const optionLms = given(overrides.lmsPath);
+  const optionLms = option("lmsPath");
   const lmsPath = optionLms ?? env(CONFIG_ENV.lmsPath);
 
   const resolved: ResolvedConfig = {
@@ -298,7 +299,99 @@ export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
   if (apiToken !== undefined) resolved.apiToken = apiToken;
   if (lmsPath !== undefined) resolved.lmsPath = lmsPath;
   if (options.file) resolved.configFile = options.file.path;
-  return resolved;
+  return withTokenHidden(resolved);
+}
+
+/**
+ * Makes the token of a resolved configuration print as `[redacted]` in `JSON.stringify` and in the
+ * runtimes' `console.log`/inspect, where configurations end up when someone debugs them; reading
+ * `config.apiToken` still gives it. The hooks are not enumerable: a spread copy carries the token,
+ * not them.
+ */
+function withTokenHidden(config: ResolvedConfig): ResolvedConfig {
+  const shown = () => config.apiToken === undefined ? { ...config } : { ...config, apiToken: "[redacted]" };
+  type Inspect = (value: unknown, options?: unknown) => string;
+  Object.defineProperties(config, {
+    toJSON: { value: shown },
+    [Symbol.for("nodejs.util.inspect.custom")]: {
+      value: (_depth: number, options: unknown, inspect: Inspect) => inspect(shown(), options),
+    },
+    [Symbol.for("Deno.customInspect")]: {
+      value: (inspect: Inspect, options: unknown) => inspect(shown(), options),
+    },
+  });
+  return config;
+}
+
+/**
+ * An option as a plain-JS caller may pass it: a string, or `undefined`/`null` for not given; any
+ * other type is a `USAGE` error naming the option (never echoing the value: it may be the token).
+ */
+function stringOption(overrides: LMStudioConfig, name: keyof LMStudioConfig): string | undefined {
+  const value: unknown = overrides[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value;
+  throw new LMStudioError("USAGE", `Invalid ${name}: ${typeOf(value)} (expected a string)`, {
+    hint: `Pass ${name} as a string, or leave it out.`,
+  });
+}
+
+/** A variable from the caller's `env` reader, which must give a string or nothing, and not throw. */
+function readEnv(envReader: EnvReader, name: string): string | undefined {
+  let value: unknown;
+  try {
+    value = envReader(name);
+  } catch (error) {
+    throw new LMStudioError("USAGE", `The env option's reader failed for ${name}`, {
+      hint: "Pass env as a function that returns a variable's value, or undefined when it is unset.",
+      cause: error,
+    });
+  }
+  if (value === undefined || value === null || typeof value === "string") return value ?? undefined;
+  throw new LMStudioError("USAGE", `The env option's reader gave ${typeOf(value)} for ${name}`, {
+    hint: "Pass env as a function that returns a string, or undefined when the variable is unset.",
+  });
+}
+
+function typeOf(value: unknown): string {
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+}
+
+/**
+ * The configured base URL, normalised (`normalizeBaseUrl`); a URL that is not one is a `USAGE`
+ * error that says where it came from (the baseUrl option, `LMSTUDIO_URL`, `vtcode.toml`, LM Studio's
+ * saved settings), since that is where it must be fixed. Internal (not exported from the package).
+ *
+ * @example
+ * ```ts
+ * import { configuredBaseUrl } from "./config.ts";
+ * configuredBaseUrl({ baseUrl: "http://localhost:1234/v1", sources: { baseUrl: "env" } }); // "http://localhost:1234"
+ * ```
+ */
+export function configuredBaseUrl(
+  config: Pick<ResolvedConfig, "baseUrl" | "configFile" | "settingsFile"> & {
+    sources: Pick<ResolvedConfig["sources"], "baseUrl">;
+  },
+): string {
+  try {
+    return normalizeBaseUrl(config.baseUrl);
+  } catch (error) {
+    if (!(error instanceof LMStudioError) || error.code !== "USAGE") throw error;
+    const where: Record<BaseUrlSource, string> = {
+      option: "the baseUrl option",
+      env: CONFIG_ENV.baseUrl,
+      config: `base_url in ${config.configFile ?? CONFIG_FILE_NAME}`,
+      "lmstudio-settings": `LM Studio's saved server settings (${
+        config.settingsFile ?? "http-server-config.json"
+      })`,
+      default: "the default",
+    };
+    const source = where[config.sources.baseUrl];
+    const message = `${source}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+    throw new LMStudioError("USAGE", message.charAt(0).toUpperCase() + message.slice(1), {
+      hint: error.hint,
+    });
+  }
 }
 
 /**

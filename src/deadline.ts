@@ -85,6 +85,36 @@ export function validDuration(value: number | undefined, fallback: number, optio
 }
 
 /**
+ * The `signal` option when it is an `AbortSignal` (or one of the same shape, as polyfills make),
+ * `undefined` when it is not given; a `USAGE` error otherwise, rather than a `TypeError` deep in
+ * `fetch`.
+ *
+ * @example
+ * ```ts
+ * import { validSignal } from "./deadline.ts";
+ * validSignal(AbortSignal.timeout(1000)); // the signal
+ * ```
+ */
+export function validSignal(value: unknown, option = "signal"): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const shape = value as Partial<AbortSignal> | null;
+  if (
+    typeof shape !== "object" || shape === null || typeof shape.aborted !== "boolean" ||
+    typeof shape.addEventListener !== "function" || typeof shape.removeEventListener !== "function"
+  ) {
+    throw usage(option, value, "an AbortSignal, e.g. AbortSignal.timeout(30_000) or controller.signal");
+  }
+  return value as AbortSignal;
+}
+
+function usage(option: string, value: unknown, expected: string): LMStudioError {
+  const shown = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  return new LMStudioError("USAGE", `Invalid ${option}: ${shown} (expected ${expected})`, {
+    hint: `Pass ${option} as ${expected}, or leave it out.`,
+  });
+}
+
+/**
  * Runs `work` with a signal that aborts when the caller's signal aborts or the deadline passes.
  * The returned promise settles no later than that, whatever `work` does; timers are cleared.
  *
@@ -102,12 +132,16 @@ export function withDeadline<T>(
   work: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   let timeoutMs: number;
+  let outer: AbortSignal | undefined;
   try {
-    timeoutMs = validDuration(options.timeoutMs, defaultTimeoutMs);
+    // Plain-JS callers: `null` counts as no options; anything else that is not an object is refused.
+    const given = (options ?? {}) as Partial<CallOptions>;
+    if (typeof given !== "object") throw usage("options", options, "an object like { signal, timeoutMs }");
+    timeoutMs = validDuration(given.timeoutMs, defaultTimeoutMs);
+    outer = validSignal(given.signal);
   } catch (error) {
     return Promise.reject(error);
   }
-  const outer = options.signal;
   if (outer?.aborted) return Promise.reject(abortReason(outer, what));
 
   const controller = new AbortController();

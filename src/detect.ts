@@ -27,6 +27,23 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
   let lmStudioFingerprint = false;
   for (const api of ["v1", "v0", "openai"] as const) {
     const answer = await request(http, "GET", MODELS_PATH[api], { signal });
+    if (api === "v1" && answer.status >= 500) {
+      // A server that fails is not one without REST v1: probing on would take LM Studio 0.4 for 0.3,
+      // and the client would keep that verdict (downloads through `lms`, no load read-back).
+      const error = serverErrorOf(answer.json);
+      throw new LMStudioError(
+        "INVALID_RESPONSE",
+        `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
+          error ? ` ${error.message.slice(0, 200)}` : ""
+        }`,
+        {
+          hint:
+            "Check the LM Studio server log (`lms log stream`) and retry; restart the server if it persists.",
+          endpoint: answer.endpoint,
+          status: answer.status,
+        },
+      );
+    }
     if (answer.status === 200 && looksLikeModelList(api, answer.json)) {
       if (api === "openai" && !lmStudioFingerprint && !(await greets(http, signal))) {
         throw new LMStudioError(

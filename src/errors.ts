@@ -7,7 +7,7 @@
  * @module
  */
 
-/** The stable error codes; the CLI maps each to an exit code (see {@linkcode exitCodeFor}). */
+/** The stable error codes; the CLI maps each to an exit code (see `LMStudioError.exitCode`). */
 export type ErrorCode =
   | "USAGE"
   | "SERVER_UNREACHABLE"
@@ -71,8 +71,8 @@ const secrets = new Set<string>();
 
 /**
  * Registers a secret (an API token) so that it is redacted from every error message, hint and
- * cause this package builds from then on. Clients call it for their token; call it yourself for
- * anything else you pass in that must not leak.
+ * cause this package builds from then on. Clients, the configuration resolver and the CLI call it
+ * for every token they read. Internal (not exported from the package).
  *
  * @example
  * ```ts
@@ -82,9 +82,18 @@ const secrets = new Set<string>();
  * ```
  */
 export function registerSecret(secret: string | undefined): void {
-  // Very short strings would redact ordinary words; tokens are long.
-  if (secret && secret.length >= 4) secrets.add(secret);
+  if (!secret) return;
+  if (secret.length >= 4) secrets.add(secret);
+  else if (!shortSecrets.has(secret)) {
+    // A very short one is redacted only where it stands alone (a server echoing "token: ab"): inside
+    // other words it would cut up every message.
+    const literal = secret.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+    shortSecrets.set(secret, new RegExp(`(?<![\\w.~+/=:-])${literal}(?![\\w~+/=:-])`, "g"));
+  }
 }
+
+/** Secrets of 1-3 characters, each with the pattern of its standalone occurrences. */
+const shortSecrets = new Map<string, RegExp>();
 
 // LM Studio's token format (`sk-lm-<8 alnum>:<20 alnum>`): redacted even when nobody registered it,
 // e.g. a token typed where a command or a model name goes, or one that `lms` prints from its config.
@@ -115,6 +124,7 @@ export function redactSecrets(text: string): string {
       at = out.indexOf(head, at + "[redacted]".length);
     }
   }
+  for (const standalone of shortSecrets.values()) out = out.replace(standalone, "[redacted]");
   out = out.replace(LM_STUDIO_TOKEN, "[redacted]");
   return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1[redacted]@");
 }

@@ -118,7 +118,7 @@ export interface FindLmsOptions {
  * ```
  */
 export const LMS_INSTALL_HINT =
-  "Install LM Studio from https://lmstudio.ai/download, run it once, then `lms bootstrap` (or set LMSTUDIO_LMS_PATH)";
+  "Install LM Studio from https://lmstudio.ai/download, run it once, then `lms bootstrap` (or point the lmsPath option or LMSTUDIO_LMS_PATH at an `lms` you have)";
 
 type NodeFs = typeof import("node:fs");
 type NodePath = typeof import("node:path");

@@ -10,8 +10,9 @@ import { truncate } from "./text.ts";
 
 /**
  * Normalises a server base URL: `http://h:1234`, `http://h:1234/`, `http://h:1234/v1` and
- * `http://h:1234/v1/` all become `http://h:1234`. A path prefix (a reverse proxy) is kept.
- * Rejects anything but http/https, embedded credentials, queries and fragments, with a hint.
+ * `http://h:1234/v1/` all become `http://h:1234`, and so do LM Studio's REST bases `/api/v1` and
+ * `/api/v0`. A path prefix (a reverse proxy) is kept. Rejects anything but http/https, embedded
+ * credentials, queries and fragments, and an endpoint's URL (`…/v1/chat/completions`), with a hint.
  *
  * @example
  * ```ts
@@ -57,9 +58,19 @@ export function normalizeBaseUrl(input: string): string {
   if (url.search !== "" || url.hash !== "") {
     throw new LMStudioError("USAGE", "The server URL must not have a query or fragment", { hint });
   }
-  let path = url.pathname.replace(/\/+$/, "");
-  if (/\/v1$/i.test(path)) path = path.slice(0, -3);
-  path = path.replace(/\/+$/, "");
+  // The OpenAI base (`/v1`) and LM Studio's REST bases (`/api/v1`, `/api/v0`) name the same server.
+  const path = url.pathname.replace(/\/+$/, "").replace(/\/(?:api\/v[01]|v1)$/i, "").replace(/\/+$/, "");
+  // An endpoint's URL pasted in place of the server's (`…/v1/chat/completions`): every request
+  // would go to a path LM Studio does not have, and fail as if the server were broken.
+  const endpoint = /\/(?:api\/v[01]|v1)\//i.exec(`${path}/`);
+  if (endpoint) {
+    const server = `${url.protocol}//${url.host}${path.slice(0, endpoint.index)}`;
+    throw new LMStudioError(
+      "USAGE",
+      `The server URL points at an endpoint (${truncate(path.slice(endpoint.index), 60)}), not at the server`,
+      { hint: `Use the server's address: ${truncate(server, 80)} (with or without /v1).` },
+    );
+  }
   return `${url.protocol}//${url.host}${path}`;
 }
 

@@ -147,6 +147,25 @@ describe("check and API detection", () => {
     }
   });
 
+  it("a failing REST v1 listing (HTTP 500) is reported, never taken for LM Studio 0.3", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({
+      match: "/api/v1/models",
+      kind: "respond",
+      status: 500,
+      body: { error: "Internal error: model index is rebuilding" },
+      times: 1,
+    });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    await rejectsWith(client.check(), "INVALID_RESPONSE", {
+      message: /GET \/api\/v1\/models .*failed: HTTP 500 Internal error: model index is rebuilding/,
+      hint: /lms log stream/,
+    });
+    assert.ok(!s.requests.some((q) => q.path === "/api/v0/models"), "v0 was not probed");
+    // Nothing was concluded from the failure: once the server recovers, it speaks REST v1.
+    assert.equal(await client.detectApi(), "v1");
+  });
+
   it("times out on a slow server within the deadline, naming it", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "hang" });

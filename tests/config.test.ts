@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { LMStudioError } from "../src/errors.ts";
 import {
   CONFIG_FILE_NAME,
@@ -458,6 +459,26 @@ describe("resolveConfig: the token", () => {
     const token = "opttest-OptionTk:Secret0123456789wxyz";
     mergeConfig({ env: envOf({}), overrides: { apiToken: token } });
     assert.equal(new LMStudioError("INTERNAL", token).message, "[redacted]");
+  });
+
+  it("redacts a token of 1-3 characters where it stands alone, and only there", () => {
+    mergeConfig({ env: envOf({}), overrides: { apiToken: "q7" } });
+    const error = new LMStudioError("AUTH_REQUIRED", "Invalid token provided: q7. Expected q7x or xq7", {
+      hint: "Send 'q7' no more",
+    });
+    assert.equal(error.message, "Invalid token provided: [redacted]. Expected q7x or xq7");
+    assert.equal(error.hint, "Send '[redacted]' no more");
+  });
+
+  it("prints as [redacted] in JSON and inspection; config.apiToken and a spread copy still hold it", async () => {
+    const token = "jsontest-Inspect:Secret0123456789efgh";
+    const config = await load({ configFile: false, env: envOf({ LM_API_TOKEN: token }) });
+    assert.equal(config.apiToken, token);
+    assert.equal({ ...config }.apiToken, token);
+    assert.equal(JSON.parse(JSON.stringify(config)).apiToken, "[redacted]");
+    assert.equal(JSON.parse(JSON.stringify(config)).baseUrl, DEFAULT_BASE_URL);
+    const shown = inspect(config);
+    assert.ok(!shown.includes(token) && shown.includes("[redacted]"), shown);
   });
 
   it(

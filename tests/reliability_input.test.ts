@@ -252,17 +252,21 @@ describe("reliability: hostile URLs are USAGE, never fetched", () => {
       async () => {
         const fromFlag = await cli(["check", "--json", "--url", url]);
         assertUsage(fromFlag, "--url");
-        // No URL is claimed for one that is not a URL; where it came from is said (check, ensure).
+        // No URL is claimed for one that is not a URL; where it came from is said (check, ensure),
+        // and the message names it: that is where it must be fixed.
         assert.equal(fromFlag.json!.baseUrl, null);
         assert.equal(fromFlag.json!.baseUrlSource, "option");
+        assert.match(fromFlag.json!.error!.message, /^--url: /);
         const fromEnv = await cli(["models", "--json"], { LMSTUDIO_URL: url });
         assertUsage(fromEnv, "LMSTUDIO_URL");
         assert.equal(fromEnv.json!.baseUrl, null);
+        assert.match(fromEnv.json!.error!.message, /^LMSTUDIO_URL: /);
         const flag = await cli(["check", "--url", url]);
         assert.ok(!(flag.stdout + flag.stderr).includes("user:pass@"), "no credentials echoed");
         assert.throws(() => new LMStudioClient({ baseUrl: url, env: () => undefined }), { code: "USAGE" });
         assert.throws(() => new LMStudioClient({ env: (n) => (n === "LMSTUDIO_URL" ? url : undefined) }), {
           code: "USAGE",
+          message: /^LMSTUDIO_URL: /,
         });
         await rejectsWith(ensureReady({ baseUrl: url, env: () => undefined, timeoutMs: 3000 }), "USAGE");
         await rejectsWith(

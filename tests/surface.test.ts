@@ -30,6 +30,7 @@ const SURFACE: Record<string, string[]> = {
     "LMStudioClient",
     "LMStudioClientOptions",
     "LMStudioError",
+    "LMStudioErrorOptions",
     "LoadOptions",
     "LoadProgress",
     "LoadResult",

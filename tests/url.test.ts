@@ -15,6 +15,34 @@ describe("normalizeBaseUrl", () => {
     assert.equal(normalizeBaseUrl("  http://localhost:1234//  "), "http://localhost:1234");
   });
 
+  it("reads LM Studio's REST bases (/api/v1, /api/v0) as the same server", () => {
+    for (const input of ["http://h:1234/api/v1", "http://h:1234/api/v0/", "http://h:1234/API/V1"]) {
+      assert.equal(normalizeBaseUrl(input), "http://h:1234");
+    }
+    assert.equal(normalizeBaseUrl("https://proxy.example/lmstudio/api/v1"), "https://proxy.example/lmstudio");
+    // Only LM Studio's own bases: other paths are a proxy's prefix, kept as they are.
+    assert.equal(normalizeBaseUrl("http://h/v0"), "http://h/v0");
+    assert.equal(normalizeBaseUrl("http://h/api"), "http://h/api");
+  });
+
+  it("refuses an endpoint's URL, naming the server's address in the hint", () => {
+    for (
+      const [input, endpoint, server] of [
+        ["http://h:1234/v1/chat/completions", "/v1/chat/completions", "http://h:1234"],
+        ["http://h:1234/api/v1/models", "/api/v1/models", "http://h:1234"],
+        ["https://proxy.example/lm/v1/models/", "/v1/models", "https://proxy.example/lm"],
+      ]
+    ) {
+      assert.throws(() => normalizeBaseUrl(input), (error: unknown) => {
+        assert.ok(error instanceof LMStudioError);
+        assert.equal(error.code, "USAGE");
+        assert.ok(error.message.includes(`(${endpoint})`), error.message);
+        assert.ok(error.hint?.includes(`${server} (with or without /v1)`), error.hint);
+        return true;
+      });
+    }
+  });
+
   it("accepts IPv6 literals", () => {
     assert.equal(normalizeBaseUrl("http://[::1]:1234/v1"), "http://[::1]:1234");
   });
