@@ -72,6 +72,32 @@ export interface LoadResult {
   warnings: string[];
 }
 
+const ROUTES: readonly string[] = ["auto", "rest", "lms", "jit"];
+
+/**
+ * The load settings as a plain-JS caller may pass them: a route that is not one of the four, or a
+ * setting of the wrong kind, is `USAGE` (never a silent fall-back to `auto`, nor a `NaN` sent on).
+ */
+function checkLoadSettings(options: LoadOptions): void {
+  const refuse = (name: string, value: unknown, expected: string) =>
+    new LMStudioError("USAGE", `Invalid ${name}: ${String(value).slice(0, 40)} (expected ${expected})`, {
+      hint: `Give the ${name} option ${expected}, or leave it out.`,
+    });
+  if (options.route !== undefined && !ROUTES.includes(options.route)) {
+    throw refuse("route", options.route, `one of ${ROUTES.join(", ")}`);
+  }
+  for (const name of ["ttlSeconds", "evalBatchSize", "numExperts"] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+      throw refuse(name, value, "a positive whole number");
+    }
+  }
+  for (const name of ["flashAttention", "offloadKvCacheToGpu"] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== "boolean") throw refuse(name, value, "true or false");
+  }
+}
+
 /** Loads `name` (or finds it loaded with enough context) by the route the server allows. */
 export async function loadModel(
   conn: Connection,
@@ -81,6 +107,7 @@ export async function loadModel(
 ): Promise<LoadResult> {
   const asked = options.contextLength;
   checkContextLength(asked);
+  checkLoadSettings(options);
   const required = checkRequired(options.require);
   const api = (await conn.detect(signal)).api;
   const route = options.route ?? "auto";
@@ -307,6 +334,18 @@ async function warmUp(conn: Connection, name: string, signal: AbortSignal): Prom
   // A 200 that is not JSON (an HTML page, an empty body) is no proof that anything loaded.
   if (!isObject(answer.json)) throw notAnObject(answer);
   const answered = answer.json.model;
+  // LM Studio's completion names the model that answered; anything else in its place is no proof.
+  if (answered !== undefined && typeof answered !== "string") {
+    throw new LMStudioError(
+      "INVALID_RESPONSE",
+      `Malformed answer from ${answer.endpoint}: "model" is ${answered === null ? "null" : typeof answered}`,
+      {
+        status: answer.status,
+        endpoint: answer.endpoint,
+        hint: "Check that the baseUrl option points at LM Studio and that its server is healthy.",
+      },
+    );
+  }
   // With one model loaded, LM Studio answers with it whatever was asked: that is not a load.
   if (typeof answered === "string" && answered.replace(/:\d+$/, "").toLowerCase() !== name.toLowerCase()) {
     throw new LMStudioError("LOAD_FAILED", `LM Studio answered with ${answered} instead of loading ${name}`, {

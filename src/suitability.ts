@@ -47,12 +47,23 @@ export function checkContextLength(contextLength: number | undefined): void {
 /** `require` as given by a caller: known capabilities only, else `USAGE`. Duplicates are folded. */
 export function checkRequired(required: readonly string[] | undefined): RequiredCapability[] {
   if (required === undefined) return [];
-  const unknown = required.filter((c) => !(REQUIRABLE as readonly string[]).includes(c));
+  if (!Array.isArray(required)) {
+    throw new LMStudioError(
+      "USAGE",
+      `The require option must be an array of capabilities, not ${
+        typeof required === "string" ? JSON.stringify((required as string).slice(0, 40)) : typeof required
+      }`,
+      { hint: `Give the require option a list, e.g. ["tool-use"]; any of ${REQUIRABLE.join(", ")}.` },
+    );
+  }
+  const unknown = required.filter((c) => !(REQUIRABLE as readonly unknown[]).includes(c));
   if (unknown.length > 0) {
     throw new LMStudioError(
       "USAGE",
       `Unknown capability ${
-        unknown.map((c) => JSON.stringify(c.slice(0, 40))).join(", ")
+        unknown.map((c) => typeof c === "string" ? JSON.stringify(c.slice(0, 40)) : `(${typeof c})`).join(
+          ", ",
+        )
       } in the require option`,
       { hint: `Require any of ${REQUIRABLE.join(", ")}.` },
     );

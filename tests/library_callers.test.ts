@@ -81,6 +81,47 @@ describe("plain-JS callers: wrong types are USAGE naming the option", () => {
   });
 });
 
+describe("loadModel: settings of the wrong kind are USAGE, before any request to load", () => {
+  it("an unknown route, a NaN batch size, a string require, a numeric flag", async () => {
+    const sim = await startSimulator({ models: [GPT] });
+    try {
+      const client = new LMStudioClient({ baseUrl: sim.url });
+      await rejectsWith(client.loadModel(GPT.key, { route: "fast" as Loose }), "USAGE", {
+        message: /route: fast \(expected one of auto, rest, lms, jit\)/,
+      });
+      await rejectsWith(client.loadModel(GPT.key, { evalBatchSize: NaN }), "USAGE", {
+        message: /evalBatchSize/,
+      });
+      await rejectsWith(client.loadModel(GPT.key, { ttlSeconds: 1.5 }), "USAGE", { message: /ttlSeconds/ });
+      await rejectsWith(client.loadModel(GPT.key, { flashAttention: 1 as Loose }), "USAGE", {
+        message: /flashAttention/,
+      });
+      await rejectsWith(client.loadModel(GPT.key, { require: "tool-use" as Loose }), "USAGE", {
+        message: /must be an array/,
+        hint: /\["tool-use"\]/,
+      });
+      assert.ok(!sim.requests.some((q) => q.method === "POST"), "no load was asked for");
+      assert.deepEqual(sim.state.loaded(), []);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("a warm-up answer whose model is not a string is INVALID_RESPONSE, not a load", async () => {
+    const sim = await startSimulator({ models: [GPT] });
+    try {
+      sim.inject({ match: "/v1/responses", kind: "respond", body: { model: 5, output: [] } });
+      await rejectsWith(
+        new LMStudioClient({ baseUrl: sim.url }).loadModel(GPT.key, { route: "jit" }),
+        "INVALID_RESPONSE",
+        { message: /"model" is number/ },
+      );
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe("unloadModel: only { all: true } unloads everything", () => {
   it("undefined, null, { all: false } and a number are USAGE, and every instance stays loaded", async () => {
     const sim = await startSimulator({ models: [GPT, QWEN], loaded: [GPT.key, QWEN.key] });
