@@ -162,12 +162,13 @@ export function withDeadline<T>(
       controller.abort(error);
       // Let the work clean up (kill child processes, close sockets) before reporting, but never
       // for longer than a short grace: the caller's deadline is what matters.
-      const report = () => {
+      const report = (told?: unknown) => {
         if (grace !== undefined) clearTimeout(grace);
-        reject(error);
+        // The work may say more about the same stop (what goes on without it): its error then.
+        reject(told instanceof LMStudioError && told.code === error.code ? told : error);
       };
       grace = setTimeout(report, CLEANUP_GRACE_MS);
-      running.then(report, report);
+      running.then(() => report(), report);
     };
     cancelTimer = startTimer(timeoutMs, () => fail(deadlineError(what, timeoutMs)));
     if (outer) {

@@ -91,6 +91,29 @@ async function restDownload(
       hint: "Check the LM Studio version (0.4+) and its server log.",
     });
   }
+  try {
+    return await followDownload(conn, name, job, jobId, options, signal);
+  } catch (error) {
+    // LM Studio has no way to cancel a download job: it goes on without us, and the caller should know.
+    if (!signal.aborted || !(error instanceof LMStudioError)) throw error;
+    if (error.code !== "INTERRUPTED" && error.code !== "TIMEOUT") throw error;
+    const goesOn =
+      `LM Studio goes on downloading ${name} in the background (job ${jobId}): see its Downloads panel.`;
+    throw new LMStudioError(error.code, error.message, {
+      hint: error.hint === undefined ? goesOn : `${error.hint} ${goesOn}`,
+    });
+  }
+}
+
+/** Polls a started REST v1 download job until it completes, fails or pauses, reporting progress. */
+async function followDownload(
+  conn: Connection,
+  name: string,
+  job: DownloadJob,
+  jobId: string,
+  options: DownloadOptions,
+  signal: AbortSignal,
+): Promise<DownloadResult> {
   let snapshot = job;
   let interval = conn.pollMs;
   let lastBytes = 0;

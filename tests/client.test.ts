@@ -313,6 +313,26 @@ describe("download over REST v1", () => {
     assert.ok((await client.fetchModels()).includes(GPT.key));
   });
 
+  it("stopped by its deadline or a signal, says that LM Studio goes on downloading, and it does", async () => {
+    const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
+    const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
+    const timedOut = await rejectsWith(client.downloadModel(GPT.key, { timeoutMs: 300 }), "TIMEOUT", {
+      message: /Downloading openai\/gpt-oss-20b timed out after 300ms/,
+      hint: /goes on downloading openai\/gpt-oss-20b in the background \(job [^)]+\)/,
+    });
+    assert.match(timedOut.hint!, /timeoutMs/, "the deadline's own hint stays");
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    await rejectsWith(client.downloadModel(GPT.key, { signal: controller.signal }), "INTERRUPTED", {
+      hint: /goes on downloading/,
+    });
+    // A second request for a model being downloaded gets the job in progress (as `lms get` attaches:
+    // "This download is already in progress.").
+    const jobs = s.state.jobs() as { status: string }[];
+    assert.equal(jobs.length, 1);
+    assert.ok(jobs.every((job) => job.status === "downloading"), JSON.stringify(jobs));
+  });
+
   it("reports already_downloaded without a job", async () => {
     const s = await sim({ models: [GPT], catalog: [GPT] });
     const result = await new LMStudioClient({ baseUrl: s.url }).downloadModel(GPT.key);
