@@ -239,7 +239,9 @@ function lmsCapabilities(entry: Record<string, unknown>): {
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-    throw new LMStudioError("USAGE", `Invalid ${name}: ${value} (expected a positive integer)`);
+    throw new LMStudioError("USAGE", `Invalid ${name}: ${value} (expected a positive integer)`, {
+      hint: `Give ${name} a whole number above 0, or leave it out.`,
+    });
   }
 }
 
@@ -479,7 +481,9 @@ export class Lms {
 
     if (typeof identifier !== "string") {
       if (!isObject(identifier) || identifier.all !== true) {
-        throw new LMStudioError("USAGE", "unload takes an instance identifier or { all: true }");
+        throw new LMStudioError("USAGE", "unload takes an instance identifier or { all: true }", {
+          hint: "Pass the identifier `lms ps` shows, or { all: true } to unload every model.",
+        });
       }
       const result = await this.#run(["unload", "--all"], step(), total);
       if (result.code !== 0) throw this.#failed("lms unload --all", result, "LOAD_FAILED");
@@ -603,7 +607,9 @@ export class Lms {
     const args = ["server", "start"];
     if (options.port !== undefined) {
       if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
-        throw new LMStudioError("USAGE", `Invalid port: ${options.port} (expected 0-65535)`);
+        throw new LMStudioError("USAGE", `Invalid port: ${options.port} (expected 0-65535)`, {
+          hint: "Give port a whole number from 0 to 65535 (LM Studio's default is 1234), or leave it out.",
+        });
       }
       args.push("--port", String(options.port));
     }

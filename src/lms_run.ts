@@ -424,7 +424,9 @@ export async function runLms(
   const timeoutMs = validDuration(options.timeoutMs, DEFAULT_LMS_RUN_TIMEOUT_MS);
   for (const arg of args) {
     if (typeof arg !== "string" || arg.includes("\u0000")) {
-      throw new LMStudioError("USAGE", `Invalid argument for ${what}: ${JSON.stringify(arg)}`);
+      throw new LMStudioError("USAGE", `Invalid argument for ${what}: ${JSON.stringify(arg)}`, {
+        hint: "Pass each argument as a string without NUL characters.",
+      });
     }
   }
   const os = currentPlatform();

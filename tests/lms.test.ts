@@ -5,7 +5,7 @@ import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { Lms } from "../src/lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
-import { cleanly, type Defer, gone, rejection } from "./_helpers.ts";
+import { cleanly, type Defer, gone, rejection, rejectsWith } from "./_helpers.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const posix = process.platform !== "win32";
@@ -110,7 +110,7 @@ describe("Lms.get", { skip: !posix && "the fake lms is a #!/usr/bin/env node scr
     cleanly(async (defer) => {
       const { fake, lms } = await rig(defer);
       for (const name of ["--help", "-y", "qwen\n--host=evil", ""]) {
-        assert.equal((await rejection(lms.get(name))).code, "USAGE");
+        await rejectsWith(lms.get(name), "USAGE");
       }
       assert.deepEqual(fake.calls(), []);
     }),
@@ -230,10 +230,10 @@ describe("Lms.load", { skip: !posix && "the fake lms is a #!/usr/bin/env node sc
     "refuses bad options before running lms",
     cleanly(async (defer) => {
       const { fake, lms } = await rig(defer, { models: [QWEN] });
-      assert.equal((await rejection(lms.load(QWEN.key, { ttlSeconds: 0 }))).code, "USAGE");
-      assert.equal((await rejection(lms.load(QWEN.key, { contextLength: 1.5 }))).code, "USAGE");
-      assert.equal((await rejection(lms.load(QWEN.key, { gpu: "lots" }))).code, "USAGE");
-      assert.equal((await rejection(lms.load(QWEN.key, { identifier: "--all" }))).code, "USAGE");
+      await rejectsWith(lms.load(QWEN.key, { ttlSeconds: 0 }), "USAGE");
+      await rejectsWith(lms.load(QWEN.key, { contextLength: 1.5 }), "USAGE");
+      await rejectsWith(lms.load(QWEN.key, { gpu: "lots" }), "USAGE");
+      await rejectsWith(lms.load(QWEN.key, { identifier: "--all" }), "USAGE");
       assert.deepEqual(fake.calls(), []);
     }),
   );
@@ -538,7 +538,7 @@ describe(
         assert.equal(error.code, "SERVER_UNREACHABLE");
         assert.match(error.message, /Failed to verify the server is running/);
         assert.deepEqual(fake.calls().at(-1), ["server", "start", "--port", "5555"]);
-        assert.equal((await rejection(lms.serverStart({ port: 70000 }))).code, "USAGE");
+        await rejectsWith(lms.serverStart({ port: 70000 }), "USAGE");
       }),
     );
 

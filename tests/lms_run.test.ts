@@ -10,7 +10,16 @@ import { promisify } from "node:util";
 import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
 import { LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
-import { cleanly, type Defer, gone, isAlive, rejection, ROOT, useSimulators } from "./_helpers.ts";
+import {
+  cleanly,
+  type Defer,
+  gone,
+  isAlive,
+  rejection,
+  rejectsWith,
+  ROOT,
+  useSimulators,
+} from "./_helpers.ts";
 
 const sim = useSimulators();
 
@@ -371,9 +380,9 @@ describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkil
   );
 
   it("refuses an invalid timeout and a NUL in an argument as USAGE", async () => {
-    assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: 0 }))).code, "USAGE");
-    assert.equal((await rejection(runLms("/bin/true", [], { timeoutMs: Number.NaN }))).code, "USAGE");
-    assert.equal((await rejection(runLms("/bin/true", ["a\u0000b"]))).code, "USAGE");
+    await rejectsWith(runLms("/bin/true", [], { timeoutMs: 0 }), "USAGE");
+    await rejectsWith(runLms("/bin/true", [], { timeoutMs: Number.NaN }), "USAGE");
+    await rejectsWith(runLms("/bin/true", ["a\u0000b"]), "USAGE");
   });
 });
 
