@@ -150,6 +150,36 @@ describe("simulator state: other fields that cannot be", () => {
   it("a state that is not an object", async () => {
     await refused("0.4", 'Simulator state must be an object, got "0.4"');
   });
+
+  it("two models, or two catalog entries, with one key", async () => {
+    await refused(
+      { models: [GPT, NOMIC, { key: GPT.key }] },
+      'Simulator state: models[2].key "openai/gpt-oss-20b" is already the key of models[0]: keys must be unique',
+    );
+    await refused(
+      { catalog: [{ key: "c" }, { key: "c" }] },
+      'Simulator state: catalog[1].key "c" is already the key of catalog[0]: keys must be unique',
+    );
+  });
+});
+
+describe("simulator options that cannot be", () => {
+  async function refusedOptions(options: unknown, message: string): Promise<void> {
+    await assert.rejects(startSimulator({}, options as SimulatorOptions), (error: unknown) => {
+      assert.ok(error instanceof TypeError, `a TypeError, got ${String(error)}`);
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
+
+  it("a port that is not an integer from 0 to 65535, an empty host", async () => {
+    const problem = "Simulator options: port must be an integer from 0 (a free port) to 65535, got";
+    await refusedOptions({ port: "abc" }, `${problem} "abc"`);
+    await refusedOptions({ port: 70000 }, `${problem} 70000`);
+    await refusedOptions({ port: -1 }, `${problem} -1`);
+    await refusedOptions({ port: 80.5 }, `${problem} 80.5`);
+    await refusedOptions({ host: "" }, 'Simulator options: host must be a non-empty string, got ""');
+  });
 });
 
 describe("simulator state: limits that can be", () => {

@@ -1,6 +1,8 @@
 /**
  * The simulated inference endpoints: OpenAI-compatible `/v1/chat/completions`, `/v1/completions`,
- * `/v1/embeddings`, `/v1/responses` (0.3+) and the Anthropic-compatible `/v1/messages` (0.4).
+ * `/v1/embeddings`, `/v1/responses` (0.3+), their REST v0 twins `/api/v0/chat/completions`,
+ * `/api/v0/completions`, `/api/v0/embeddings` (0.3+, `inference_v0.ts`) and the
+ * Anthropic-compatible `/v1/messages` (0.4).
  * Pure request → response functions over the {@linkcode World}, reached through
  * {@linkcode answerInference}, the one hook in `routes.ts` (which owns auth, the other routes
  * and the shared helpers imported here). Internal to the testing kit.
@@ -23,7 +25,11 @@ import {
   textTokens,
   type TurnFailures,
 } from "./inference_common.ts";
+import { checkResponseFormat } from "./inference_format.ts";
+import { limitText, outputLimit } from "./inference_limit.ts";
 import { anthropicError, messages } from "./inference_messages.ts";
+import { withV0Fields } from "./inference_v0.ts";
+import { reasoningOf } from "./inference_reasoning.ts";
 import { responses } from "./inference_responses.ts";
 import {
   type Body,
@@ -50,12 +56,20 @@ function isTextOrList(value: unknown): boolean {
   return typeof value === "string" || Array.isArray(value);
 }
 
-function usageOf(promptCount: number, completionCount: number) {
-  return {
+/**
+ * OpenAI's `usage`. Reasoning tokens count as completion tokens and are also reported apart, in
+ * `completion_tokens_details.reasoning_tokens` (the field LM Studio 0.4.22 sends,
+ * lmstudio-bug-tracker#2335), only when the model reasoned.
+ */
+function usageOf(promptCount: number, answerCount: number, reasoningCount = 0): Record<string, unknown> {
+  const completion = answerCount + reasoningCount;
+  const usage: Record<string, unknown> = {
     prompt_tokens: promptCount,
-    completion_tokens: completionCount,
-    total_tokens: promptCount + completionCount,
+    completion_tokens: completion,
+    total_tokens: promptCount + completion,
   };
+  if (reasoningCount > 0) usage.completion_tokens_details = { reasoning_tokens: reasoningCount };
+  return usage;
 }
 
 /** Chat and legacy completions: the overflow as LM Studio's bare string, script problems OpenAI-shaped. */
@@ -64,12 +78,37 @@ const OPENAI_FAILURES: TurnFailures = {
   problem: (message, param) => openAiError(400, message, param),
 };
 
+/**
+ * A streamed chat request whose prompt does not fit, as LM Studio 0.4 answers it: HTTP 200, an
+ * event stream, and one `event: error` frame, verbatim in shape and wording from LM Studio
+ * 0.4.21 (aaif-goose/goose#11318, the capture behind lmstudio-bug-tracker#2322; thane-ai-agent
+ * PR #1395 describes the same 200-then-error-frame in 2026-08). The openai SDK then throws while
+ * iterating, not from `create()`. Only the context overflow on `/v1/chat/completions` is
+ * evidenced: other errors, other endpoints and the 0.3/0.2 profiles keep the plain 400.
+ */
+function streamedOverflow(promptTokenCount: number, contextLength: number): SimResponse {
+  const message =
+    `Input does not fit in context length. The input has ${promptTokenCount} tokens, but the context length only supports ${contextLength} tokens.`;
+  return sseResponse([sse({ error: { message }, message }, "error")]);
+}
+
+/**
+ * `POST /v1/chat/completions`. `version` is the profile whose answer it gives: text replies carry
+ * `tool_calls: []` on 0.3 and 0.4 (lmstudio-bug-tracker#1318, seen on 0.3.35 and still open).
+ */
 async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
   const bad = checkModel(body);
   if (bad) return bad;
   if (body.messages === undefined) return stringError(400, "'messages' field is required");
   if (!Array.isArray(body.messages)) return stringError(400, "'messages' must be an array");
-  const started = await startTurn(world, body, "chat", OPENAI_FAILURES);
+  const format = checkResponseFormat(world, body);
+  if (format) return format;
+  const streamsErrors = body.stream === true && world.version === "0.4";
+  const started = await startTurn(world, body, "chat", {
+    ...OPENAI_FAILURES,
+    overflow: (message, tokens, context) =>
+      streamsErrors ? streamedOverflow(tokens, context) : stringError(400, message),
+  });
   if (!("turn" in started)) return started;
   const { instance, promptTokens: promptCount, turn } = started;
 
@@ -83,24 +122,34 @@ async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
       function: { name: call.name, arguments: call.arguments },
     }))
     : [];
-  const text = "text" in turn ? turn.text : "";
-  const finishReason = calls.length > 0 ? "tool_calls" : "stop";
+  const limited = limitText("text" in turn ? turn.text : "", outputLimit(body.max_tokens));
+  const text = limited.text;
+  const finishReason = calls.length > 0 ? "tool_calls" : limited.cut ? "length" : "stop";
+  const reasoning = reasoningOf(world, instance, body);
+  const reasoningTokens = reasoning ? textTokens(reasoning) : 0;
   const usage = usageOf(
     promptCount,
-    textTokens(calls.length > 0 ? calls.map((c) => c.function.arguments).join("") : text),
+    calls.length > 0 ? textTokens(calls.map((c) => c.function.arguments).join("")) : limited.tokens,
+    reasoningTokens,
   );
   if (body.stream === true) {
     const base = { id, object: "chat.completion.chunk", created, model, system_fingerprint: model };
     const chunk = (delta: Record<string, unknown>, finish: string | null = null): string =>
       sse({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
     const chunks: string[] = [];
+    if (reasoning) {
+      words(reasoning).forEach((piece, index) => {
+        chunks.push(chunk(index === 0 ? { role: "assistant", reasoning: piece } : { reasoning: piece }));
+      });
+    }
+    const opening = reasoning ? {} : { role: "assistant" };
     if (calls.length === 0) {
       words(text).forEach((piece, index) => {
-        chunks.push(chunk(index === 0 ? { role: "assistant", content: piece } : { content: piece }));
+        chunks.push(chunk(index === 0 ? { ...opening, content: piece } : { content: piece }));
       });
     } else {
       calls.forEach((call, index) => {
-        const opening = {
+        const first = {
           tool_calls: [{
             index,
             id: call.id,
@@ -108,7 +157,7 @@ async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
             function: { name: call.function.name, arguments: "" },
           }],
         };
-        chunks.push(chunk(index === 0 ? { role: "assistant", content: null, ...opening } : opening));
+        chunks.push(chunk(index === 0 ? { ...opening, content: null, ...first } : first));
         for (const part of pieces(call.function.arguments)) {
           if (part !== "") chunks.push(chunk({ tool_calls: [{ index, function: { arguments: part } }] }));
         }
@@ -121,7 +170,9 @@ async function chatCompletions(world: World, body: Body): Promise<SimResponse> {
     return sseResponse(chunks);
   }
   const message: Record<string, unknown> = { role: "assistant", content: calls.length > 0 ? null : text };
+  if (reasoning) message.reasoning = reasoning;
   if (calls.length > 0) message.tool_calls = calls;
+  else if (world.version !== "0.2") message.tool_calls = [];
   return json(200, {
     id,
     object: "chat.completion",
@@ -143,23 +194,27 @@ async function completions(world: World, body: Body): Promise<SimResponse> {
   const started = await startTurn(world, body, "completions", OPENAI_FAILURES);
   if (!("turn" in started)) return started;
   const { instance, promptTokens: promptCount, turn } = started;
-  const text = "text" in turn ? turn.text : "";
+  const limited = limitText("text" in turn ? turn.text : "", outputLimit(body.max_tokens));
+  const text = limited.text;
+  const finishReason = limited.cut ? "length" : "stop";
   const model = instance.id;
   const id = newId("cmpl-", 21);
   const created = Math.floor(Date.now() / 1000);
-  const usage = usageOf(promptCount, textTokens(text));
+  const usage = usageOf(promptCount, limited.tokens);
   const base = { id, object: "text_completion", created, model, system_fingerprint: model };
   if (body.stream === true) {
     const chunks = words(text).map((piece) =>
       sse({ ...base, choices: [{ index: 0, text: piece, logprobs: null, finish_reason: null }] })
     );
-    chunks.push(sse({ ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: "stop" }] }));
+    chunks.push(
+      sse({ ...base, choices: [{ index: 0, text: "", logprobs: null, finish_reason: finishReason }] }),
+    );
     chunks.push(sse("[DONE]"));
     return sseResponse(chunks);
   }
   return json(200, {
     ...base,
-    choices: [{ index: 0, text, logprobs: null, finish_reason: "stop" }],
+    choices: [{ index: 0, text, logprobs: null, finish_reason: finishReason }],
     usage,
     stats: {},
   });
@@ -204,11 +259,25 @@ interface InferenceRoute {
 
 const ALL = ["0.4", "0.3", "0.2"] as const;
 
+const V03 = ["0.4", "0.3"] as const;
+
+/** A REST v0 endpoint: the `/v1` handler's answer with the v0 fields added. */
+function v0(handler: Handler): Handler {
+  return async (world, body) => withV0Fields(world, await handler(world, body));
+}
+
 const INFERENCE: Record<string, InferenceRoute> = {
   "/v1/chat/completions": { versions: ALL, handler: chatCompletions, malformed: (m) => openAiError(400, m) },
   "/v1/completions": { versions: ALL, handler: completions, malformed: (m) => openAiError(400, m) },
   "/v1/embeddings": { versions: ALL, handler: embeddings, malformed: (m) => openAiError(400, m) },
-  "/v1/responses": { versions: ["0.4", "0.3"], handler: responses, malformed: (m) => openAiError(400, m) },
+  "/api/v0/chat/completions": {
+    versions: V03,
+    handler: v0(chatCompletions),
+    malformed: (m) => openAiError(400, m),
+  },
+  "/api/v0/completions": { versions: V03, handler: v0(completions), malformed: (m) => openAiError(400, m) },
+  "/api/v0/embeddings": { versions: V03, handler: v0(embeddings), malformed: (m) => openAiError(400, m) },
+  "/v1/responses": { versions: V03, handler: responses, malformed: (m) => openAiError(400, m) },
   "/v1/messages": { versions: ["0.4"], handler: messages, malformed: (m) => anthropicError(400, m) },
 };
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { InstanceRecord } from "./models.ts";
+import { requestedSchema, structuredText } from "./inference_format.ts";
 import { takeReply } from "./inference_script.ts";
 import {
   type OfferedTool,
@@ -72,12 +73,14 @@ function collectText(value: unknown, parts: string[], depth = 0): void {
 /**
  * The simulator's prompt token estimate: `ceil(characters / 4)` (at least 1) over the prompt's
  * text, that is the contents of `messages` / `input` / `prompt` (tool results and tool call
- * arguments included), `instructions` / `system`, plus the JSON of the offered `tools`.
+ * arguments included), `instructions` / `system` / `system_prompt`, plus the JSON of the offered
+ * `tools`.
  */
 export function promptTokens(body: Body): number {
   const parts: string[] = [];
   collectText(body.instructions, parts);
   collectText(body.system, parts);
+  collectText(body.system_prompt, parts); // REST v1 chat
   collectText(body.messages ?? body.input ?? body.prompt, parts);
   if (Array.isArray(body.tools)) parts.push(JSON.stringify(body.tools));
   const chars = parts.reduce((n, part) => n + part.length, 0);
@@ -131,15 +134,26 @@ export function isWarmUp(body: Body): boolean {
 }
 
 /**
- * Decides what the model answers: the next scripted reply if there is one and the request is no
- * warm-up (a scripted call of a tool the request did not offer is a problem), else a call when
- * `tool_choice` obliges one (the named tool, or the first offered), else the world's canned text.
+ * Decides what the model answers. A request that is no warm-up takes the next scripted reply (a
+ * scripted call of a tool the request did not offer is a problem). Then `tool_choice` wins over
+ * the script, as LM Studio's constrained sampling would (changelog 0.3.15: with `"none"` the
+ * model "will not call tools", with `"required"` it "must call tools"; a named function obliges
+ * that call), and the scripted reply is used up either way, so one reply is one request:
+ * - `"none"`: scripted calls become the canned answer (the world's `reply`, or the schema's JSON);
+ * - `"required"`: a scripted text becomes a call of the first offered tool (placeholder arguments);
+ * - a named tool: only scripted calls of that tool are kept, else one call of it with placeholders;
+ * - `parallel_tool_calls: false` keeps the first call only (OpenAI's meaning of the flag; whether
+ *   LM Studio honours it is not documented).
+ * Without a script the model answers the canned text, or the call `tool_choice` obliges.
  */
 export function nextTurn(world: World, body: Body, dialect: ToolDialect | "completions"): Turn {
   const tools = dialect === "completions" ? [] : offeredTools(body, dialect);
+  const schema = requestedSchema(body, dialect);
+  const canned = (): Turn => ({ text: schema ? structuredText(schema) : world.reply });
   const reply = isWarmUp(body) ? undefined : takeReply(world);
-  if (reply && "text" in reply) return { text: reply.text };
-  if (reply) {
+  let turn: Turn = canned();
+  if (reply && "text" in reply) turn = { text: reply.text };
+  if (reply && "toolCalls" in reply) {
     const calls: TurnCall[] = [];
     for (const call of reply.toolCalls) {
       const tool = tools.find((t) => t.name === call.name);
@@ -153,11 +167,12 @@ export function nextTurn(world: World, body: Body, dialect: ToolDialect | "compl
       }
       calls.push(callOf(tool, call.arguments));
     }
-    return { calls };
+    turn = { calls };
   }
-  if (dialect === "completions" || tools.length === 0) return { text: world.reply };
+  if (dialect === "completions" || tools.length === 0) return turn;
   const demand = toolDemand(body, dialect);
-  if (demand.kind === "required") return { calls: [callOf(tools[0]!, undefined)] };
+  if (demand.kind === "none" && "calls" in turn) return canned();
+  if (demand.kind === "required" && !("calls" in turn)) turn = { calls: [callOf(tools[0]!, undefined)] };
   if (demand.kind === "named") {
     const tool = tools.find((t) => t.name === demand.name);
     if (!tool) {
@@ -166,9 +181,11 @@ export function nextTurn(world: World, body: Body, dialect: ToolDialect | "compl
         param: "tool_choice",
       };
     }
-    return { calls: [callOf(tool, undefined)] };
+    const kept = "calls" in turn ? turn.calls.filter((call) => call.name === tool.name) : [];
+    turn = { calls: kept.length > 0 ? kept : [callOf(tool, undefined)] };
   }
-  return { text: world.reply };
+  if ("calls" in turn && body.parallel_tool_calls === false) turn = { calls: turn.calls.slice(0, 1) };
+  return turn;
 }
 
 /** Splits a text into pieces of at most `size` characters (one empty piece for ""). */
@@ -193,8 +210,11 @@ export interface StartedTurn {
 
 /** How an endpoint words the failures {@linkcode startTurn} can meet, in its own error shape. */
 export interface TurnFailures {
-  /** A prompt longer than the loaded context (LM Studio's llama.cpp message). */
-  overflow(message: string): SimResponse;
+  /**
+   * A prompt longer than the loaded context: LM Studio's llama.cpp `message`, with the prompt
+   * estimate and the loaded context it did not fit.
+   */
+  overflow(message: string, promptTokens: number, contextLength: number): SimResponse;
   /** A reply script that cannot be followed for this request. */
   problem(message: string, param: string): SimResponse;
   /** The answer when no instance can serve the request (default: as `resolveInference` gives it). */
@@ -216,7 +236,7 @@ export async function startTurn(
   if ("response" in resolved) return fail.unresolved ? fail.unresolved(resolved.response) : resolved.response;
   const tokens = promptTokens(body);
   const overflow = overflowOf(resolved.instance, tokens);
-  if (overflow) return fail.overflow(overflow);
+  if (overflow) return fail.overflow(overflow, tokens, resolved.instance.contextLength);
   const turn = nextTurn(world, body, dialect);
   if ("problem" in turn) return fail.problem(turn.problem, turn.param);
   return { instance: resolved.instance, promptTokens: tokens, turn };

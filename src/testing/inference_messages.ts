@@ -8,6 +8,7 @@
  * @module
  */
 import { newId, pieces, startTurn, textTokens } from "./inference_common.ts";
+import { limitText, outputLimit } from "./inference_limit.ts";
 import { type Body, json, type SimResponse, sse, sseResponse, words } from "./routes.ts";
 import type { World } from "./world.ts";
 
@@ -63,8 +64,9 @@ export async function messages(world: World, body: Body): Promise<SimResponse> {
   if (!("turn" in started)) return started;
   const { instance, promptTokens: inputTokens, turn } = started;
   const blocks: Block[] = [];
+  const limited = limitText("text" in turn ? turn.text : "", outputLimit(body.max_tokens));
   if ("text" in turn) {
-    blocks.push({ type: "text", text: turn.text });
+    blocks.push({ type: "text", text: limited.text });
   } else {
     for (const call of turn.calls) {
       let input: unknown;
@@ -87,8 +89,11 @@ export async function messages(world: World, body: Body): Promise<SimResponse> {
       });
     }
   }
-  const stopReason = "text" in turn ? "end_turn" : "tool_use";
-  const outputTokens = textTokens("text" in turn ? turn.text : turn.calls.map((c) => c.arguments).join(""));
+  // Anthropic's stop reason for an answer cut by `max_tokens`.
+  const stopReason = "text" in turn ? (limited.cut ? "max_tokens" : "end_turn") : "tool_use";
+  const outputTokens = "text" in turn
+    ? limited.tokens
+    : textTokens(turn.calls.map((c) => c.arguments).join(""));
   const message = {
     id: newId("msg_"),
     type: "message",

@@ -1,24 +1,28 @@
 /**
  * The simulated `POST /v1/responses` (LM Studio 0.3.29+): the Responses object, and its stream as
  * OpenAI's Responses API reference lays it out (every event with `sequence_number`; each output
- * item opened with `response.output_item.added` and closed with `response.output_item.done`), so
+ * item opened with `response.output_item.added` and closed with `response.output_item.done`; the
+ * last event `response.completed`, or `response.incomplete` when `max_output_tokens` cut it), so
  * the openai SDK's `responses.stream()` and Codex follow it. Internal to the testing kit.
  *
  * @module
  */
 import { newId, openAiError, pieces, startTurn, textTokens, type TurnCall } from "./inference_common.ts";
+import { isObject } from "../json.ts";
+import { limitText, outputLimit } from "./inference_limit.ts";
 import { type Body, json, type SimResponse, sse, sseResponse, words } from "./routes.ts";
 import type { World } from "./world.ts";
 
 type Item = Record<string, unknown> & { id: string; type: string };
 
+/** A message output item; `status` is `completed`, or `incomplete` when the token limit cut it. */
 function messageItem(text: string, status: string): Item {
   return {
     id: newId("msg_"),
     type: "message",
     status,
     role: "assistant",
-    content: status === "completed" ? [{ type: "output_text", text, annotations: [] }] : [],
+    content: [{ type: "output_text", text, annotations: [] }],
   };
 }
 
@@ -64,17 +68,23 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
   if (!("turn" in started)) return started;
   const { instance, promptTokens: inputTokens, turn } = started;
 
+  // `max_output_tokens` cuts a text answer: the response is then `incomplete` with
+  // `incomplete_details.reason: "max_output_tokens"` and ends with `response.incomplete`
+  // (OpenAI's Responses API reference, which LM Studio's `/v1/responses` follows).
+  const limited = limitText("text" in turn ? turn.text : "", outputLimit(body.max_output_tokens));
+  const status = limited.cut ? "incomplete" : "completed";
   const finalItems: Item[] = "text" in turn
-    ? [messageItem(turn.text, "completed")]
+    ? [messageItem(limited.text, status)]
     : turn.calls.map((call) => callItem(call, "completed"));
-  const outputText = "text" in turn ? turn.text : turn.calls.map((c) => c.arguments).join("");
-  const outputTokens = textTokens(outputText);
+  const outputTokens = "text" in turn
+    ? limited.tokens
+    : textTokens(turn.calls.map((c) => c.arguments).join(""));
   const base = {
     id: newId("resp_"),
     object: "response",
     created_at: Math.floor(Date.now() / 1000),
     error: null,
-    incomplete_details: null,
+    incomplete_details: limited.cut ? { reason: "max_output_tokens" } : null,
     instructions: typeof body.instructions === "string" ? body.instructions : null,
     max_output_tokens: typeof body.max_output_tokens === "number" ? body.max_output_tokens : null,
     metadata: {},
@@ -82,15 +92,16 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
     parallel_tool_calls: body.parallel_tool_calls !== false,
     previous_response_id: typeof body.previous_response_id === "string" ? body.previous_response_id : null,
     temperature: typeof body.temperature === "number" ? body.temperature : 1,
-    text: { format: { type: "text" } },
+    // The requested format is echoed (a json_schema format too), as OpenAI's Responses object does.
+    text: { format: isObject(body.text) && isObject(body.text.format) ? body.text.format : { type: "text" } },
     tool_choice: body.tool_choice ?? "auto",
     tools: Array.isArray(body.tools) ? body.tools : [],
     top_p: typeof body.top_p === "number" ? body.top_p : 1,
     truncation: "disabled",
   };
-  const completed = {
+  const finished = {
     ...base,
-    status: "completed",
+    status,
     output: finalItems,
     usage: {
       input_tokens: inputTokens,
@@ -98,7 +109,7 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
       total_tokens: inputTokens + outputTokens,
     },
   };
-  if (body.stream !== true) return json(200, completed);
+  if (body.stream !== true) return json(200, finished);
 
   let sequence = 0;
   const chunks: string[] = [];
@@ -111,7 +122,7 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
   finalItems.forEach((item, outputIndex) => {
     const at = { item_id: item.id, output_index: outputIndex };
     if (item.type === "message") {
-      const text = "text" in turn ? turn.text : "";
+      const text = limited.text;
       emit("response.output_item.added", {
         output_index: outputIndex,
         item: { ...item, status: "in_progress", content: [] },
@@ -155,6 +166,6 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
     }
     emit("response.output_item.done", { output_index: outputIndex, item });
   });
-  emit("response.completed", { response: completed });
+  emit(`response.${status}`, { response: finished });
   return sseResponse(chunks);
 }

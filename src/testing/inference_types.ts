@@ -33,8 +33,15 @@ export interface SimToolCall {
  * embeddings) that reaches the model takes the next reply of the script; a request that fails
  * first (malformed, unknown model, prompt beyond the context) takes none, nor does a warm-up
  * asking for at most one token (Codex's `max_output_tokens: 1` before a session). Once the script is
- * used up the model answers `state.reply`, or a call of the required tool when `tool_choice`
- * obliges one.
+ * used up the model answers `state.reply` (JSON that satisfies the schema when the request asks for
+ * structured output), or a call of the required tool when `tool_choice` obliges one.
+ *
+ * The request's constraints win over the script, as they would over a real model, and the reply
+ * is used up all the same: `tool_choice: "none"` turns scripted calls into the canned answer;
+ * `"required"` or a named tool turns a scripted text into a call (placeholder arguments), and a
+ * named tool keeps only the scripted calls of that tool; `parallel_tool_calls: false` keeps the
+ * first call; `max_tokens` / `max_output_tokens` cut a scripted text. A scripted text is sent as
+ * is under a JSON schema (so a test can feed a client a chosen object, or bad JSON).
  *
  * @example
  * ```ts

@@ -9,6 +9,8 @@
 import { openAiModel, v0Model, v1Model } from "./models.ts";
 import type { InstanceRecord, ModelRecord } from "./models.ts";
 import { answerInference, inferenceAuthHeaders } from "./inference.ts";
+import { openAiError } from "./inference_common.ts";
+import { chatV1 } from "./rest_chat.ts";
 import { type World, WorldError } from "./world.ts";
 
 /** A request as the routes see it. */
@@ -49,16 +51,6 @@ export function v1Error(
   extra: { code?: string; param?: string } = {},
 ): SimResponse {
   return json(status, { error: { type, message, ...extra } });
-}
-
-/** An OpenAI-compatible error envelope `{"error":{message,type,param,code}}`. */
-function openAiError(
-  status: number,
-  message: string,
-  param: string | null,
-  code: string | null,
-): SimResponse {
-  return json(status, { error: { message, type: "invalid_request_error", param, code } });
 }
 
 const NO_MODELS_LOADED =
@@ -111,7 +103,8 @@ export function parseBody(text: string): { body: Body } | { error: SimResponse }
   return { body: value as Body };
 }
 
-function missing(param: string): SimResponse {
+/** REST v1's answer to a missing required field. */
+export function missing(param: string): SimResponse {
   return v1Error(400, "invalid_request", `"${param}" is required`, {
     code: "missing_required_parameter",
     param,
@@ -123,10 +116,6 @@ export function randomId(chars: number): string {
   const bytes = new Uint8Array(chars);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
-}
-
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }
 
 export function recordOf(world: World, instance: InstanceRecord): ModelRecord {
@@ -283,11 +272,15 @@ function noModelsLoaded(world: World): SimResponse {
   return json(400, { error: NO_MODELS_LOADED });
 }
 
-/** Finds (or JIT-loads) the instance an inference request runs on. */
+/**
+ * Finds (or JIT-loads) the instance an inference request runs on. `jitContextLength` is the
+ * context a JIT load asks for (REST v1 chat's `context_length`; the `/v1` endpoints have none).
+ */
 export async function resolveInference(
   world: World,
   body: Body,
   wanted: "llm" | "embedding",
+  jitContextLength?: number,
 ): Promise<Resolved> {
   const requested = typeof body.model === "string" && body.model !== "" ? body.model : undefined;
   let instance: InstanceRecord | undefined;
@@ -319,7 +312,11 @@ export async function resolveInference(
         if (!world.jit) return { response: noModelsLoaded(world) };
         const started = Date.now();
         try {
-          instance = await world.jitLoad(key, typeof body.ttl === "number" ? body.ttl : undefined);
+          instance = await world.jitLoad(
+            key,
+            typeof body.ttl === "number" ? body.ttl : undefined,
+            jitContextLength,
+          );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           return {
@@ -340,20 +337,6 @@ export async function resolveInference(
   return loadSeconds === undefined ? { instance } : { instance, loadSeconds };
 }
 
-export function promptText(body: Body): string {
-  const parts: string[] = [];
-  const collect = (value: unknown): void => {
-    if (typeof value === "string") parts.push(value);
-    else if (Array.isArray(value)) value.forEach(collect);
-    else if (value && typeof value === "object") {
-      const v = value as Record<string, unknown>;
-      collect(v.content ?? v.text ?? "");
-    }
-  };
-  collect(body.messages ?? body.input ?? body.prompt ?? "");
-  return parts.join(" ");
-}
-
 export function sse(data: unknown, event?: string): string {
   return `${event ? `event: ${event}\n` : ""}data: ${
     typeof data === "string" ? data : JSON.stringify(data)
@@ -371,58 +354,6 @@ export function sseResponse(chunks: string[]): SimResponse {
 
 export function words(text: string): string[] {
   return text.split(/(?<=\s)/);
-}
-
-async function chatV1(world: World, body: Body): Promise<SimResponse> {
-  if (typeof body.model !== "string" || body.model === "") return missing("model");
-  if (body.input === undefined) return missing("input");
-  const resolved = await resolveInference(world, body, "llm");
-  if ("response" in resolved) {
-    const parsed = JSON.parse(resolved.response.body) as { error: unknown };
-    const message = typeof parsed.error === "string"
-      ? parsed.error
-      : (parsed.error as { message?: string }).message ?? "error";
-    const type = resolved.response.status === 500 ? "internal_error" : "model_not_found";
-    return v1Error(resolved.response.status === 500 ? 500 : 404, type, message);
-  }
-  const instanceId = resolved.instance.id;
-  const inputTokens = estimateTokens(promptText(body));
-  const outputTokens = estimateTokens(world.reply);
-  const stats: Record<string, unknown> = {
-    input_tokens: inputTokens,
-    total_output_tokens: outputTokens,
-    reasoning_output_tokens: 0,
-    tokens_per_second: 50,
-    time_to_first_token_seconds: 0.05,
-  };
-  if (resolved.loadSeconds !== undefined) stats.model_load_time_seconds = resolved.loadSeconds;
-  const result: Record<string, unknown> = {
-    model_instance_id: instanceId,
-    output: [{ type: "message", content: world.reply }],
-    stats,
-  };
-  if (body.store !== false) result.response_id = `resp_${randomId(48)}`;
-  if (body.stream !== true) return json(200, result);
-  const chunks: string[] = [sse({ type: "chat.start", model_instance_id: instanceId }, "chat.start")];
-  if (resolved.loadSeconds !== undefined) {
-    chunks.push(sse({ type: "model_load.start", model_instance_id: instanceId }, "model_load.start"));
-    chunks.push(
-      sse({ type: "model_load.progress", model_instance_id: instanceId, progress: 1 }, "model_load.progress"),
-    );
-    chunks.push(
-      sse(
-        { type: "model_load.end", model_instance_id: instanceId, load_time_seconds: resolved.loadSeconds },
-        "model_load.end",
-      ),
-    );
-  }
-  chunks.push(sse({ type: "message.start" }, "message.start"));
-  for (const content of words(world.reply)) {
-    chunks.push(sse({ type: "message.delta", content }, "message.delta"));
-  }
-  chunks.push(sse({ type: "message.end" }, "message.end"));
-  chunks.push(sse({ type: "chat.end", result }, "chat.end"));
-  return sseResponse(chunks);
 }
 
 type Handler = (world: World, body: Body, rest: string) => SimResponse | Promise<SimResponse>;

@@ -34,7 +34,7 @@ import type {
   SimModel,
   SimulatorState,
 } from "./types.ts";
-import { checkOptions } from "./state_check.ts";
+import { checkFault, checkOptions } from "./state_check.ts";
 import { World, WorldError } from "./world.ts";
 
 // The state vocabulary, for the kit's own modules and tests (testing.ts exports it publicly).
@@ -110,7 +110,11 @@ export interface Simulator {
   requestCount(match?: string | RegExp, method?: string): number;
   /** Forgets the recorded requests. */
   clearRequests(): void;
-  /** Adds a fault; the first matching fault applies to a request. */
+  /**
+   * Adds a fault; the first matching fault applies to a request. Throws a TypeError naming the
+   * field when the fault cannot work (unknown `kind` or field, `respond` without `body`, `redirect`
+   * without `location`, `times` that is not a positive integer, ...).
+   */
   inject(fault: SimFault): void;
   /** Removes every fault. */
   clearFaults(): void;
@@ -384,9 +388,8 @@ class SimulatorImpl implements Simulator {
   }
 
   inject(fault: SimFault): void {
-    const times = fault.times ?? Infinity;
-    if (!(times > 0)) return;
-    this.#faults.push({ fault, remaining: times });
+    checkFault(fault);
+    this.#faults.push({ fault, remaining: fault.times ?? Infinity });
   }
 
   clearFaults(): void {

@@ -1,14 +1,15 @@
 /**
- * Checks a {@linkcode SimulatorState} before the simulator starts, so a state that cannot be (a
- * loaded model that is not downloaded, a context above the maximum, an unknown quirk, a negative
- * or fractional context) makes `startSimulator` reject with a message naming the field. Internal
+ * Checks what a test hands the simulator before it is used: a {@linkcode SimulatorState} that
+ * cannot be (a loaded model that is not downloaded, a context above the maximum, an unknown quirk,
+ * a negative or fractional context, two models with one key), listening options, and injected
+ * faults. Each fails at the call with a TypeError naming the field and what is allowed. Internal
  * to the testing kit.
  *
  * @module
  */
 import { isObject } from "../json.ts";
 import { normalizeModel } from "./models.ts";
-import type { SimModel, SimQuirks, SimReasoningOption, SimulatorState } from "./types.ts";
+import type { SimFault, SimModel, SimQuirks, SimReasoningOption, SimulatorState } from "./types.ts";
 
 /** Every quirk name with its default (all off). */
 export const QUIRK_DEFAULTS: Readonly<Required<SimQuirks>> = {
@@ -129,8 +130,20 @@ export function checkState(state: unknown): void {
       fail(name, `must be an array, got ${show(s[name])}`);
     }
   }
-  (s.models ?? []).forEach((model, i) => checkModel(`models[${i}]`, model));
-  (s.catalog ?? []).forEach((model, i) => checkModel(`catalog[${i}]`, model));
+  for (const list of ["models", "catalog"] as const) {
+    const seen = new Map<string, number>();
+    (s[list] ?? []).forEach((model, i) => {
+      checkModel(`${list}[${i}]`, model);
+      const earlier = seen.get(model.key);
+      if (earlier !== undefined) {
+        fail(
+          `${list}[${i}].key`,
+          `"${model.key}" is already the key of ${list}[${earlier}]: keys must be unique`,
+        );
+      }
+      seen.set(model.key, i);
+    });
+  }
   positiveInteger("defaultContextLength", s.defaultContextLength);
   nonNegative("loadDelayMs", s.loadDelayMs);
   if (s.memory !== undefined) {
@@ -195,7 +208,10 @@ export function checkState(state: unknown): void {
   });
 }
 
-/** Throws a `TypeError` for a field of `startSimulator`'s options it does not know (only `host`, `port`). */
+/**
+ * Throws a `TypeError` for a field of `startSimulator`'s options it does not know (only `host`,
+ * `port`), a port that is not an integer from 0 (any free port) to 65535, or an empty host.
+ */
 export function checkOptions(options: unknown): void {
   if (options === undefined) return;
   if (!isObject(options)) throw new TypeError(`Simulator options must be an object, got ${show(options)}`);
@@ -203,5 +219,108 @@ export function checkOptions(options: unknown): void {
     if (key !== "host" && key !== "port") {
       throw new TypeError(`Simulator options have an unknown field "${key}" (known: host, port)`);
     }
+  }
+  const { host, port } = options;
+  if (
+    port !== undefined && (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
+  ) {
+    throw new TypeError(
+      `Simulator options: port must be an integer from 0 (a free port) to 65535, got ${show(port)}`,
+    );
+  }
+  if (host !== undefined && (typeof host !== "string" || host.trim() === "")) {
+    throw new TypeError(`Simulator options: host must be a non-empty string, got ${show(host)}`);
+  }
+}
+
+/** The fields each fault kind takes besides `match`, `method` and `times`; `true` marks a required one. */
+const FAULT_FIELDS: Readonly<Record<SimFault["kind"], Readonly<Record<string, boolean>>>> = {
+  delay: { ms: true },
+  hang: {},
+  close: {},
+  "close-mid-body": {},
+  respond: { status: false, contentType: false, body: true, headers: false },
+  size: { bytes: true, status: false, declareLength: false },
+  drip: { intervalMs: true, chunk: false },
+  redirect: { location: true, status: false },
+};
+
+function faultFail(field: string, problem: string): never {
+  throw new TypeError(`Simulator fault: ${field} ${problem}`);
+}
+
+function httpStatus(field: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 100 || value > 599) {
+    faultFail(field, `must be an HTTP status from 100 to 599, got ${show(value)}`);
+  }
+}
+
+/**
+ * Throws a `TypeError` naming the field of a fault that cannot work, so a typo fails at
+ * `sim.inject()` instead of making a request hang or answer nonsense: an unknown `kind` or
+ * field, a missing required field (`respond` needs `body`, `redirect` a `location`, ...), a `times`
+ * that is not a positive integer, a bad status or number.
+ */
+export function checkFault(fault: unknown): void {
+  if (!isObject(fault)) {
+    throw new TypeError(`Simulator fault must be an object like { match, kind }, got ${show(fault)}`);
+  }
+  const f = fault as Record<string, unknown>;
+  const kinds = Object.keys(FAULT_FIELDS);
+  if (typeof f.kind !== "string" || !Object.hasOwn(FAULT_FIELDS, f.kind)) {
+    faultFail("kind", `must be one of ${kinds.map((k) => `"${k}"`).join(", ")}, got ${show(f.kind)}`);
+  }
+  const fields = FAULT_FIELDS[f.kind as SimFault["kind"]];
+  for (const key of Object.keys(f)) {
+    if (
+      key === "kind" || key === "match" || key === "method" || key === "times" || Object.hasOwn(fields, key)
+    ) {
+      continue;
+    }
+    const known = ["match", "method", "times", ...Object.keys(fields)].join(", ");
+    faultFail(`"${key}"`, `is not a field of a "${f.kind}" fault (known: kind, ${known})`);
+  }
+  for (const [key, required] of Object.entries(fields)) {
+    if (required && f[key] === undefined) faultFail(key, `is required for a "${f.kind}" fault`);
+  }
+  if (!(typeof f.match === "string" || f.match instanceof RegExp)) {
+    faultFail("match", `must be a path string or a RegExp, got ${show(f.match)}`);
+  }
+  if (f.method !== undefined && (typeof f.method !== "string" || f.method === "")) {
+    faultFail("method", `must be an HTTP method name, got ${show(f.method)}`);
+  }
+  if (f.times !== undefined && (typeof f.times !== "number" || !Number.isInteger(f.times) || f.times < 1)) {
+    faultFail("times", `must be a positive integer (leave it out for "always"), got ${show(f.times)}`);
+  }
+  httpStatus("status", f.status);
+  for (const key of ["ms", "bytes", "intervalMs"]) {
+    if (f[key] !== undefined) nonNegativeFault(key, f[key], key === "intervalMs");
+  }
+  if (f.kind === "respond" && typeof f.body !== "string" && !isObject(f.body) && !Array.isArray(f.body)) {
+    faultFail("body", `must be a string or a JSON object/array, got ${show(f.body)}`);
+  }
+  if (f.kind === "redirect" && (typeof f.location !== "string" || f.location === "")) {
+    faultFail("location", `must be a non-empty URL or path, got ${show(f.location)}`);
+  }
+  for (const key of ["contentType", "chunk"]) {
+    if (f[key] !== undefined && typeof f[key] !== "string") {
+      faultFail(key, `must be a string, got ${show(f[key])}`);
+    }
+  }
+  if (
+    f.headers !== undefined &&
+    (!isObject(f.headers) || !Object.values(f.headers).every((v) => typeof v === "string"))
+  ) {
+    faultFail("headers", `must be an object of string values, got ${show(f.headers)}`);
+  }
+  if (f.declareLength !== undefined && typeof f.declareLength !== "boolean") {
+    faultFail("declareLength", `must be true or false, got ${show(f.declareLength)}`);
+  }
+}
+
+function nonNegativeFault(field: string, value: unknown, positive: boolean): void {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    faultFail(field, `must be a ${positive ? "positive" : "non-negative"} number, got ${show(value)}`);
   }
 }

@@ -63,7 +63,10 @@ export interface SimModel {
   trainedForToolUse?: boolean;
   /**
    * Reasoning settings, reported by REST v1 as `capabilities.reasoning` (LLMs only; absent by default).
-   * `true` means `{ allowedOptions: ["off", "on"], default: "on" }`.
+   * `true` means `{ allowedOptions: ["off", "on"], default: "on" }`. Such a model also reasons before
+   * it answers (0.3/0.4 profiles): chat completions `message.reasoning` / `delta.reasoning`, REST v1
+   * chat a `reasoning` output item and events, unless the request turns it off
+   * (`reasoning_effort: "none"`, `reasoning: "off"`) or the default is `"off"`.
    */
   reasoning?: boolean | SimReasoning;
   /**
@@ -257,7 +260,8 @@ export interface RecordedRequest {
  * `close-mid-body` (headers and half the normal body, then drop), `respond` (any status/body,
  * e.g. HTML), `size` (a body of that many bytes, streamed chunked, or with its `Content-Length`
  * declared up front when `declareLength` is true), `drip` (a byte every `intervalMs`
- * until the client goes away), `redirect`.
+ * until the client goes away), `redirect`. `Simulator.inject` throws a TypeError for a fault that
+ * cannot work (unknown kind or field, a required field missing, `times` below 1).
  *
  * @example
  * ```ts

@@ -313,16 +313,20 @@ export class World {
   }
 
   /**
-   * JIT-loads `key` for an inference request; concurrent requests share one load (unless the
-   * `concurrentJitDuplicates` quirk is on: then each makes its own instance, `key:2`, ...).
+   * JIT-loads `key` for an inference request, with the context it asks for (REST v1 chat's
+   * `context_length`; auto-fitted like any load) or the default; concurrent requests share one
+   * load (unless the `concurrentJitDuplicates` quirk is on: then each makes its own instance,
+   * `key:2`, ...).
    */
-  jitLoad(key: string, ttlSeconds: number | undefined): Promise<InstanceRecord> {
+  jitLoad(key: string, ttlSeconds: number | undefined, contextLength?: number): Promise<InstanceRecord> {
     const pending = this.quirks.concurrentJitDuplicates ? undefined : this.#jitLoads.get(key);
     if (pending) return pending;
     const ttlMs = ttlSeconds !== undefined && Number.isFinite(ttlSeconds) && ttlSeconds > 0
       ? ttlSeconds * 1000
       : JIT_TTL_MS;
-    const promise: Promise<InstanceRecord> = this.load(key, { jit: true, ttlMs }).finally(() => {
+    const options: LoadOptions = { jit: true, ttlMs };
+    if (contextLength !== undefined) options.contextLength = contextLength;
+    const promise: Promise<InstanceRecord> = this.load(key, options).finally(() => {
       if (this.#jitLoads.get(key) === promise) this.#jitLoads.delete(key);
     });
     this.#jitLoads.set(key, promise);
