@@ -27,10 +27,13 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
   let lmStudioFingerprint = false;
   for (const api of ["v1", "v0", "openai"] as const) {
     const answer = await request(http, "GET", MODELS_PATH[api], { signal });
-    if (api === "v1" && answer.status >= 500) {
-      // A server that fails is not one without REST v1: probing on would take LM Studio 0.4 for 0.3,
-      // and the client would keep that verdict (downloads through `lms`, no load read-back).
-      const error = serverErrorOf(answer.json);
+    const error = serverErrorOf(answer.json);
+    const failing = answer.status >= 500 ||
+      (answer.status === 200 && error !== undefined && !isUnknownRouteAnswer(answer.json));
+    if (api === "v1" && failing) {
+      // A server that fails is not one without REST v1 (LM Studio before 0.4 answers 200 "Unexpected
+      // endpoint", other servers 404): probing on would take LM Studio 0.4 for 0.3, and the client
+      // would keep that verdict (downloads through `lms`, no load read-back).
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
@@ -82,7 +85,8 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
       );
     }
   }
-  if (lmStudioFingerprint) {
+  // No listing worked: LM Studio may still say that it is LM Studio (a broken server, not another).
+  if (lmStudioFingerprint || await greets(http, signal)) {
     throw new LMStudioError(
       "INVALID_RESPONSE",
       `LM Studio at ${http.baseUrl} answered, but none of its model endpoints worked (${notes.join("; ")})`,

@@ -166,6 +166,30 @@ describe("check and API detection", () => {
     assert.equal(await client.detectApi(), "v1");
   });
 
+  it("a 200 with an error body from the REST v1 listing is a failure too, not a missing REST v1", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({
+      match: "/api/v1/models",
+      kind: "respond",
+      body: { error: "Model listing exploded" },
+      times: 1,
+    });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", {
+      message: /failed: HTTP 200 Model listing exploded/,
+    });
+    assert.ok(!s.requests.some((q) => q.path === "/api/v0/models"), "v0 was not probed");
+  });
+
+  it("when no listing works but /lmstudio-greeting says LM Studio, it is a broken LM Studio, not another server", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "respond", status: 404, body: "Not Found" });
+    s.inject({ match: /^\/(api\/v0|v1)\/models$/, kind: "respond", status: 500, body: { error: "boom" } });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", {
+      message: /LM Studio at .* answered, but none of its model endpoints worked/,
+      hint: /Restart the LM Studio server/,
+    });
+  });
+
   it("times out on a slow server within the deadline, naming it", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "hang" });
