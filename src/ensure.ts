@@ -13,14 +13,29 @@ import {
   type ServerStatus,
 } from "./client.ts";
 import { type BaseUrlSource, DEFAULT_MODEL, resolveConfig, type ResolvedConfig } from "./config.ts";
-import { type CallOptions, DEFAULT_TIMEOUTS, validDuration, withDeadline } from "./deadline.ts";
+import {
+  abortReason,
+  type CallOptions,
+  DEFAULT_TIMEOUTS,
+  MAX_TIMEOUT_MS,
+  validDuration,
+  validSignal,
+  withDeadline,
+} from "./deadline.ts";
 import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import { mayComeUp } from "./http.ts";
+import { quietListener } from "./listener.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
 import { type ModelInfo, type ModelInstance, MODELS_PATH } from "./models.ts";
-import { checkContextLength, checkRequired, chooseInstance, requireCapabilities } from "./suitability.ts";
+import {
+  checkContextLength,
+  checkRequired,
+  chooseInstance,
+  type InstanceChoice,
+  requireCapabilities,
+} from "./suitability.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 
 /** The Rust crate's name for the default model, `openai/gpt-oss-20b` (same as `DEFAULT_MODEL`). */
@@ -66,7 +81,10 @@ export interface EnsureReadyOptions extends CallOptions, LMStudioClientOptions {
    * `MODEL_UNSUITABLE`, decided before any download or load when the listing says so.
    */
   require?: readonly ("tool-use" | "vision")[];
-  /** Called with every event. Exceptions thrown by it are ignored. */
+  /**
+   * Called with every event, until the call settles. What it throws, and what a promise it returns
+   * rejects with, is ignored.
+   */
   onEvent?: (event: EnsureEvent) => void;
 }
 
@@ -100,54 +118,224 @@ export interface EnsureResult {
   timings: { totalMs: number; checkMs: number; listMs: number; downloadMs?: number; loadMs?: number };
 }
 
-interface Shared<T> {
-  promise: Promise<T>;
-  controller: AbortController;
-  waiters: number;
-}
-
-const inFlight = new Map<string, Shared<unknown>>();
+/** Where one caller's events go (see {@linkcode eventSink}). */
+type Emit = (event: EnsureEvent) => void;
 
 /**
- * Runs `start` once per key among concurrent callers. The shared work is aborted only when every
- * caller waiting on it has gone (aborted or timed out).
+ * A caller's `onEvent` as the job calls it: what it throws, or a promise it returns rejects with,
+ * is ignored (a broken listener must not break readiness, nor crash the process with an unhandled
+ * rejection), and it hears nothing once `close()` is called, when the call has settled, although
+ * shared work it took part in may go on for other callers.
  */
-function singleFlight<T>(
-  key: string,
-  signal: AbortSignal,
-  start: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  let shared = inFlight.get(key) as Shared<T> | undefined;
-  if (!shared) {
-    const controller = new AbortController();
-    const promise = Promise.resolve().then(() => start(controller.signal)).finally(() => {
-      if (inFlight.get(key) === created) inFlight.delete(key);
-    });
-    const created: Shared<T> = { promise, controller, waiters: 0 };
-    shared = created;
-    inFlight.set(key, created as Shared<unknown>);
-    promise.catch(() => {});
-  }
-  const entry = shared;
-  entry.waiters++;
-  const leave = () => {
-    entry.waiters--;
-    if (entry.waiters === 0 && inFlight.get(key) === entry) {
-      inFlight.delete(key);
-      entry.controller.abort(signal.reason);
-    }
+function eventSink(onEvent: EnsureReadyOptions["onEvent"]): { emit: Emit; close: () => void } {
+  const listener = quietListener(onEvent);
+  let open = true;
+  return {
+    emit: (event) => {
+      if (open) listener?.(event);
+    },
+    close: () => {
+      open = false;
+    },
   };
-  signal.addEventListener("abort", leave, { once: true });
-  return entry.promise.finally(() => signal.removeEventListener("abort", leave));
 }
 
-function emitter(onEvent: EnsureReadyOptions["onEvent"]): (event: EnsureEvent) => void {
-  return (event) => {
-    try {
-      onEvent?.(event);
-    } catch {
-      // A broken listener must not break readiness.
+/** One caller of a shared job: its own signal (its deadline and abort) and where its events go. */
+interface JobCaller {
+  signal: AbortSignal;
+  emit: Emit;
+  /** The step, for an abort error: `Downloading m/a`. */
+  what: string;
+}
+
+/** A download or a load that concurrent callers share. */
+interface SharedJob<T> {
+  /** What the job was started for: only a caller that needs the same joins it. */
+  readonly purpose: string;
+  readonly promise: Promise<T>;
+  /** Aborts the work, once every caller waiting on it has gone. */
+  readonly controller: AbortController;
+  /** The event sinks of the callers waiting on it: each gets the job's events while it waits. */
+  readonly callers: Set<Emit>;
+}
+
+/** Starts a shared job's work, which reports its events through `broadcast` (to every caller). */
+type StartJob<T> = (signal: AbortSignal, broadcast: Emit) => Promise<T>;
+
+/**
+ * Jobs shared by concurrent callers in this process, at most one per key (a model on a server).
+ * A caller joins the running job when it needs the same (`purpose`); otherwise it waits for that
+ * job to settle, then decides again. Each caller leaves on its own deadline or abort, at once;
+ * the work is aborted only when every caller has gone.
+ */
+class SharedJobs<T> {
+  readonly #running = new Map<string, SharedJob<T>>();
+
+  /**
+   * Joins the job under `key` when it runs for `purpose`, or starts one with `start` when none
+   * runs: `{ joined }` is its outcome for this caller. When a job for another purpose, or one that
+   * every caller has left, holds the key, joins nothing: `{ busy }` resolves once that job has
+   * settled (and rejects when the caller's signal aborts first).
+   */
+  enter(
+    key: string,
+    purpose: string,
+    caller: JobCaller,
+    start: StartJob<T>,
+  ): { joined: Promise<T> } | { busy: Promise<void> } {
+    const running = this.#running.get(key);
+    if (running && (running.purpose !== purpose || running.controller.signal.aborted)) {
+      return { busy: settled(running.promise, caller) };
     }
+    return { joined: join(running ?? this.#start(key, purpose, start), caller) };
+  }
+
+  /** {@linkcode enter}, waiting out whatever holds the key, until the caller has joined a job. */
+  async run(key: string, purpose: string, caller: JobCaller, start: StartJob<T>): Promise<T> {
+    for (;;) {
+      const entry = this.enter(key, purpose, caller, start);
+      if ("joined" in entry) return await entry.joined;
+      await entry.busy;
+    }
+  }
+
+  #start(key: string, purpose: string, start: StartJob<T>): SharedJob<T> {
+    const controller = new AbortController();
+    const callers = new Set<Emit>();
+    const broadcast: Emit = (event) => {
+      for (const emit of callers) emit(event);
+    };
+    const promise = Promise.resolve().then(() => start(controller.signal, broadcast)).finally(() => {
+      // The key is free once the work has settled, not when the last caller leaves: an abandoned
+      // load may still be unloading, and the next one must not race it.
+      if (this.#running.get(key) === job) this.#running.delete(key);
+    });
+    // Each caller gets the outcome through `join`; with none left, a failure is nobody's to report.
+    promise.catch(() => {});
+    const job: SharedJob<T> = { purpose, promise, controller, callers };
+    this.#running.set(key, job);
+    return job;
+  }
+}
+
+/**
+ * `job`'s outcome for one caller, who gets its events until then. When its signal aborts, the
+ * caller leaves: at once, with its own deadline or abort, while others still wait on the work;
+ * the last one to leave aborts the work and reports how it stopped, since that may say more (a
+ * download goes on in LM Studio's background).
+ */
+function join<T>(job: SharedJob<T>, caller: JobCaller): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const leave = () => {
+      job.callers.delete(caller.emit);
+      caller.signal.removeEventListener("abort", quit);
+    };
+    const quit = () => {
+      leave();
+      const stop = abortReason(caller.signal, caller.what);
+      if (job.callers.size > 0) {
+        reject(stop);
+        return;
+      }
+      job.controller.abort(caller.signal.reason);
+      const told = (error: unknown) => reject(isLMStudioError(error, stop.code) ? error : stop);
+      job.promise.then(() => reject(stop), told);
+    };
+    if (caller.signal.aborted) {
+      quit();
+      return;
+    }
+    job.callers.add(caller.emit);
+    caller.signal.addEventListener("abort", quit, { once: true });
+    job.promise.then(
+      (value) => {
+        leave();
+        resolve(value);
+      },
+      (error) => {
+        leave();
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Resolves once `promise` has settled, either way; rejects when the caller's signal aborts first. */
+function settled(promise: Promise<unknown>, caller: JobCaller): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const quit = () => reject(abortReason(caller.signal, caller.what));
+    if (caller.signal.aborted) {
+      quit();
+      return;
+    }
+    caller.signal.addEventListener("abort", quit, { once: true });
+    const done = () => {
+      caller.signal.removeEventListener("abort", quit);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}
+
+/** Downloads in flight, per server and model name. */
+const downloads = new SharedJobs<DownloadResult>();
+/** Loads in flight, per server and model id: one at a time, whatever context each asks for. */
+const loads = new SharedJobs<LoadResult>();
+
+/**
+ * Call options for one phase (check, list, download, load) of a job that runs under `signal`. With
+ * a deadline the caller set, the phase gets none of its own: the caller's alone governs it, through
+ * the signal, whose abort carries that deadline's error (so a timeout names the deadline that
+ * fired). Without one, each phase keeps its default (check 5 s, list 10 s, load 10 min, download
+ * 6 h), as the client's methods have.
+ */
+function phaseCall(signal: AbortSignal, callerDeadline: boolean): CallOptions {
+  return callerDeadline ? { signal, timeoutMs: MAX_TIMEOUT_MS } : { signal };
+}
+
+/** `USAGE` for an option of the wrong type (plain-JS callers), naming it and what it takes. */
+function invalidOption(name: string, value: unknown, expected: string): LMStudioError {
+  const shown = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  return new LMStudioError("USAGE", `Invalid ${name}: ${shown} (expected ${expected})`, {
+    hint: `Pass ${name} as ${expected}, or leave it out.`,
+  });
+}
+
+/** The options object as given: `undefined` is none; anything else that is not an object is `USAGE`. */
+function optionsObject<T extends object>(value: T | undefined, name: string): T {
+  if (value === undefined) return {} as T;
+  if (typeof value !== "object" || value === null) throw invalidOption(name, value, "an object");
+  return value;
+}
+
+/** `USAGE` unless `options[name]` is absent (`undefined`) or of `type`. */
+function checkOptionType(options: object, name: string, type: "string" | "boolean" | "function"): void {
+  const value: unknown = (options as Record<string, unknown>)[name];
+  if (value !== undefined && typeof value !== type) {
+    throw invalidOption(name, value, type === "boolean" ? "true or false" : `a ${type}`);
+  }
+}
+
+/** {@linkcode ensureReady}'s options, checked before anything runs (nothing read, nothing sent). */
+function checkEnsureOptions(given: EnsureReadyOptions | undefined) {
+  const options = optionsObject(given, "options");
+  checkOptionType(options, "model", "string");
+  for (const name of ["download", "load", "startServer"]) checkOptionType(options, name, "boolean");
+  checkOptionType(options, "onEvent", "function");
+  if (options.client !== undefined && !(options.client instanceof LMStudioClient)) {
+    throw invalidOption("client", options.client, "an LMStudioClient");
+  }
+  checkContextLength(options.contextLength);
+  validDuration(options.timeoutMs, DEFAULT_TIMEOUTS.ensure);
+  return {
+    options,
+    signal: validSignal(options.signal),
+    required: checkRequired(options.require),
+    startTimeoutMs: validDuration(
+      options.startServerTimeoutMs,
+      DEFAULT_TIMEOUTS.wait,
+      "startServerTimeoutMs",
+    ),
   };
 }
 
@@ -157,8 +345,14 @@ function emitter(onEvent: EnsureReadyOptions["onEvent"]): (event: EnsureEvent) =
  * replaced, and the context LM Studio gave is read back). A model LM Studio says lacks a `require`d
  * capability, or that gets less context than asked, is `MODEL_UNSUITABLE`. Configuration is
  * resolved as the CLI does it (options, environment, `vtcode.toml`, LM Studio's saved port). Every
- * failure rejects with a typed {@linkcode LMStudioError}. Concurrent calls for the same model in
- * one process share one download and one load.
+ * failure rejects with a typed {@linkcode LMStudioError}.
+ *
+ * `timeoutMs` is one deadline over every step (without it, each step has its default: check 5 s,
+ * list 10 s, load 10 min, download 6 h). Concurrent calls for one model on one server in a process
+ * share one download; their loads run one at a time: calls that ask the same share one, and a call
+ * that asks otherwise waits for it, then uses what it loaded or replaces it, so the model is never
+ * left with two instances. Each call still ends on its own deadline or signal, and gets the events
+ * (progress included) of the work it waits on until then.
  *
  * @example
  * ```ts
@@ -174,6 +368,13 @@ function emitter(onEvent: EnsureReadyOptions["onEvent"]): (event: EnsureEvent) =
  * ```
  */
 export async function ensureReady(options: EnsureReadyOptions = {}): Promise<EnsureResult> {
+  const checked = checkEnsureOptions(options);
+  options = checked.options;
+  const callerSignal = checked.signal;
+  // Cancelled is cancelled, whatever the configuration would have said.
+  if (callerSignal?.aborted) {
+    throw abortReason(callerSignal, `Making ${options.model ?? "the model"} ready`);
+  }
   // The same precedence as the CLI: option > env > vtcode.toml > LM Studio's saved port > default.
   // A client passed in already knows its server; with a model too, nothing is left to resolve.
   const config: ResolvedConfig | undefined = options.client && options.model !== undefined
@@ -190,16 +391,15 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     });
   const requested = options.model ?? config?.model ?? DEFAULT_OSS_MODEL;
   const baseUrlSource: BaseUrlSource = options.client ? "option" : config!.sources.baseUrl;
-  return withDeadline(`Making ${requested} ready`, options, DEFAULT_TIMEOUTS.ensure, async (signal) => {
+  const { required, startTimeoutMs } = checked;
+  const callerDeadline = options.timeoutMs !== undefined;
+  const events = eventSink(options.onEvent);
+  const emit = events.emit;
+  const what = `Making ${requested} ready`;
+  const overall = { signal: callerSignal, timeoutMs: options.timeoutMs };
+  return await withDeadline(what, overall, DEFAULT_TIMEOUTS.ensure, async (signal) => {
     validateModelName(requested);
-    checkContextLength(options.contextLength);
-    const startTimeoutMs = validDuration(
-      options.startServerTimeoutMs,
-      DEFAULT_TIMEOUTS.wait,
-      "startServerTimeoutMs",
-    );
-    const required = checkRequired(options.require);
-    const emit = emitter(options.onEvent);
+    const phase = (): CallOptions => phaseCall(signal, callerDeadline);
     // The token stays the client's to read (option, else the variable the config names), so that
     // its hints name where it came from.
     const client = options.client ?? new LMStudioClient({
@@ -215,20 +415,20 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     // 1. Check (and optionally start the server).
     actions.push("check");
     emit({ type: "step", step: "check", message: `Checking LM Studio at ${client.baseUrl}` });
-    const status = await checkOrStart(
-      client,
-      options.startServer === true,
-      { signal },
-      startTimeoutMs,
-      () => {
-        actions.push("start-server");
-        emit({
-          type: "step",
-          step: "start-server",
-          message: "Starting the LM Studio server (lms server start)",
-        });
-      },
-    );
+    let starting = false;
+    const status = await checkOrStart(client, options.startServer === true, phase(), startTimeoutMs, () => {
+      starting = true;
+      actions.push("start-server");
+      emit({
+        type: "step",
+        step: "start-server",
+        message: "Starting the LM Studio server (lms server start)",
+      });
+    }).catch((error: unknown) => {
+      // The server's own wait (startServerTimeoutMs) ran out, not the overall deadline.
+      if (starting && !signal.aborted && isLMStudioError(error, "TIMEOUT")) throw startTimedOut(error);
+      throw error;
+    });
     timings.checkMs = Date.now() - started;
     emit({ type: "server", status });
 
@@ -236,7 +436,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     const listStarted = Date.now();
     actions.push("list");
     emit({ type: "step", step: "list", message: `Looking for ${requested}` });
-    let match: ModelMatchResult = matchModel(requested, await client.listModels({ signal }));
+    let match: ModelMatchResult = matchModel(requested, await client.listModels(phase()));
     timings.listMs = Date.now() - listStarted;
     if (!match.model && match.ambiguous) {
       throw new LMStudioError(
@@ -267,19 +467,31 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       const downloadStarted = Date.now();
       actions.push("download");
       emit({ type: "step", step: "download", message: `Downloading ${requested}` });
-      const result = await singleFlight(
-        `download ${client.baseUrl} ${requested}`,
-        signal,
-        (shared) =>
-          client.downloadModel(requested, {
-            signal: shared,
-            onProgress: (progress) => emit({ type: "download-progress", model: requested, progress }),
-          }),
+      const downloading = `Downloading ${requested}`;
+      const result = await withDeadline(
+        downloading,
+        phase(),
+        DEFAULT_TIMEOUTS.download,
+        (downloadSignal) =>
+          downloads.run(
+            `${client.baseUrl} ${requested}`,
+            "download",
+            { signal: downloadSignal, emit, what: downloading },
+            (shared, broadcast) =>
+              client.downloadModel(requested, {
+                signal: shared,
+                // The callers' own deadlines govern the shared download (it is aborted when the last
+                // one has gone), so it has none of its own.
+                timeoutMs: MAX_TIMEOUT_MS,
+                onProgress: (progress) =>
+                  broadcast({ type: "download-progress", model: requested, progress }),
+              }),
+          ),
       );
       downloaded = !result.alreadyDownloaded;
       timings.downloadMs = Date.now() - downloadStarted;
       emit({ type: "downloaded", model: requested, result });
-      match = matchModel(requested, await client.listModels({ signal }));
+      match = matchModel(requested, await client.listModels(phase()));
       if (!match.model) {
         throw new LMStudioError(
           "MODEL_NOT_FOUND",
@@ -314,6 +526,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       : null;
     let instanceId: string | null = present?.id ?? match.instanceId ?? null;
     let contextLength: number | null = present?.contextLength ?? null;
+    let used: ModelInstance | null = choice.kind === "use" ? choice.instance : null;
     if (options.load === false && choice.kind === "replace") {
       emit({
         type: "warning",
@@ -324,45 +537,40 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     }
     if (options.load !== false && choice.kind !== "use") {
       const loadStarted = Date.now();
-      const loadStep = () => emit({ type: "step", step: "load", message: `Loading ${model.id}` });
-      if (choice.kind === "load") loadStep();
-      const result = await singleFlight(
-        `load ${client.baseUrl} ${model.id} ${options.contextLength ?? ""}`,
-        signal,
-        (shared) =>
-          client.loadModel(model.id, {
-            signal: shared,
-            contextLength: options.contextLength,
-            onReplace: (instances) => {
-              const list = instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ");
-              emit({
-                type: "step",
-                step: "unload",
-                message: `Unloading ${list}: less context than the ${options.contextLength} asked`,
-              });
-              emit({ type: "unloaded", model: model.id, instances });
-              loadStep();
-            },
-            onProgress: (progress) => emit({ type: "load-progress", model: model.id, progress }),
-          }),
+      const job: LoadJob = { client, requested, model, contextLength: options.contextLength, emit, phase };
+      const outcome = await withDeadline(
+        `Loading ${model.id}`,
+        phase(),
+        DEFAULT_TIMEOUTS.load,
+        (loadSignal) => loadOneAtATime(job, choice, loadSignal),
       );
-      if (result.unloaded.length > 0) actions.push("unload");
-      actions.push("load");
-      timings.loadMs = Date.now() - loadStarted;
+      if (outcome.kind === "use") used = outcome.instance;
+      else {
+        const { result } = outcome;
+        if (result.unloaded.length > 0) actions.push("unload");
+        actions.push("load");
+        timings.loadMs = Date.now() - loadStarted;
+        loaded = true;
+        instanceId = result.instanceId;
+        contextLength = result.contextLength;
+        for (const message of result.warnings) emit({ type: "warning", message });
+        emit({ type: "loaded", model: model.id, result });
+      }
+    }
+    if (used) {
       loaded = true;
-      instanceId = result.instanceId;
-      contextLength = result.contextLength;
-      for (const message of result.warnings) emit({ type: "warning", message });
-      emit({ type: "loaded", model: model.id, result });
-    } else if (choice.kind === "use" && contextLength === null) {
-      emit({
-        type: "warning",
-        message: `LM Studio does not say what context ${choice.instance.id} is loaded with${
-          options.contextLength === undefined
-            ? ""
-            : `, so it cannot be held against the ${options.contextLength} asked`
-        }`,
-      });
+      instanceId = used.id;
+      contextLength = used.contextLength;
+      if (contextLength === null) {
+        emit({
+          type: "warning",
+          message: `LM Studio does not say what context ${used.id} is loaded with${
+            options.contextLength === undefined
+              ? ""
+              : `, so it cannot be held against the ${options.contextLength} asked`
+          }`,
+        });
+      }
     }
     timings.totalMs = Date.now() - started;
     return {
@@ -378,6 +586,80 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       contextLength,
       timings,
     };
+  }).finally(events.close);
+}
+
+/** What {@linkcode loadOneAtATime} needs of the call. */
+interface LoadJob {
+  client: LMStudioClient;
+  requested: string;
+  model: ModelInfo;
+  contextLength: number | undefined;
+  emit: Emit;
+  /** Call options for a listing within the load step (see {@linkcode phaseCall}). */
+  phase: () => CallOptions;
+}
+
+/** A load's outcome: it loaded, or an instance loaded meanwhile serves the call as it is. */
+type LoadOutcome = { kind: "loaded"; result: LoadResult } | { kind: "use"; instance: ModelInstance };
+
+/**
+ * Loads the model for a call that needs `contextLength`, one load at a time per model on a server:
+ * a call that asks the same joins the load in flight; one that asks otherwise waits for it to
+ * settle, then looks again (lists afresh), since what it loaded may serve the call as it is, or
+ * must be replaced. So concurrent calls never leave two instances, nor unload one twice.
+ */
+async function loadOneAtATime(
+  job: LoadJob,
+  choice: InstanceChoice,
+  signal: AbortSignal,
+): Promise<LoadOutcome> {
+  const { client, model, contextLength, emit } = job;
+  const caller: JobCaller = { signal, emit, what: `Loading ${model.id}` };
+  const start: StartJob<LoadResult> = (shared, broadcast) =>
+    client.loadModel(model.id, {
+      signal: shared,
+      // The callers' own deadlines govern the shared load (it is aborted when the last one has
+      // gone), so it has none of its own.
+      timeoutMs: MAX_TIMEOUT_MS,
+      contextLength,
+      onReplace: (instances) => {
+        const list = instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ");
+        broadcast({
+          type: "step",
+          step: "unload",
+          message: `Unloading ${list}: less context than the ${contextLength} asked`,
+        });
+        broadcast({ type: "unloaded", model: model.id, instances });
+        broadcast({ type: "step", step: "load", message: `Loading ${model.id}` });
+      },
+      onProgress: (progress) => broadcast({ type: "load-progress", model: model.id, progress }),
+    });
+  for (;;) {
+    if (choice.kind === "use") return { kind: "use", instance: choice.instance };
+    const entry = loads.enter(
+      `${client.baseUrl} ${model.id}`,
+      `context ${contextLength ?? "any"}`,
+      caller,
+      start,
+    );
+    if ("joined" in entry) {
+      // A replace says its steps (unload, then load) as it makes them.
+      if (choice.kind === "load") emit({ type: "step", step: "load", message: `Loading ${model.id}` });
+      return { kind: "loaded", result: await entry.joined };
+    }
+    await entry.busy;
+    const again = matchModel(job.requested, await client.listModels({ ...job.phase(), signal }));
+    choice = again.model ? chooseInstance(again.model, again.instanceId, contextLength) : { kind: "load" };
+  }
+}
+
+/** The started server did not answer within `startServerTimeoutMs`: that is the deadline to name. */
+function startTimedOut(error: LMStudioError): LMStudioError {
+  return new LMStudioError("TIMEOUT", error.message, {
+    hint:
+      "Give the startServerTimeoutMs option more time, or check why the server does not start (lms log stream).",
+    cause: error,
   });
 }
 
@@ -419,15 +701,21 @@ export interface OssConfig {
 
 /** Options of {@linkcode ensureOssReady}. */
 export interface EnsureOssReadyOptions extends LMStudioClientOptions {
-  /** Where warnings go (default: `console.warn`). */
+  /** Where warnings go (default: `console.warn`). What it throws is ignored. */
   onWarning?: (message: string, error: LMStudioError) => void;
-  /** Progress of a download. */
+  /** Progress of a download. What it throws is ignored: the download goes on. */
   onDownloadProgress?: (progress: DownloadProgress) => void;
   /**
    * Cancels the check, the listing and the download (they reject with `INTERRUPTED`) and the
    * background load (which then resolves `null` after a warning, as any failed load does).
    */
   signal?: AbortSignal;
+  /**
+   * One deadline, in milliseconds, over the check, the listing and the download (they reject with
+   * `TIMEOUT`); the background load gets what remains of it. Without it, each step has its default
+   * (check 5 s, list 10 s, download 6 h, load 10 min).
+   */
+  timeoutMs?: number;
 }
 
 /** What {@linkcode ensureOssReady} returns: the model, the client, and the background load. */
@@ -444,12 +732,13 @@ export interface OssReadyHandle {
  * The Rust crate's `ensure_oss_ready`: model from config or `openai/gpt-oss-20b`; an unreachable server
  * is fatal; a failed listing is a warning; a missing model is downloaded (failure fatal); the load
  * runs in the background and its failure is only a warning. Improved: tolerant model matching,
- * REST v1 download with `lms` fallback, and an awaitable load.
+ * REST v1 download with `lms` fallback, an awaitable load, and `timeoutMs`, one deadline over the
+ * check, the listing and the download (the load gets what remains).
  *
  * @example
  * ```ts
  * import { ensureOssReady } from "@vtcode/lmstudio";
- * const { model, load } = await ensureOssReady({ model: "openai/gpt-oss-20b" });
+ * const { model, load } = await ensureOssReady({ model: "openai/gpt-oss-20b" }, { timeoutMs: 30 * 60_000 });
  * await load; // optional: wait for the background load
  * ```
  */
@@ -457,48 +746,75 @@ export async function ensureOssReady(
   config: OssConfig = {},
   options: EnsureOssReadyOptions = {},
 ): Promise<OssReadyHandle> {
-  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  config = optionsObject(config, "config");
+  options = optionsObject(options, "options");
+  checkOptionType(config, "model", "string");
+  checkOptionType(options, "onWarning", "function");
+  checkOptionType(options, "onDownloadProgress", "function");
+  const callerSignal = validSignal(options.signal);
+  const timeoutMs = options.timeoutMs;
+  validDuration(timeoutMs, DEFAULT_TIMEOUTS.ensure);
+  // The load promise never rejects, so a listener that throws must not make it (nor the job) fail.
+  const warn = quietListener(options.onWarning ?? ((message: string) => console.warn(message)))!;
   const requested = config.model ?? DEFAULT_OSS_MODEL;
   validateModelName(requested);
-  const signal = options.signal;
-  const client = new LMStudioClient({ ...options, ...definedOnly(config) });
-  let model = requested;
-  let models: ModelInfo[] | undefined;
-  let listingError: unknown;
-  try {
-    await client.check({ signal });
-  } catch (error) {
-    // The check reads the listing too: LM Studio answering with a malformed listing is reachable, and
-    // for the Rust crate's semantics that is a failed listing (a warning below), not a failed check.
-    const listing = Object.values(MODELS_PATH).map((path) => `GET ${path}`);
-    if (!isLMStudioError(error, "INVALID_RESPONSE") || !listing.includes(error.endpoint ?? "")) throw error;
-    listingError = error;
-  }
-  try {
-    if (listingError) throw listingError;
-    models = await client.listModels({ signal });
-  } catch (error) {
-    const typed = toLMStudioError(error);
-    // Cancelled is not a failed listing: stop here rather than download on a guess.
-    if (signal?.aborted) throw typed;
-    // Not fatal, as in the Rust crate: later requests surface the problem if there is one.
-    warn(`Failed to query local models from LM Studio: ${typed.message}.`, typed);
-  }
-  if (models) {
-    const match = matchModel(requested, models);
-    if (match.model) model = match.model.id;
-    else {
-      await client.downloadModel(requested, { onProgress: options.onDownloadProgress, signal });
-    }
-  }
-  const load = client.loadModel(model, { signal }).catch((error: unknown) => {
-    const typed = toLMStudioError(error);
-    warn(`Failed to load model ${model}: ${typed.message}`, typed);
-    return null;
+  if (callerSignal?.aborted) throw abortReason(callerSignal, `Making ${requested} ready`);
+  // The config's values win over the options' (the Rust crate's constructor), when given.
+  const client = new LMStudioClient({
+    ...options,
+    baseUrl: config.baseUrl ?? options.baseUrl,
+    apiToken: config.apiToken ?? options.apiToken,
+    lmsPath: config.lmsPath ?? options.lmsPath,
   });
+  const endsAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  const overall = { signal: callerSignal, timeoutMs };
+  const model = await withDeadline(
+    `Making ${requested} ready`,
+    overall,
+    DEFAULT_TIMEOUTS.ensure,
+    async (signal) => {
+      const phase = phaseCall(signal, timeoutMs !== undefined);
+      let models: ModelInfo[] | undefined;
+      let listingError: unknown;
+      try {
+        await client.check(phase);
+      } catch (error) {
+        // The check reads the listing too: LM Studio answering with a malformed listing is reachable, and
+        // for the Rust crate's semantics that is a failed listing (a warning below), not a failed check.
+        const listing = Object.values(MODELS_PATH).map((path) => `GET ${path}`);
+        if (
+          !isLMStudioError(error, "INVALID_RESPONSE") || !listing.includes(error.endpoint ?? "")
+        ) throw error;
+        listingError = error;
+      }
+      try {
+        if (listingError) throw listingError;
+        models = await client.listModels(phase);
+      } catch (error) {
+        const typed = toLMStudioError(error);
+        // Cancelled (or out of time) is not a failed listing: stop here rather than download on a guess.
+        if (signal.aborted) throw typed;
+        // Not fatal, as in the Rust crate: later requests surface the problem if there is one.
+        warn(`Failed to query local models from LM Studio: ${typed.message}.`, typed);
+      }
+      if (!models) return requested;
+      const match = matchModel(requested, models);
+      if (match.model) return match.model.id;
+      await client.downloadModel(requested, {
+        ...phase,
+        onProgress: quietListener(options.onDownloadProgress),
+      });
+      return requested;
+    },
+  );
+  // What remains of the caller's deadline, or the load's default without one.
+  const loadTimeoutMs = endsAt === undefined ? undefined : Math.max(1, endsAt - Date.now());
+  const load = client.loadModel(model, { signal: callerSignal, timeoutMs: loadTimeoutMs }).catch(
+    (error: unknown) => {
+      const typed = toLMStudioError(error);
+      warn(`Failed to load model ${model}: ${typed.message}`, typed);
+      return null;
+    },
+  );
   return { model, client, load };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Connection, lmsOf } from "./connection.ts";
-import { LMStudioError } from "./errors.ts";
+import { isLMStudioError, LMStudioError } from "./errors.ts";
 import { notAnObject, request, serverErrorOf } from "./http.ts";
 import { isObject } from "./json.ts";
 import { listModels, requireModel } from "./listing.ts";
@@ -47,7 +47,11 @@ export async function unloadModel(
   return { unloaded: ids };
 }
 
-/** Unloads instances by id, over REST v1 when the server has it, else with `lms` (this machine only). */
+/**
+ * Unloads instances by id, over REST v1 when the server has it, else with `lms` (this machine only),
+ * to replace them. An instance that is already gone (unloaded by someone else since the listing) is
+ * what the replace wanted, not an error.
+ */
 export async function unloadInstances(
   conn: Connection,
   ids: readonly string[],
@@ -56,22 +60,40 @@ export async function unloadInstances(
   const api = (await conn.detect(signal)).api;
   await conn.forgetListing();
   if (api === "v1") {
-    for (const id of ids) await unloadInstance(conn, id, signal);
+    for (const id of ids) await unloadInstance(conn, id, signal, { goneIsUnloaded: true });
     return;
   }
   conn.requireLocal("unload", api);
   const lms = await lmsOf(conn);
-  for (const id of ids) await lms.unload(id, { signal });
+  for (const id of ids) {
+    try {
+      await lms.unload(id, { signal });
+    } catch (error) {
+      // `lms` says MODEL_NOT_FOUND when `lms ps` no longer lists the instance: it is gone already.
+      if (!isLMStudioError(error, "MODEL_NOT_FOUND")) throw error;
+    }
+  }
 }
 
-/** One REST v1 unload. LM Studio answers `{"instance_id": ...}`; anything else does not say it unloaded. */
-export async function unloadInstance(conn: Connection, id: string, signal: AbortSignal): Promise<void> {
+/**
+ * One REST v1 unload. LM Studio answers `{"instance_id": ...}`; anything else does not say it unloaded.
+ * With `goneIsUnloaded`, an instance the server no longer has (HTTP 404, "No loaded model instance")
+ * counts as unloaded.
+ */
+export async function unloadInstance(
+  conn: Connection,
+  id: string,
+  signal: AbortSignal,
+  { goneIsUnloaded = false }: { goneIsUnloaded?: boolean } = {},
+): Promise<void> {
   const answer = await request(conn.http, "POST", "/api/v1/models/unload", {
     body: { instance_id: id },
     signal,
   });
   const error = serverErrorOf(answer.json);
   if (error || answer.status >= 300) {
+    const gone = answer.status === 404 || /no loaded model instance/i.test(error?.message ?? "");
+    if (gone && goneIsUnloaded) return;
     throw new LMStudioError(
       "INTERNAL",
       `Failed to unload ${id}: ${error?.message ?? `HTTP ${answer.status}`}`,

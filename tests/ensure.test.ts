@@ -1,12 +1,25 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
-import { type EnsureEvent, ensureOssReady, ensureReady, type EnsureResult } from "../src/ensure.ts";
+import {
+  type EnsureEvent,
+  ensureOssReady,
+  type EnsureOssReadyOptions,
+  ensureReady,
+  type EnsureReadyOptions,
+  type EnsureResult,
+  type OssConfig,
+} from "../src/ensure.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import { FAST, GPT, QWEN } from "./_fixtures.ts";
 import { closedPortUrl, rejectsWith, useSimulators } from "./_helpers.ts";
+import { assertNoUnhandledRejections, collectUnhandledRejections } from "./_reliability.ts";
 
 const sim = useSimulators();
+collectUnhandledRejections();
+
+/** Not this machine's configuration: no LM Studio variables. */
+const NO_ENV = () => undefined;
 
 /**
  * The timings describe the steps that ran: one duration per step taken (none for a step skipped),
@@ -88,40 +101,61 @@ describe("ensureReady", () => {
     assertTimingsMatchSteps(result);
   });
 
-  it("shares one download and one load among concurrent calls for the same model", async () => {
-    const s = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 24_000_000_000 } });
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => ensureReady({ baseUrl: s.url, model: GPT.key, pollIntervalMs: 20 })),
+  it("honours one overall deadline; its timeout names it, and says the download goes on", async () => {
+    const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
+    const error = await rejectsWith(
+      ensureReady({ baseUrl: s.url, model: GPT.key, timeoutMs: 300, pollIntervalMs: 20 }),
+      "TIMEOUT",
+      { message: /^Making openai\/gpt-oss-20b ready timed out after 300ms$/, hint: /timeoutMs/ },
     );
-    assert.equal(s.requestCount("/api/v1/models/download", "POST"), 1);
-    assert.equal(s.requestCount("/api/v1/models/load", "POST"), 1);
-    assert.equal(s.state.loaded().length, 1);
-    for (const result of results) assert.equal(result.loaded, true);
+    assert.match(error.hint!, /goes on downloading openai\/gpt-oss-20b in the background/);
   });
 
-  it("keeps the shared download going while one caller aborts", async () => {
-    const s = await sim({ catalog: [GPT], download: { mode: "time", bytesPerSecond: 24_000_000_000 } });
-    const controller = new AbortController();
-    const quitter = ensureReady({
+  it("timeoutMs governs every step: a check slower than its own default (5 s) ends within it", {
+    timeout: 30_000,
+  }, async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    s.inject({ match: "/api/v1/models", method: "GET", kind: "delay", ms: 5_500, times: 1 });
+    const result = await ensureReady({ baseUrl: s.url, env: NO_ENV, model: GPT.key, timeoutMs: 60_000 });
+    assert.deepEqual(result.actions, ["check", "list"]);
+    assert.equal(result.loaded, true);
+  });
+
+  it("an aborted signal rejects at once with INTERRUPTED, before any configuration is read", async () => {
+    const s = await sim({ models: [GPT] });
+    const read: string[] = [];
+    await rejectsWith(
+      ensureReady({
+        baseUrl: s.url,
+        model: GPT.key,
+        apiTokenEnv: "not a variable name", // configuration that would be a USAGE error
+        env: (name) => void read.push(name),
+        signal: AbortSignal.abort(),
+      }),
+      "INTERRUPTED",
+    );
+    assert.deepEqual(read, [], "no environment variable read");
+    assert.equal(s.requests.length, 0);
+  });
+
+  it("an onEvent that throws, or returns a promise that rejects, breaks nothing", async () => {
+    const s = await sim({ catalog: [GPT], download: FAST });
+    let calls = 0;
+    const result = await ensureReady({
       baseUrl: s.url,
+      env: NO_ENV,
       model: GPT.key,
       pollIntervalMs: 20,
-      signal: controller.signal,
-    });
-    const stayer = ensureReady({ baseUrl: s.url, model: GPT.key, pollIntervalMs: 20 });
-    setTimeout(() => controller.abort(), 100);
-    await assert.rejects(quitter, { code: "INTERRUPTED" });
-    assert.equal((await stayer).loaded, true);
-  });
-
-  it("honours one overall deadline", async () => {
-    const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
-    await assert.rejects(
-      ensureReady({ baseUrl: s.url, model: GPT.key, timeoutMs: 300, pollIntervalMs: 20 }),
-      {
-        code: "TIMEOUT",
+      onEvent: (event) => {
+        calls++;
+        if (event.type === "step") throw new Error("broken listener");
+        return Promise.reject(new Error("broken async listener"));
       },
-    );
+    });
+    assert.deepEqual(result.actions, ["check", "list", "download", "load"]);
+    assert.ok(calls > 4, `the listener was called for every event (${calls})`);
+    assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
+    await assertNoUnhandledRejections();
   });
 
   it("starts the server with lms when asked and the server is down", async () => {
@@ -215,4 +249,127 @@ describe("ensureOssReady (the seed's semantics)", () => {
       code: "DOWNLOAD_FAILED",
     });
   });
+
+  it(
+    "timeoutMs is one deadline over the check, the listing and the download",
+    { timeout: 20_000 },
+    async () => {
+      const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
+      await rejectsWith(
+        ensureOssReady({ baseUrl: s.url }, { env: NO_ENV, timeoutMs: 300, pollIntervalMs: 20 }),
+        "TIMEOUT",
+        { message: /timed out after 300ms/, hint: /timeoutMs/ },
+      );
+      assert.equal(
+        s.requestCount("/api/v1/models/download", "POST"),
+        1,
+        "it was downloading when time ran out",
+      );
+    },
+  );
+
+  it("the background load gets what remains of timeoutMs, then only warns", { timeout: 20_000 }, async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models/load", kind: "hang" });
+    const warnings: string[] = [];
+    const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, {
+      env: NO_ENV,
+      timeoutMs: 500,
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.equal(await handle.load, null);
+    assert.ok(
+      warnings.some((w) => /Failed to load model openai\/gpt-oss-20b: .*timed out/.test(w)),
+      warnings.join("\n"),
+    );
+    assert.deepEqual(s.state.loaded(), []);
+  });
+
+  it("an onWarning that throws changes nothing: the handle resolves, the load never rejects", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] }, times: 1 });
+    s.failNextLoad(GPT.key, "Not enough memory");
+    let warned = 0;
+    const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, {
+      env: NO_ENV,
+      onWarning: () => {
+        warned++;
+        throw new Error("broken listener");
+      },
+    });
+    assert.equal(await handle.load, null);
+    assert.equal(warned, 2, "the failed listing, then the failed load");
+  });
+
+  it("an onDownloadProgress that throws does not stop the download", async () => {
+    const s = await sim({ catalog: [GPT], download: FAST });
+    let calls = 0;
+    const handle = await ensureOssReady({ baseUrl: s.url }, {
+      env: NO_ENV,
+      pollIntervalMs: 20,
+      onDownloadProgress: () => {
+        calls++;
+        throw new Error("broken listener");
+      },
+    });
+    assert.ok(calls > 0);
+    assert.equal((await handle.load)?.instanceId, GPT.key);
+  });
+
+  it("an aborted signal rejects at once with INTERRUPTED, with no request sent", async () => {
+    const s = await sim({ models: [GPT] });
+    await rejectsWith(
+      ensureOssReady({ baseUrl: s.url, model: GPT.key }, { env: NO_ENV, signal: AbortSignal.abort() }),
+      "INTERRUPTED",
+    );
+    assert.equal(s.requests.length, 0);
+  });
+});
+
+describe("plain-JS callers: an option of the wrong type is USAGE naming it, before anything runs", () => {
+  /** What a JavaScript caller may pass where TypeScript would have refused it. */
+  const wrong = <T>(value: unknown) => value as T;
+  const ensureCases: [string, EnsureReadyOptions | null, RegExp][] = [
+    ["no options object (null)", null, /options/],
+    ["model as a number", { model: wrong(42) }, /model/],
+    ["model as null", { model: wrong(null) }, /model/],
+    ["require as a string, not an array", { require: wrong("tool-use") }, /require/],
+    ["require with a number in it", { require: wrong([42]) }, /require/i],
+    ["signal that is not an AbortSignal", { signal: wrong({}) }, /signal/],
+    ["onEvent that is not a function", { onEvent: wrong("console.log") }, /onEvent/],
+    ["contextLength as a string", { contextLength: wrong("32768") }, /contextLength/],
+    ["download as a string", { download: wrong("no") }, /download/],
+    ["client that is not an LMStudioClient", { client: wrong({ baseUrl: "http://x" }) }, /client/],
+    ["timeoutMs as a string", { timeoutMs: wrong("5s") }, /timeoutMs/],
+  ];
+  for (const [name, options, option] of ensureCases) {
+    it(`ensureReady: ${name}`, async () => {
+      const s = await sim({ models: [GPT] });
+      const given = options === null ? null : { baseUrl: s.url, env: NO_ENV, model: GPT.key, ...options };
+      await rejectsWith(ensureReady(wrong<EnsureReadyOptions>(given)), "USAGE", {
+        message: option,
+        hint: option,
+      });
+      assert.equal(s.requests.length, 0);
+    });
+  }
+
+  const ossCases: [string, OssConfig | null, EnsureOssReadyOptions | null, RegExp][] = [
+    ["no config object (null)", null, {}, /config/],
+    ["no options object (null)", {}, null, /options/],
+    ["model as a number", { model: wrong(42) }, {}, /model/],
+    ["signal that is not an AbortSignal", {}, { signal: wrong({}) }, /signal/],
+    ["onWarning that is not a function", {}, { onWarning: wrong("console.warn") }, /onWarning/],
+    ["onDownloadProgress that is not a function", {}, { onDownloadProgress: wrong(1) }, /onDownloadProgress/],
+    ["timeoutMs below 1 ms", {}, { timeoutMs: -1 }, /timeoutMs/],
+  ];
+  for (const [name, config, options, option] of ossCases) {
+    it(`ensureOssReady: ${name}`, async () => {
+      const s = await sim({ models: [GPT] });
+      const given = config === null ? null : { baseUrl: s.url, ...config };
+      const call = ensureOssReady(wrong<OssConfig>(given), wrong<EnsureOssReadyOptions>(options));
+      await rejectsWith(call, "USAGE", { message: option, hint: option });
+      assert.equal(s.requests.length, 0);
+    });
+  }
 });
