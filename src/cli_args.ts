@@ -168,7 +168,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (args.startServer && !["check", "ensure", "wait"].includes(args.command)) {
     throw usage("--start-server applies to check, ensure and wait only");
   }
-  if (values.url !== undefined) args.url = values.url;
+  if (values.url !== undefined) {
+    // An empty flag is a script's unset variable (`--url "$HOST"`), not a wish for the default server.
+    if (values.url.trim() === "") throw usage("--url is empty");
+    args.url = values.url;
+  }
   if (values.token !== undefined) {
     if (values.token.trim() === "") throw usage("--token is empty");
     args.token = values.token;

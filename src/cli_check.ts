@@ -11,7 +11,13 @@
 import { parseCliArgs } from "./cli_args.ts";
 import { checkOutput } from "./cli_output.ts";
 import { type Handover, runAsProcess } from "./cli_process.ts";
-import { type CliIO, type CommandContext, type CommandOutput, runCommandLine } from "./cli_run.ts";
+import {
+  type CliIO,
+  type CommandContext,
+  type CommandOutput,
+  runCommandLine,
+  serverUrlOf,
+} from "./cli_run.ts";
 import { tokenSourceOf } from "./config.ts";
 import { connect } from "./connection.ts";
 import { checkServer } from "./server_control.ts";
@@ -63,9 +69,10 @@ export function runCheckCli(argv: readonly string[], io: CliIO): Promise<number>
  * const output = await checkCommand(context);
  * ```
  */
-export async function checkCommand({ config, baseUrl, env, call }: CommandContext): Promise<CommandOutput> {
+export async function checkCommand(context: CommandContext): Promise<CommandOutput> {
+  const { config, env, call } = context;
   const connection = connect({
-    baseUrl,
+    baseUrl: serverUrlOf(context),
     token: config.apiToken,
     tokenSource: tokenSourceOf(config),
     env,

@@ -15,8 +15,10 @@ import {
   type CommandOutput,
   type CommandTable,
   runCommandLine,
+  serverUrlOf,
 } from "./cli_run.ts";
-import { LMStudioClient } from "./client.ts";
+import { LMStudioClient, type ServerStatus } from "./client.ts";
+import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, withDeadline } from "./deadline.ts";
 import { checkOrStart, ensureReady } from "./ensure.ts";
 import { LMStudioError } from "./errors.ts";
 import { mayComeUp } from "./http.ts";
@@ -57,9 +59,10 @@ export function runCliProcess(argv: readonly string[]): Promise<never> {
  * The client of a command: the flag's token, else the variable the configuration names (the client
  * reads it, so that its hints name where the token came from).
  */
-function clientFor({ args, config, baseUrl, env }: CommandContext): LMStudioClient {
+function clientFor(context: CommandContext): LMStudioClient {
+  const { args, config, env } = context;
   return new LMStudioClient({
-    baseUrl,
+    baseUrl: serverUrlOf(context),
     apiToken: args.token,
     apiTokenEnv: config.apiTokenEnv,
     lmsPath: config.lmsPath,
@@ -102,18 +105,30 @@ async function wait(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call } = context;
   const client = clientFor(context);
   reporter.note(`Waiting for LM Studio at ${client.baseUrl}`);
-  let status;
-  try {
-    status = await client.waitForServer({ ...call, timeoutMs: args.startServer ? 2000 : call.timeoutMs });
-  } catch (error) {
-    if (
-      !args.startServer || !(mayComeUp(error) || (error instanceof LMStudioError && error.code === "TIMEOUT"))
-    ) {
-      throw error;
-    }
-    reporter.note("Server is down; starting it with `lms server start`");
-    status = await client.startServer(call);
+  if (!args.startServer) {
+    const status = await client.waitForServer(call);
+    return waited(status);
   }
+  // One deadline for the short wait, the start and the wait after it: `--timeout` is the whole run's.
+  const status = await withDeadline(
+    `Waiting for ${client.baseUrl}`,
+    call,
+    DEFAULT_TIMEOUTS.wait,
+    async (signal) => {
+      try {
+        return await client.waitForServer({ signal, timeoutMs: 2000 });
+      } catch (error) {
+        if (!(mayComeUp(error) || (error instanceof LMStudioError && error.code === "TIMEOUT"))) throw error;
+        if (signal.aborted) throw error;
+      }
+      reporter.note("Server is down; starting it with `lms server start`");
+      return await client.startServer({ signal, timeoutMs: MAX_TIMEOUT_MS });
+    },
+  );
+  return waited(status);
+}
+
+function waited(status: ServerStatus): CommandOutput {
   return {
     json: { server: { reachable: true, api: status.api } },
     human: `LM Studio is up at ${status.baseUrl} (API: ${status.api})\n`,
@@ -149,11 +164,12 @@ async function models(context: CommandContext): Promise<CommandOutput> {
 
 /** `ensure`: the model downloaded, loaded and suitable (`--context-length`, `--require`). */
 async function ensure(context: CommandContext): Promise<CommandOutput> {
-  const { args, reporter, call, config } = context;
+  const { args, reporter, call, config, soFar } = context;
   const client = clientFor(context);
+  soFar.model = args.model ?? config.model;
   const result = await ensureReady({
     client,
-    model: args.model ?? config.model,
+    model: soFar.model,
     download: !args.noDownload,
     load: !args.noLoad,
     startServer: args.startServer,
@@ -161,7 +177,14 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
     require: args.require,
     signal: call.signal,
     timeoutMs: call.timeoutMs,
-    onEvent: (event) => reporter.event(event),
+    onEvent: (event) => {
+      // What the failure document says was done: the steps started, and what is known of the model.
+      if (event.type === "step") soFar.actions.push(event.step);
+      else if (event.type === "resolved") soFar.model = event.model;
+      else if (event.type === "downloaded") soFar.downloaded = !event.result.alreadyDownloaded;
+      else if (event.type === "loaded") soFar.loaded = true;
+      reporter.event(event);
+    },
   });
   const where = (result.instanceId ? ` as ${result.instanceId}` : "") +
     (result.loaded === true ? ` (context ${result.contextLength ?? "unknown"})` : "");
@@ -184,23 +207,28 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
 
 /** `download`: over REST v1, else `lms get --yes` on this machine. */
 async function download(context: CommandContext): Promise<CommandOutput> {
-  const { args, reporter, call } = context;
+  const { args, reporter, call, soFar } = context;
   const client = clientFor(context);
-  const model = args.model!;
+  const model = soFar.model = args.model!;
+  soFar.actions.push("check");
   await client.check(call);
+  soFar.actions.push("download");
   reporter.event({ type: "step", step: "download", message: `Downloading ${model}` });
   const result = await client.downloadModel(model, {
     ...call,
     onProgress: (progress) => reporter.event({ type: "download-progress", model, progress }),
   });
+  soFar.downloaded = !result.alreadyDownloaded;
   reporter.event({ type: "downloaded", model, result });
+  // The id LM Studio lists it under, and whether it is loaded: said where the listing tells.
+  soFar.actions.push("list");
   const found = await client.findModel(model, call).catch(() => undefined);
   return {
     json: {
       model: found?.model?.id ?? model,
-      downloaded: !result.alreadyDownloaded,
+      downloaded: soFar.downloaded,
       loaded: found?.model?.loaded ?? null,
-      actions: ["check", "download", "list"],
+      actions: soFar.actions,
       route: result.route,
     },
     human: `${result.alreadyDownloaded ? "already downloaded" : "downloaded"}: ${
@@ -211,22 +239,29 @@ async function download(context: CommandContext): Promise<CommandOutput> {
 
 /** `load`: one instance with at least `--context-length` (never a second one of a loaded model). */
 async function load(context: CommandContext): Promise<CommandOutput> {
-  const { args, reporter, call } = context;
+  const { args, reporter, call, soFar } = context;
   const client = clientFor(context);
-  const model = args.model!;
+  const model = soFar.model = args.model!;
+  // The client checks the server and lists its models first; then it unloads (to replace) and loads.
+  soFar.actions.push("check", "list");
   reporter.event({ type: "step", step: "load", message: `Loading ${model}` });
   const result = await client.loadModel(model, {
     ...call,
     contextLength: args.contextLength,
     require: args.require,
-    onReplace: (instances) =>
+    onReplace: (instances) => {
+      soFar.actions.push("unload", "load");
       reporter.event({
         type: "step",
         step: "unload",
         message: `Unloading ${instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ")}: ` +
           `less context than the ${args.contextLength} asked`,
-      }),
-    onProgress: (progress) => reporter.event({ type: "load-progress", model, progress }),
+      });
+    },
+    onProgress: (progress) => {
+      if (!soFar.actions.includes("load")) soFar.actions.push("load");
+      reporter.event({ type: "load-progress", model, progress });
+    },
   });
   for (const message of result.warnings) reporter.event({ type: "warning", message });
   reporter.event({ type: "loaded", model: result.model, result });
@@ -250,9 +285,11 @@ async function load(context: CommandContext): Promise<CommandOutput> {
 
 /** `unload`: a model's instances, or every one with `--all`. */
 async function unload(context: CommandContext): Promise<CommandOutput> {
-  const { args, call } = context;
+  const { args, call, soFar } = context;
   const client = clientFor(context);
   const target = args.all ? { all: true as const } : args.model!;
+  if (!args.all) soFar.model = args.model;
+  soFar.actions.push("check", "list", "unload");
   const result = await client.unloadModel(target, call);
   return {
     json: {

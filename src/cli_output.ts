@@ -66,7 +66,7 @@ export function withBaseUrlSource(
  * ```
  */
 export function successText(
-  run: { command: string; json: boolean; baseUrl: string; baseUrlSource: BaseUrlSource | undefined },
+  run: { command: string; json: boolean; baseUrl: string | null; baseUrlSource: BaseUrlSource | undefined },
   output: CommandOutput,
 ): string {
   if (!run.json) return output.human;

@@ -12,7 +12,6 @@ import {
   type BaseUrlSource,
   configuredBaseUrl,
   DEFAULT_API_TOKEN_ENV,
-  DEFAULT_BASE_URL,
   resolveConfig,
   type ResolvedConfig,
 } from "./config.ts";
@@ -97,13 +96,45 @@ export interface CommandContext {
   env: EnvReader;
   /** The configuration (flags > environment > vtcode.toml > LM Studio's saved settings > defaults). */
   config: ResolvedConfig;
-  /** The server URL, normalised. */
-  baseUrl: string;
+  /**
+   * The server URL, normalised. `null` only for a command that asks no server (`which-lms`) when
+   * the configured URL is not one: it is not that command's business.
+   */
+  baseUrl: string | null;
   /** Narration on stderr (made on first use). */
   reporter: Reporter;
   /** The signal (Ctrl-C) and `--timeout` of the run. */
   call: { signal?: AbortSignal; timeoutMs?: number };
+  /** What the command has done so far: on failure, the JSON document says it (`ensure`, `download`, …). */
+  soFar: StepsSoFar;
 }
+
+/**
+ * The server URL of a command that asks the server: always known there (a URL that is not one
+ * ended the run with USAGE before the command started).
+ */
+export function serverUrlOf(context: Pick<CommandContext, "baseUrl" | "args">): string {
+  if (context.baseUrl === null) throw new Error(`${context.args.command} started without a server URL`);
+  return context.baseUrl;
+}
+
+/**
+ * The steps a command that acts on a model has started, in order (on failure, the last is the one
+ * that failed), and what it knows of the model so far.
+ */
+export interface StepsSoFar {
+  /** The model acted on, once known. */
+  model?: string;
+  /** A download happened. */
+  downloaded: boolean;
+  /** Whether the model is loaded, once known. */
+  loaded: boolean | null;
+  /** The steps started, in order. */
+  actions: string[];
+}
+
+/** The commands whose JSON document has `model`, `downloaded`, `loaded` and `actions`. */
+const MODEL_COMMANDS: readonly string[] = ["ensure", "download", "load", "unload"];
 
 /** What a command prints: the fields of its JSON document, or its human line. */
 export type { CommandOutput } from "./cli_output.ts";
@@ -141,10 +172,11 @@ export async function runCommandLine(
   let ttyAnswer: boolean | undefined;
   const tty = () => (ttyAnswer ??= io.stderrIsTTY ?? stderrIsTTY());
   let args: CliArgs | undefined;
-  // The default until the configuration says otherwise (a usage error in the flags comes before it);
-  // `null` once the configured URL turned out not to be one.
-  let baseUrl: string | null = DEFAULT_BASE_URL;
+  // Known once the configuration is read; `null` until then, and when the configured URL is not one.
+  let baseUrl: string | null = null;
   let baseUrlSource: BaseUrlSource | undefined;
+  let configured = false;
+  const soFar: StepsSoFar = { downloaded: false, loaded: null, actions: [] };
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
   // A usage error still names the command the user typed, when it is one.
@@ -194,23 +226,45 @@ export async function runCommandLine(
       cwd: io.cwd,
       overrides: { baseUrl: args.url, apiToken: args.token, model: args.model, lmsPath: args.lms },
     });
+    configured = true;
     // Where the URL came from is known before whether it is one: a configured URL that is not one is
     // reported with its source, and no URL claimed for it.
     baseUrlSource = config.sources.baseUrl;
-    baseUrl = null;
-    baseUrl = configuredBaseUrl(config);
+    try {
+      baseUrl = configuredBaseUrl(config);
+    } catch (error) {
+      if (args.command !== "which-lms") throw error;
+    }
     const run = commands[args.command];
     if (!run) throw new Error(`this program does not run ${args.command}`);
     const call = { signal: io.signal, timeoutMs: args.timeoutMs };
-    const doc = await run({ args, env, config, baseUrl, reporter, call });
+    const doc = await run({ args, env, config, baseUrl, reporter, call, soFar });
     await reporter.finish();
     io.stdout(successText({ command: args.command, json, baseUrl, baseUrlSource }, doc));
     return 0;
   } catch (thrown) {
     await reporter?.finish();
     const error = toLMStudioError(thrown);
-    const translated: { message: string; hint?: string } = { message: flagWords(error.message) };
-    if (error.hint !== undefined) translated.hint = flagWords(error.hint);
+    if (!configured) {
+      // A usage error in the flags came before the configuration was read. Read it now, for two things:
+      // the token of a variable that vtcode.toml names (a usage error may quote any argument), and the
+      // URL the run would have used, unless a `--url` the parse did not get to could have changed it.
+      const urlFlag = argv.some((arg) => arg === "--url" || arg.startsWith("--url="));
+      try {
+        const config = await resolveConfig({ env, cwd: io.cwd, overrides: { baseUrl: args?.url } });
+        if (args !== undefined || !urlFlag) {
+          baseUrlSource = config.sources.baseUrl;
+          baseUrl = configuredBaseUrl(config);
+        }
+      } catch {
+        // A configuration that cannot be read claims no URL; the error at hand is the one to report.
+      }
+    }
+    // Redacted again: a secret registered just now may be quoted in a message built before.
+    const translated: { message: string; hint?: string } = {
+      message: redactSecrets(flagWords(error.message)),
+    };
+    if (error.hint !== undefined) translated.hint = redactSecrets(flagWords(error.hint));
     if (json) {
       const doc: JsonDoc = {
         ok: false,
@@ -220,19 +274,27 @@ export async function runCommandLine(
         error: { ...error.toJSON(), ...translated },
       };
       if (command() === "check" || command() === "wait") {
-        doc.server = { reachable: error.code === "AUTH_REQUIRED", api: null };
+        doc.server = { reachable: SOMETHING_ANSWERED.includes(error.code), api: null };
+      }
+      if (MODEL_COMMANDS.includes(command())) {
+        doc.model = soFar.model ?? args?.model ?? null;
+        doc.downloaded = soFar.downloaded;
+        doc.loaded = soFar.loaded;
+        doc.actions = soFar.actions;
       }
       io.stdout(`${JSON.stringify(doc)}\n`);
     }
-    if (!args?.quiet) {
-      const color = tty() && !(args?.noColor ?? false) && !noColorRequested(env);
-      const red = (t: string) => color ? `\x1b[31m${t}\x1b[0m` : t;
-      io.stderr(`${red("error:")} ${translated.message}\n`);
-      if (translated.hint) io.stderr(`  hint: ${translated.hint}\n`);
-    }
+    // Errors are not narration: `-q` keeps them.
+    const color = tty() && !(args?.noColor ?? false) && !noColorRequested(env);
+    const red = (t: string) => color ? `\x1b[31m${t}\x1b[0m` : t;
+    io.stderr(`${red("error:")} ${translated.message}\n`);
+    if (translated.hint) io.stderr(`  hint: ${translated.hint}\n`);
     return error.exitCode;
   }
 }
+
+/** The failures that mean a server answered (`server.reachable: true` in `check` and `wait`). */
+const SOMETHING_ANSWERED: readonly string[] = ["AUTH_REQUIRED", "NOT_LMSTUDIO", "INVALID_RESPONSE"];
 
 /** Library texts name options; the CLI user typed flags. */
 const OPTION_FLAGS: ReadonlyArray<[RegExp, string]> = [

@@ -17,6 +17,7 @@ import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
 import { quietListener } from "./listener.ts";
+import { optionsObject } from "./options.ts";
 import { LMStudioError } from "./errors.ts";
 import type { ApiFamily, ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
@@ -81,13 +82,7 @@ export class LMStudioClient {
    * saved port.
    */
   constructor(options: LMStudioClientOptions = {}) {
-    // Plain-JS callers: `null` counts as no options.
-    options ??= {};
-    if (typeof options !== "object") {
-      throw new LMStudioError("USAGE", `Invalid options: a ${typeof options} (expected an object)`, {
-        hint: 'Pass the options as an object, e.g. { baseUrl: "http://localhost:1234" }, or leave them out.',
-      });
-    }
+    options = optionsObject(options, "options");
     const env = options.env ?? getEnv;
     // The file-free half of the one configuration precedence (options > environment > defaults).
     const config = mergeConfig({

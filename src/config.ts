@@ -29,6 +29,7 @@ import {
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import { normalizeBaseUrl } from "./url.ts";
+import { checkOptionType, invalidOption } from "./options.ts";
 
 export { CONFIG_ENV, CONFIG_FILE_NAME, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL };
 
@@ -328,12 +329,8 @@ function withTokenHidden(config: ResolvedConfig): ResolvedConfig {
  * other type is a `USAGE` error naming the option (never echoing the value: it may be the token).
  */
 function stringOption(overrides: LMStudioConfig, name: keyof LMStudioConfig): string | undefined {
-  const value: unknown = overrides[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "string") return value;
-  throw new LMStudioError("USAGE", `Invalid ${name}: ${typeOf(value)} (expected a string)`, {
-    hint: `Pass ${name} as a string, or leave it out.`,
-  });
+  checkOptionType(overrides, name, "string");
+  return overrides[name] ?? undefined;
 }
 
 /** A variable from the caller's `env` reader, which must give a string or nothing, and not throw. */
@@ -348,13 +345,11 @@ function readEnv(envReader: EnvReader, name: string): string | undefined {
     });
   }
   if (value === undefined || value === null || typeof value === "string") return value ?? undefined;
-  throw new LMStudioError("USAGE", `The env option's reader gave ${typeOf(value)} for ${name}`, {
-    hint: "Pass env as a function that returns a string, or undefined when the variable is unset.",
-  });
-}
-
-function typeOf(value: unknown): string {
-  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  throw invalidOption(
+    `env(${JSON.stringify(name)})`,
+    value,
+    "a string, or undefined when the variable is unset",
+  );
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import { LMStudioError } from "./errors.ts";
+import { invalidOption, optionsObject } from "./options.ts";
 import { startTimer } from "./runtime.ts";
 
 /** Options every operation takes. */
@@ -102,16 +103,13 @@ export function validSignal(value: unknown, option = "signal"): AbortSignal | un
     typeof shape !== "object" || shape === null || typeof shape.aborted !== "boolean" ||
     typeof shape.addEventListener !== "function" || typeof shape.removeEventListener !== "function"
   ) {
-    throw usage(option, value, "an AbortSignal, e.g. AbortSignal.timeout(30_000) or controller.signal");
+    throw invalidOption(
+      option,
+      value,
+      "an AbortSignal, e.g. AbortSignal.timeout(30_000) or controller.signal",
+    );
   }
   return value as AbortSignal;
-}
-
-function usage(option: string, value: unknown, expected: string): LMStudioError {
-  const shown = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-  return new LMStudioError("USAGE", `Invalid ${option}: ${shown} (expected ${expected})`, {
-    hint: `Pass ${option} as ${expected}, or leave it out.`,
-  });
 }
 
 /**
@@ -134,9 +132,7 @@ export function withDeadline<T>(
   let timeoutMs: number;
   let outer: AbortSignal | undefined;
   try {
-    // Plain-JS callers: `null` counts as no options; anything else that is not an object is refused.
-    const given = (options ?? {}) as Partial<CallOptions>;
-    if (typeof given !== "object") throw usage("options", options, "an object like { signal, timeoutMs }");
+    const given = optionsObject<CallOptions>(options, "options");
     timeoutMs = validDuration(given.timeoutMs, defaultTimeoutMs);
     outer = validSignal(given.signal);
   } catch (error) {

@@ -29,6 +29,7 @@ import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
 import { type ModelInfo, type ModelInstance, MODELS_PATH } from "./models.ts";
+import { checkOptionType, invalidOption, optionsObject } from "./options.ts";
 import {
   checkContextLength,
   checkRequired,
@@ -291,29 +292,6 @@ const loads = new SharedJobs<LoadResult>();
  */
 function phaseCall(signal: AbortSignal, callerDeadline: boolean): CallOptions {
   return callerDeadline ? { signal, timeoutMs: MAX_TIMEOUT_MS } : { signal };
-}
-
-/** `USAGE` for an option of the wrong type (plain-JS callers), naming it and what it takes. */
-function invalidOption(name: string, value: unknown, expected: string): LMStudioError {
-  const shown = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-  return new LMStudioError("USAGE", `Invalid ${name}: ${shown} (expected ${expected})`, {
-    hint: `Pass ${name} as ${expected}, or leave it out.`,
-  });
-}
-
-/** The options object as given: `undefined` is none; anything else that is not an object is `USAGE`. */
-function optionsObject<T extends object>(value: T | undefined, name: string): T {
-  if (value === undefined) return {} as T;
-  if (typeof value !== "object" || value === null) throw invalidOption(name, value, "an object");
-  return value;
-}
-
-/** `USAGE` unless `options[name]` is absent (`undefined`) or of `type`. */
-function checkOptionType(options: object, name: string, type: "string" | "boolean" | "function"): void {
-  const value: unknown = (options as Record<string, unknown>)[name];
-  if (value !== undefined && typeof value !== type) {
-    throw invalidOption(name, value, type === "boolean" ? "true or false" : `a ${type}`);
-  }
 }
 
 /** {@linkcode ensureReady}'s options, checked before anything runs (nothing read, nothing sent). */

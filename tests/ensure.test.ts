@@ -329,10 +329,8 @@ describe("ensureOssReady (the seed's semantics)", () => {
 describe("plain-JS callers: an option of the wrong type is USAGE naming it, before anything runs", () => {
   /** What a JavaScript caller may pass where TypeScript would have refused it. */
   const wrong = <T>(value: unknown) => value as T;
-  const ensureCases: [string, EnsureReadyOptions | null, RegExp][] = [
-    ["no options object (null)", null, /options/],
+  const ensureCases: [string, EnsureReadyOptions, RegExp][] = [
     ["model as a number", { model: wrong(42) }, /model/],
-    ["model as null", { model: wrong(null) }, /model/],
     ["require as a string, not an array", { require: wrong("tool-use") }, /require/],
     ["require with a number in it", { require: wrong([42]) }, /require/i],
     ["signal that is not an AbortSignal", { signal: wrong({}) }, /signal/],
@@ -345,7 +343,7 @@ describe("plain-JS callers: an option of the wrong type is USAGE naming it, befo
   for (const [name, options, option] of ensureCases) {
     it(`ensureReady: ${name}`, async () => {
       const s = await sim({ models: [GPT] });
-      const given = options === null ? null : { baseUrl: s.url, env: NO_ENV, model: GPT.key, ...options };
+      const given = { baseUrl: s.url, env: NO_ENV, model: GPT.key, ...options };
       await rejectsWith(ensureReady(wrong<EnsureReadyOptions>(given)), "USAGE", {
         message: option,
         hint: option,
@@ -354,19 +352,38 @@ describe("plain-JS callers: an option of the wrong type is USAGE naming it, befo
     });
   }
 
-  const ossCases: [string, OssConfig | null, EnsureOssReadyOptions | null, RegExp][] = [
-    ["no config object (null)", null, {}, /config/],
-    ["no options object (null)", {}, null, /options/],
+  const ossCases: [string, OssConfig, EnsureOssReadyOptions, RegExp][] = [
     ["model as a number", { model: wrong(42) }, {}, /model/],
     ["signal that is not an AbortSignal", {}, { signal: wrong({}) }, /signal/],
     ["onWarning that is not a function", {}, { onWarning: wrong("console.warn") }, /onWarning/],
     ["onDownloadProgress that is not a function", {}, { onDownloadProgress: wrong(1) }, /onDownloadProgress/],
     ["timeoutMs below 1 ms", {}, { timeoutMs: -1 }, /timeoutMs/],
   ];
+  it("null counts as not given, as undefined does: an options object, a config, any option", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    const ready = await ensureReady(wrong<EnsureReadyOptions>({
+      baseUrl: s.url,
+      env: NO_ENV,
+      model: GPT.key,
+      contextLength: null,
+      require: null,
+      onEvent: null,
+      timeoutMs: null,
+      signal: null,
+    }));
+    assert.equal(ready.instanceId, GPT.key);
+    const oss = await ensureOssReady(
+      wrong<OssConfig>(null),
+      wrong<EnsureOssReadyOptions>({ baseUrl: s.url }),
+    );
+    assert.equal(oss.model, GPT.key);
+    assert.equal((await oss.load)?.instanceId, GPT.key);
+  });
+
   for (const [name, config, options, option] of ossCases) {
     it(`ensureOssReady: ${name}`, async () => {
       const s = await sim({ models: [GPT] });
-      const given = config === null ? null : { baseUrl: s.url, ...config };
+      const given = { baseUrl: s.url, ...config };
       const call = ensureOssReady(wrong<OssConfig>(given), wrong<EnsureOssReadyOptions>(options));
       await rejectsWith(call, "USAGE", { message: option, hint: option });
       assert.equal(s.requests.length, 0);

@@ -52,7 +52,10 @@ describe("plain-JS callers: wrong types are USAGE naming the option", () => {
         }),
       /env option's reader failed for/,
     );
-    throwsUsage(() => new LMStudioClient({ env: () => 1234 as Loose }), /gave a number for LM_API_TOKEN/);
+    throwsUsage(
+      () => new LMStudioClient({ env: () => 1234 as Loose }),
+      /Invalid env\("LM_API_TOKEN"\): a number/,
+    );
   });
 
   it("call options: a signal that is not an AbortSignal, or options that are not an object, send nothing", async () => {

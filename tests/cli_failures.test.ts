@@ -1,0 +1,134 @@
+/**
+ * The CLI contract on failure: what a failed run says, and where. Errors reach stderr even with
+ * `-q`; the JSON document says what is known (the URL the run would have used, what was done so far,
+ * whether a server answered) and nothing that was not observed; a usage error never shows a token,
+ * wherever the configuration says it lives; one `--timeout` bounds the whole run.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createFakeLms } from "../src/testing/fake_lms.ts";
+import { FAST, GPT, QWEN } from "./_fixtures.ts";
+import { cleanly, closedPortUrl, useSimulators, workspace } from "./_helpers.ts";
+import { cli } from "./_reliability.ts";
+
+const sim = useSimulators();
+
+describe("CLI failures: errors are not narration", () => {
+  it("-q keeps the error and its hint on stderr (and --json on stdout)", async () => {
+    const url = await closedPortUrl();
+    const quiet = await cli(["check", "-q", "--url", url]);
+    assert.equal(quiet.code, 3);
+    assert.equal(quiet.stdout, "");
+    assert.match(quiet.stderr, /^error: .*\n {2}hint: /);
+    const json = await cli(["check", "-q", "--json", "--url", url]);
+    assert.equal(json.json!.error!.code, "SERVER_UNREACHABLE");
+    assert.match(json.stderr, /^error: /);
+  });
+});
+
+describe("CLI failures: the JSON document claims only what is known", () => {
+  it("a usage error in the flags still names the URL the run would have used, and its source", async () => {
+    const run = await cli(["check", "--json", "--timeout", "0"], { LMSTUDIO_URL: "http://gpu-box:4321/v1" });
+    assert.equal(run.code, 2);
+    assert.equal(run.json!.baseUrl, "http://gpu-box:4321");
+    assert.equal(run.json!.baseUrlSource, "env");
+  });
+
+  it("…but no URL when a --url the parse did not get to could have changed it", async () => {
+    const run = await cli(["check", "--json", "--bogus", "--url", "http://gpu-box:4321"]);
+    assert.equal(run.code, 2);
+    assert.equal(run.json!.baseUrl, null);
+    assert.equal(run.json!.baseUrlSource, undefined);
+  });
+
+  it("server.reachable is true when something answered: not LM Studio, a malformed listing", async () => {
+    const s = await sim({ models: [GPT] });
+    s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] } });
+    const malformed = await cli(["check", "--json", "--url", s.url]);
+    assert.equal(malformed.json!.error!.code, "INVALID_RESPONSE");
+    assert.deepEqual((malformed.json as Record<string, unknown>).server, { reachable: true, api: null });
+    const down = await cli(["check", "--json", "--url", await closedPortUrl()]);
+    assert.deepEqual((down.json as Record<string, unknown>).server, { reachable: false, api: null });
+  });
+
+  it("a failed ensure says the model and the steps started, the last being the one that failed", async () => {
+    const s = await sim({ models: [QWEN], catalog: [GPT], download: FAST });
+    s.failNextDownload(GPT.key, 0.5);
+    const run = await cli(["ensure", GPT.key, "--json", "-q", "--url", s.url]);
+    assert.equal(run.code, 6);
+    const doc = run.json as Record<string, unknown>;
+    assert.equal(doc.model, GPT.key);
+    assert.deepEqual(doc.actions, ["check", "list", "download"]);
+    assert.equal(doc.downloaded, false);
+    assert.equal(doc.loaded, null);
+  });
+
+  it("download of a model already there: downloaded false, and the steps as they ran", async () => {
+    const s = await sim({ models: [GPT], catalog: [GPT] });
+    const run = await cli(["download", GPT.key, "--json", "--url", s.url]);
+    assert.equal(run.code, 0);
+    const doc = run.json as Record<string, unknown>;
+    assert.equal(doc.downloaded, false);
+    assert.deepEqual(doc.actions, ["check", "download", "list"]);
+  });
+});
+
+describe("CLI failures: inputs", () => {
+  it("--url '' is a usage error, like --token '' and --lms '' (a script's unset variable)", async () => {
+    const run = await cli(["check", "--json", "--url", ""]);
+    assert.equal(run.code, 2);
+    assert.match(run.json!.error!.message, /--url is empty/);
+  });
+
+  it("which-lms asks no server: a configured URL that is not one does not stop it", async () => {
+    const run = await cli(["which-lms", "--json"], {
+      LMSTUDIO_URL: "ftp://x",
+      LMSTUDIO_LMS_PATH: "/no/such/lms",
+    });
+    assert.equal(run.code, 8, run.stderr);
+    assert.equal(run.json!.error!.code, "LMS_NOT_FOUND");
+    assert.equal(run.json!.baseUrl, null);
+  });
+
+  it(
+    "a usage error quoting the token of the variable vtcode.toml names shows it redacted",
+    cleanly(async (defer) => {
+      const token = "PlainTok3nValue987654";
+      const dir = workspace(defer, { "vtcode.toml": `[lmstudio]\napi_token_env = "MY_TOK"\n` });
+      for (const argv of [["check", "--json", "--timeout", token], ["check", token, "--json"]]) {
+        const run = await cli(argv, { MY_TOK: token }, { cwd: dir });
+        assert.equal(run.code, 2);
+        assert.ok(!run.stdout.includes(token) && !run.stderr.includes(token), run.stdout + run.stderr);
+        assert.match(run.json!.error!.message, /\[redacted\]/);
+      }
+    }),
+  );
+});
+
+describe("CLI failures: one --timeout for the whole run", () => {
+  it("wait --start-server stops at --timeout, however long `lms server start` takes", async () => {
+    const s = await sim({ models: [GPT], serverRunning: false });
+    const lms = await createFakeLms({ simulator: s, script: { "server start": { delayMs: 20_000 } } });
+    try {
+      const started = Date.now();
+      const run = await cli([
+        "wait",
+        "--json",
+        "--start-server",
+        "--timeout",
+        "1s",
+        "--url",
+        s.url,
+        "--lms",
+        lms.path,
+      ]);
+      const took = Date.now() - started;
+      assert.equal(run.code, 124, run.stderr);
+      assert.match(run.json!.error!.message, /timed out after 1s/);
+      // Ordering, not speed: the run ended while `lms server start` (20 s) was still running.
+      assert.ok(took < 20_000, `ended after ${took} ms, after lms server start`);
+    } finally {
+      await lms.cleanup();
+    }
+  });
+});
