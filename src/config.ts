@@ -373,19 +373,16 @@ export function configuredBaseUrl(
   } catch (error) {
     if (!(error instanceof LMStudioError) || error.code !== "USAGE") throw error;
     const where: Record<BaseUrlSource, string> = {
-      option: "the baseUrl option",
+      option: "The baseUrl option",
       env: CONFIG_ENV.baseUrl,
-      config: `base_url in ${config.configFile ?? CONFIG_FILE_NAME}`,
+      config: `The base_url of ${config.configFile ?? CONFIG_FILE_NAME}`,
       "lmstudio-settings": `LM Studio's saved server settings (${
         config.settingsFile ?? "http-server-config.json"
       })`,
-      default: "the default",
+      default: "The default",
     };
-    const source = where[config.sources.baseUrl];
-    const message = `${source}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
-    throw new LMStudioError("USAGE", message.charAt(0).toUpperCase() + message.slice(1), {
-      hint: error.hint,
-    });
+    const reason = `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+    throw new LMStudioError("USAGE", `${where[config.sources.baseUrl]}: ${reason}`, { hint: error.hint });
   }
 }
 

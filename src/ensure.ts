@@ -12,7 +12,13 @@ import {
   type LoadResult,
   type ServerStatus,
 } from "./client.ts";
-import { type BaseUrlSource, DEFAULT_MODEL, resolveConfig, type ResolvedConfig } from "./config.ts";
+import {
+  type BaseUrlSource,
+  configuredBaseUrl,
+  DEFAULT_MODEL,
+  resolveConfig,
+  type ResolvedConfig,
+} from "./config.ts";
 import {
   abortReason,
   type CallOptions,
@@ -382,7 +388,8 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     // its hints name where it came from.
     const client = options.client ?? new LMStudioClient({
       ...options,
-      baseUrl: config!.baseUrl,
+      // Normalised here, where its source is known: a URL that is not one names where to fix it.
+      baseUrl: configuredBaseUrl(config!),
       apiTokenEnv: config!.apiTokenEnv,
       lmsPath: config!.lmsPath,
     });

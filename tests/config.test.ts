@@ -706,6 +706,40 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
   );
 });
 
+describe("a configured URL that is not one names where it came from", () => {
+  it("ensureReady: LMSTUDIO_URL, the baseUrl option", async () => {
+    const fromEnv = await usageError(
+      ensureReady({ env: envOf({ LMSTUDIO_URL: "ftp://x" }) }),
+      /^LMSTUDIO_URL: unsupported URL scheme/,
+    );
+    assert.ok(fromEnv.hint);
+    await usageError(
+      ensureReady({ baseUrl: "http://h:1234/v1/chat/completions", env: envOf({}) }),
+      /^The baseUrl option: the server URL points at an endpoint/,
+    );
+  });
+
+  it(
+    "the CLI: base_url in vtcode.toml, with the file's path",
+    cleanly(async (defer) => {
+      const dir = workspace(defer, { "vtcode.toml": `[lmstudio]\nbase_url = "localhost:1234"\n` });
+      let stdout = "";
+      const code = await runCli(["check", "--json"], {
+        stdout: (t) => (stdout += t),
+        stderr: () => {},
+        env: envOf({}),
+        cwd: dir,
+      });
+      assert.equal(code, 2);
+      const message: string = JSON.parse(stdout).error.message;
+      assert.equal(
+        message,
+        `The base_url of ${join(dir, "vtcode.toml")}: the server URL has no scheme: localhost:1234`,
+      );
+    }),
+  );
+});
+
 describe("resolveConfig: which file is read", () => {
   it(
     "looks in the parent folders up to the one containing .git",
