@@ -440,8 +440,8 @@ function redirectError(response: Response, url: string, target: HttpTarget, endp
     `The server at ${target.baseUrl} redirected ${endpoint} (HTTP ${response.status}) to ${shown}; LM Studio never redirects`,
     {
       hint: toHttps
-        ? `The server wants https: set baseUrl to https://${next!.host}.`
-        : "Something other than LM Studio answers there (a proxy?): set baseUrl to LM Studio's own address.",
+        ? `The server wants https: point the baseUrl option at https://${next!.host}.`
+        : "Something other than LM Studio answers there (a proxy?): point the baseUrl option at LM Studio's own address.",
       status: response.status,
       endpoint,
     },

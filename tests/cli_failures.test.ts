@@ -73,6 +73,17 @@ describe("CLI failures: the JSON document claims only what is known", () => {
   });
 });
 
+describe("CLI failures: hints in flag words", () => {
+  it("an http → https redirect: point --url at the https address", async () => {
+    const s = await sim({ models: [GPT] });
+    const host = new URL(s.url).host;
+    s.inject({ match: "/api/v1/models", kind: "redirect", location: `https://${host}/api/v1/models` });
+    const run = await cli(["check", "--json", "--url", s.url]);
+    assert.equal(run.code, 3);
+    assert.equal(run.json!.error!.hint, `The server wants https: point --url at https://${host}.`);
+  });
+});
+
 describe("CLI failures: inputs", () => {
   it("--url '' is a usage error, like --token '' and --lms '' (a script's unset variable)", async () => {
     const run = await cli(["check", "--json", "--url", ""]);
