@@ -533,7 +533,8 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       else {
         const { result } = outcome;
         if (result.unloaded.length > 0) actions.push("unload");
-        actions.push("load");
+        // Where the listing cannot tell (an OpenAI-only server), `lms ps` may find it loaded already.
+        if (!result.alreadyLoaded) actions.push("load");
         timings.loadMs = Date.now() - loadStarted;
         loaded = true;
         instanceId = result.instanceId;

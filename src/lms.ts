@@ -146,6 +146,17 @@ export interface LmsOptions {
 /** Deadline of the quick commands (`ps`, `ls`, `unload`, `server ...`, `version`). */
 const QUICK_TIMEOUT_MS = 30_000;
 
+/**
+ * `lms get`'s words for "there is no such model" (lms `src/subcommands/get.ts`): a catalog id
+ * (`owner/name`) LM Studio cannot resolve ("Failed to resolve artifact "x/y": The artifact does not
+ * exist or you do not have permission to read it", lmstudio-bug-tracker#1103), a search term without
+ * results ("No staff picks found with the specified search criteria."; before lms#515, 2026-04:
+ * "No models found with the specified search criteria."), and a quantization the model does not
+ * have ("Cannot find variant q8_0.").
+ */
+const NOT_IN_CATALOG =
+  /Failed to resolve artifact\b.*\bdoes not exist|No (?:staff picks|models) found with the specified search criteria|Cannot find variant /i;
+
 // Lines lms prints that say nothing about why it failed.
 const NOISE =
   /^(?:Waking up LM Studio service\.*|Finalizing download\.*|Searching (?:for models|staff picks)\b.*|Starting server\.*)$/i;
@@ -308,6 +319,7 @@ export class Lms {
   /**
    * Downloads a model with `lms get --yes <model>`, reporting progress parsed from its bar. Resolves
    * `{ alreadyDownloaded: true }` when `lms` says the model is already there. Rejects with
+   * `MODEL_NOT_FOUND` when `lms` finds no such model (or variant) in the catalog, else
    * `DOWNLOAD_FAILED` (carrying `lms`'s last `Error:` line) on a non-zero exit, and also when `lms`
    * exits 0 without saying it downloaded anything. Default deadline: `DEFAULT_TIMEOUTS.download`.
    *
@@ -338,7 +350,16 @@ export class Lms {
     });
     splitter.end();
     if (result.code !== 0) {
-      throw new LMStudioError("DOWNLOAD_FAILED", `\`lms get ${model}\` ${lmsFailure(result)}`, {
+      const why = lmsFailure(result);
+      if (NOT_IN_CATALOG.test(why)) {
+        // As REST v1 says `model_not_found`: the model is not there to download, nothing failed.
+        throw new LMStudioError("MODEL_NOT_FOUND", `\`lms get ${model}\` ${why}`, {
+          hint: /Cannot find variant/i.test(why)
+            ? "Leave out the @quantization suffix, or use one LM Studio's catalog lists for the model."
+            : "Check the model id in LM Studio's catalog (e.g. openai/gpt-oss-20b) or pass a Hugging Face link.",
+        });
+      }
+      throw new LMStudioError("DOWNLOAD_FAILED", `\`lms get ${model}\` ${why}`, {
         hint:
           `Check the model name (\`lms get ${model}\` in a terminal lists the matches), the network and free disk space.`,
       });

@@ -1,6 +1,7 @@
 /**
  * Loading a model, never beside an instance already loaded: REST v1 when the server has it, else
- * `lms load` (server on this machine), else a just-in-time warm-up request.
+ * `lms load` (server on this machine), else a just-in-time warm-up request. Then the context LM
+ * Studio actually gave is read back: REST v1's `load_config`, else the listing or `lms ps`.
  *
  * @module
  */
@@ -9,7 +10,7 @@ import type { CallOptions } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, notAnObject, request, serverErrorOf } from "./http.ts";
 import { isObject, tokenCount } from "./json.ts";
-import { listModels, requireModel } from "./listing.ts";
+import { listServerModels, loadedByLms, requireModel, withLmsInstances } from "./listing.ts";
 import type { ApiFamily, ModelInfo, ModelInstance } from "./models.ts";
 import {
   checkAgainstMaximum,
@@ -38,7 +39,11 @@ export interface LoadOptions extends CallOptions {
   offloadKvCacheToGpu?: boolean;
   /** Called with load progress where the route reports it. */
   onProgress?: (progress: LoadProgress) => void;
-  /** `auto` (default): REST v1, else `lms load` (local), else a JIT warm-up request. */
+  /**
+   * `auto` (default): REST v1, else `lms load` (server on this machine), else a JIT warm-up
+   * request. On an OpenAI-only server (no REST API), a JIT warm-up unless a context is asked and
+   * `lms` is there to load with it: JIT loads with LM Studio's default context.
+   */
   route?: "auto" | "rest" | "lms" | "jit";
   /**
    * Capabilities the job needs (`tool-use`, `vision`). A model LM Studio says lacks one is
@@ -112,14 +117,19 @@ export async function loadModel(
   const api = (await conn.detect(signal)).api;
   const route = options.route ?? "auto";
   const warnings: string[] = [];
-  if (route === "jit" || (route === "auto" && api === "openai")) {
+  // An OpenAI-only server says nothing of what is loaded, and a JIT load cannot set a context; on
+  // this machine `lms` can do both, so it loads when a context is asked (or its route is).
+  const loadedPerLms = api === "openai" && (route === "lms" || (route === "auto" && asked !== undefined))
+    ? await loadedByLms(conn, signal)
+    : undefined;
+  if (route === "jit" || (route === "auto" && api === "openai" && loadedPerLms === undefined)) {
     await conn.forgetListing();
     if (required.length > 0) warnings.push(unknownCapabilities(name, required));
     const result = await warmUp(conn, name, signal);
     return await withContext(conn, result, asked, warnings, signal);
   }
   const match = await requireModel(conn, name, signal);
-  const model = match.model!;
+  const model = loadedPerLms ? withLmsInstances(match.model!, loadedPerLms) : match.model!;
   const unknown = requireCapabilities(model, required);
   if (unknown.length > 0) warnings.push(unknownCapabilities(model.id, unknown));
   const choice = chooseInstance(model, match.instanceId, asked);
@@ -201,7 +211,7 @@ async function loadByRoute(
 
 /**
  * Reads back the context LM Studio gave the new instance (the load answer's `load_config`, else
- * `lms ps` for an `lms` load, else a fresh listing) and holds it against what was asked.
+ * the listing or `lms ps`) and holds it against what was asked.
  */
 async function withContext(
   conn: Connection,
@@ -220,19 +230,38 @@ async function withContext(
   return { ...result, contextLength, unloaded: loaded.unloaded ?? [], warnings };
 }
 
+/**
+ * The context of the instance just loaded, from whichever source can tell: after an `lms` load
+ * `lms ps` first (it names every instance), else the server's listing first (REST v0 and v1 say
+ * it; the OpenAI listing does not, and then `lms ps` may, on this machine). An `lms` that cannot
+ * tell (not found, failing, garbled) is no failure of the load: the listing is asked instead.
+ */
 async function readContext(
   conn: Connection,
   result: Omit<LoadedBy, "echoedContext">,
   signal: AbortSignal,
 ): Promise<number | null> {
-  if (result.route === "lms") {
-    const lms = await lmsOf(conn);
-    const instance = (await lms.ps({ signal })).find((i) => i.identifier === result.instanceId);
-    return instance?.contextLength ?? null;
+  const fromLms = async () => {
+    const loaded = await loadedByLms(conn, signal) ?? [];
+    const instances = loaded
+      .filter((i) => i.modelKey === result.model || i.identifier === result.instanceId)
+      .map((i) => ({ id: i.identifier, contextLength: i.contextLength ?? null }));
+    return contextOf(result, instances);
+  };
+  const fromListing = async () => {
+    await conn.forgetListing();
+    const { models } = await listServerModels(conn, signal);
+    return contextOf(result, models.find((m) => m.id === result.model)?.instances ?? []);
+  };
+  for (const source of result.route === "lms" ? [fromLms, fromListing] : [fromListing, fromLms]) {
+    const contextLength = await source();
+    if (contextLength !== null) return contextLength;
   }
-  await conn.forgetListing();
-  const model = (await listModels(conn, signal)).find((m) => m.id === result.model);
-  const instances = model?.instances ?? [];
+  return null;
+}
+
+/** The context of the loaded instance among `instances`: by its id, else the model's only one. */
+function contextOf(result: Omit<LoadedBy, "echoedContext">, instances: ModelInstance[]): number | null {
   const instance = instances.find((i) => i.id === result.instanceId) ??
     (instances.length === 1 ? instances[0] : undefined);
   return instance?.contextLength ?? null;

@@ -89,8 +89,10 @@ export interface ModelInfo {
   loaded: boolean | null;
   /**
    * Loaded instances, each with the context it was loaded with; `[]` when none is loaded, `null`
-   * where the server cannot say (OpenAI `/v1/models`; a v0 entry without a `state`). REST v0 lists
-   * one instance per model, under the model's own id.
+   * where the server cannot say (OpenAI `/v1/models`; a v0 entry without a `state`). REST v0 says
+   * only that a model is loaded, with one `loaded_context_length`: LM Studio does not document how it
+   * shows several instances, so a v0 entry gives one, under the model's own id. `listModels()`
+   * replaces it with `lms ps`'s instances when the server is on this machine and `lms` answers.
    */
   instances: ModelInstance[] | null;
   /**
@@ -410,7 +412,8 @@ function normalise(api: ApiFamily, data: any): ModelInfo[] {
         format: m.compatibility_type ?? null,
         variants: [],
         loaded,
-        // v0 tells loaded state but not instance ids; the id itself is what requests use.
+        // v0 tells loaded state but not instance ids nor how many (undocumented): the model's id,
+        // which requests use, stands for its instances; `lms ps` can tell more (listing.ts).
         instances: loaded === null
           ? null
           : loaded

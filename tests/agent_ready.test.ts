@@ -239,6 +239,27 @@ describe("ensure: context through lms (LM Studio 0.3, no REST v1)", () => {
       await lms.cleanup();
     }
   });
+
+  it("of several instances (REST v0 names one, with one context), lms ps finds the one with enough: no load", async () => {
+    const s = await sim({
+      version: "0.3",
+      models: [CODER],
+      loaded: [{ key: CODER.key, contextLength: 4096 }, { key: CODER.key, contextLength: 32768 }],
+    });
+    const lms = await createFakeLms({ simulator: s });
+    try {
+      const { result } = await ensure(s, { contextLength: 16384, lmsPath: lms.path });
+      assert.deepEqual(result.actions, ["check", "list"]);
+      assert.deepEqual([result.instanceId, result.contextLength], [`${CODER.key}:2`, 32768]);
+      assert.deepEqual(loadedOf(s, CODER.key), [
+        { id: CODER.key, contextLength: 4096 },
+        { id: `${CODER.key}:2`, contextLength: 32768 },
+      ]);
+      assert.deepEqual(lms.calls(), [["ps", "--json"]]);
+    } finally {
+      await lms.cleanup();
+    }
+  });
 });
 
 describe("ensure: capabilities", () => {

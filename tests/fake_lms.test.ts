@@ -220,15 +220,42 @@ describe("fake lms: get", () => {
     assert.deepEqual(sim.state.jobs(), []);
   });
 
-  it("fails with 'Error: ...' and exit 1 for unknown models and missing variants", async () => {
+  // lms src/subcommands/get.ts (07b7252): `owner/name` goes to LM Studio's artifact resolution,
+  // anything else to the staff-pick search; both failures exit 1 with lms's "Error:" line.
+  it("an owner/name the catalog does not have: LM Studio's resolution error, as lms prints it", async () => {
     const { sim, lms } = await rig({ catalog: [QWEN] });
-    const unknown = await lms("get", "--yes", "nobody/nothing");
+    const unknown = await lms("get", "--yes", "Nobody/Nothing");
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /^Error: /);
+    assert.equal(
+      unknown.stderr,
+      'Error: Failed to resolve artifact "nobody/nothing": The artifact does not exist or you do not have permission to read it\n',
+    );
+    assert.deepEqual(stripAnsi(unknown.stdout).split(/\r?\n/).map((line) => line.trim()), [
+      "",
+      "⠋ nobody/nothing - Resolving...",
+      "",
+      "⠴ Resolving download plan...",
+      "",
+    ]);
+    assert.deepEqual(sim.state.jobs(), []);
+  });
+
+  it("a search term without staff picks, and a missing variant: lms's own words", async () => {
+    const { sim, lms } = await rig({ catalog: [QWEN], download: { bytesPerSecond: 1e12 } });
+    const search = await lms("get", "--yes", "Nothing-Like-It");
+    assert.equal(search.code, 1);
+    assert.equal(
+      search.stderr,
+      "Searching staff picks with the term Nothing-Like-It\nError: No staff picks found with the specified search criteria.\n",
+    );
     const variant = await lms("get", "--yes", `${QWEN.key}@q8_0`);
     assert.equal(variant.code, 1);
     assert.equal(variant.stderr, "Error: Cannot find variant q8_0.\n");
-    assert.deepEqual(sim.state.jobs(), []);
+    const upper = await lms("get", "--yes", `${QWEN.key}@Q4_K_M`, "--yes");
+    assert.equal(upper.code, 0, "a variant is matched whatever its case");
+    const ats = await lms("get", "--yes", "a@b@c");
+    assert.equal(ats.stderr, "Error: You cannot have more than 2 @'s in the model name argument.\n");
+    assert.deepEqual(sim.state.models().map((m) => m.key), [QWEN.key]);
   });
 
   it("a search term with --yes picks the first staff pick", async () => {

@@ -74,12 +74,40 @@ describe("Lms.get", { skip: !posix && "the fake lms is a #!/usr/bin/env node scr
   );
 
   it(
-    "rejects with DOWNLOAD_FAILED for a model lms cannot find",
+    "rejects with MODEL_NOT_FOUND, as REST v1 does, for a model or variant the catalog does not have",
     cleanly(async (defer) => {
-      const { lms } = await rig(defer, { catalog: [QWEN] });
-      const error = await rejection(lms.get("nobody/nothing-7b"));
-      assert.equal(error.code, "DOWNLOAD_FAILED");
-      assert.match(error.message, /Cannot find the model "nobody\/nothing-7b"/);
+      const { sim, lms } = await rig(defer, { catalog: [QWEN] });
+      const cases: [name: string, said: RegExp, hint: RegExp][] = [
+        [
+          "nobody/nothing-7b",
+          /Failed to resolve artifact "nobody\/nothing-7b": The artifact does not exist/,
+          /model id in LM Studio's catalog/,
+        ],
+        [
+          "nothing-7b",
+          /No staff picks found with the specified search criteria/,
+          /model id in LM Studio's catalog/,
+        ],
+        [`${QWEN.key}@q8_0`, /Cannot find variant q8_0/, /@quantization suffix/],
+      ];
+      for (const [name, said, hint] of cases) {
+        await rejectsWith(lms.get(name), "MODEL_NOT_FOUND", { message: said, hint });
+      }
+      assert.deepEqual(sim.state.jobs(), [], "nothing was downloaded");
+    }),
+  );
+
+  it(
+    "reads lms's older words for a search without results (before lms#515) as MODEL_NOT_FOUND too",
+    cleanly(async (defer) => {
+      const stderr =
+        "Searching for models with the term nothing\nError: No models found with the specified search criteria.\n";
+      const { lms } = await rig(defer, {}, { script: { get: { stderr, exitCode: 1 } } });
+      await rejectsWith(
+        lms.get("nothing"),
+        "MODEL_NOT_FOUND",
+        /No models found with the specified search criteria/,
+      );
     }),
   );
 
@@ -553,6 +581,45 @@ describe(
         const old = await createFakeLms({ cliVersion: "0.0.47" });
         defer(() => old.cleanup());
         assert.equal(await new Lms(old.path).version(), "0.0.47");
+      }),
+    );
+  },
+);
+
+describe(
+  "a model not in the catalog: the same answer whichever route downloads",
+  { skip: !posix && "the fake lms is a #!/usr/bin/env node script" },
+  () => {
+    it(
+      "ensure and download exit 5 MODEL_NOT_FOUND through REST v1 and through `lms get` alike",
+      cleanly(async (defer) => {
+        // Imported here: it pulls in the whole client and CLI, which the tests of Lms above do not need.
+        const { cli } = await import("./_reliability.ts");
+        const v1 = await startSimulator({ version: "0.4", catalog: [QWEN] });
+        defer(() => v1.close());
+        const { sim: v0, fake } = await rig(defer, { version: "0.3", catalog: [QWEN] });
+        for (const command of ["ensure", "download"]) {
+          const rest = await cli([command, "nope/missing", "--json", "-q", "--url", v1.url]);
+          const viaLms = await cli([
+            command,
+            "nope/missing",
+            "--json",
+            "-q",
+            "--url",
+            v0.url,
+            "--lms",
+            fake.path,
+          ]);
+          for (const [route, run] of [["REST v1", rest], ["lms get", viaLms]] as const) {
+            assert.equal(run.code, 5, `${command} via ${route}: ${run.stderr}`);
+            assert.equal(run.json?.error?.code, "MODEL_NOT_FOUND", `${command} via ${route}`);
+          }
+        }
+        assert.deepEqual(fake.calls().map((argv) => argv.join(" ")), [
+          "get --yes nope/missing",
+          "get --yes nope/missing",
+        ]);
+        assert.deepEqual([v1.state.models(), v0.state.models()], [[], []], "nothing was downloaded");
       }),
     );
   },

@@ -15,6 +15,8 @@ import {
   MODELS_PATH,
   parseModelList,
 } from "../src/models.ts";
+import { createFakeLms } from "../src/testing/fake_lms.ts";
+import type { SimulatorState } from "../src/testing/simulator.ts";
 import { rejectsWith, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
@@ -596,6 +598,54 @@ describe("listModels against the simulator", () => {
       { instances: only.instances, capabilities: only.capabilities, max: only.maxContextLength },
       { instances: null, capabilities: null, max: null },
     );
+  });
+
+  // REST v0 has one entry per model with one `loaded_context_length`; how it shows several instances
+  // of a model is not documented. `lms ps` lists each instance, on this machine.
+  const TWO_INSTANCES: SimulatorState = {
+    version: "0.3",
+    models: [QWEN, GEMMA],
+    loaded: [{ key: QWEN.key, contextLength: 4096 }, { key: QWEN.key, contextLength: 32768 }],
+  };
+
+  it("LM Studio 0.3 on this machine: every instance, each with its own context, from lms ps", async () => {
+    const s = await sim(TWO_INSTANCES);
+    const fake = await createFakeLms({ simulator: s });
+    try {
+      const client = new LMStudioClient({ baseUrl: s.url, env: () => undefined, lmsPath: fake.path });
+      const byId = new Map((await client.listModels()).map((m) => [m.id, m]));
+      assert.deepEqual(byId.get(QWEN.key)?.instances, [
+        { id: QWEN.key, contextLength: 4096 },
+        { id: `${QWEN.key}:2`, contextLength: 32768 },
+      ]);
+      assert.deepEqual([byId.get(GEMMA.key)?.loaded, byId.get(GEMMA.key)?.instances], [false, []]);
+      assert.deepEqual(fake.calls(), [["ps", "--json"]]);
+      s.unloadInstance(QWEN.key);
+      s.unloadInstance(`${QWEN.key}:2`);
+      await client.listModels();
+      assert.deepEqual(fake.calls(), [["ps", "--json"]], "nothing loaded: lms is not asked");
+    } finally {
+      await fake.cleanup();
+    }
+  });
+
+  it("LM Studio 0.3 where lms cannot tell (none, failing, another machine): REST v0's one instance", async () => {
+    const s = await sim(TWO_INSTANCES);
+    const fake = await createFakeLms({ simulator: s, script: { ps: { garbage: true } } });
+    try {
+      const clients = [
+        { lmsPath: "/nonexistent/dir/lms" },
+        { lmsPath: fake.path },
+        { lmsPath: fake.path, local: false },
+      ].map((options) => new LMStudioClient({ baseUrl: s.url, env: () => undefined, ...options }));
+      for (const client of clients) {
+        const qwen = (await client.listModels()).find((m) => m.id === QWEN.key);
+        assert.deepEqual(qwen?.instances, [{ id: QWEN.key, contextLength: 4096 }]);
+      }
+      assert.equal(fake.calls().length, 1, "only the local client with an lms asked it");
+    } finally {
+      await fake.cleanup();
+    }
   });
 });
 

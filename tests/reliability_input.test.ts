@@ -207,8 +207,9 @@ describe("reliability: legal but hostile-looking names are passed verbatim", {
               "--",
               name,
             ]);
-            assert.equal(viaLms.code, 6, viaLms.stderr);
-            assert.equal(viaLms.json?.error?.code, "DOWNLOAD_FAILED");
+            // Not in the catalog: `lms get` says so, and it is MODEL_NOT_FOUND as over REST v1.
+            assert.equal(viaLms.code, 5, viaLms.stderr);
+            assert.equal(viaLms.json?.error?.code, "MODEL_NOT_FOUND");
             const lms = new Lms(v0.fake.path);
             await rejectsWith(lms.load(name, { timeoutMs: 3000 }), "LOAD_FAILED");
             assert.deepEqual(

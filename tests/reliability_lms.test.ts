@@ -294,12 +294,12 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
   });
 
   describe("a model name lms refuses", () => {
-    it("lms get of a name not in the catalog → DOWNLOAD_FAILED", T, async () => {
+    it("lms get of a name not in the catalog → MODEL_NOT_FOUND, as over REST v1", T, async () => {
       await withFake({}, async (r) => {
         await rejectsWith(
           r.client.downloadModel("nobody/nothing-here", { timeoutMs: 3000 }),
-          "DOWNLOAD_FAILED",
-          /Cannot find the model/,
+          "MODEL_NOT_FOUND",
+          /Failed to resolve artifact/,
         );
       });
     });

@@ -14,6 +14,7 @@ import {
   loadSpinnerFrame,
   PROGRESS_END,
   progressFrame,
+  SPINNER_FRAMES,
 } from "./lms_format.ts";
 import { type InstanceRecord, lmsInstanceInfo, lmsModelInfo, modelPath, type ModelRecord } from "./models.ts";
 import { type LoadOptions, type World, WorldError } from "./world.ts";
@@ -147,7 +148,7 @@ function get(host: LmsHost, args: string[], dryRun: boolean): LmsReply {
   });
   const yes = parsed.options.has("--yes");
   if (yes && parsed.options.has("--select")) {
-    return reply("", "Error: --select cannot be used with --yes.\n", 1);
+    return reply("", "Error: The --select flag cannot be used with --yes.\n", 1);
   }
   const name = parsed.positionals[0];
   if (!name) {
@@ -158,21 +159,31 @@ function get(host: LmsHost, args: string[], dryRun: boolean): LmsReply {
     );
   }
   if (name.split("@").length > 2) {
-    return reply("", `Error: Invalid model name "${name}": more than one "@".\n`, 1);
+    return reply("", "Error: You cannot have more than 2 @'s in the model name argument.\n", 1);
   }
-  const [reference, quant] = name.toLowerCase().split("@") as [string, string | undefined];
+  const [term, given] = name.trim().split("@").map((part) => part.trim()) as [string, string | undefined];
+  const quant = given === "" ? undefined : given;
+  const reference = term.toLowerCase();
   const downloaded = [...world.models.values()].find((m) => m.key.toLowerCase() === reference);
   if (downloaded) return reply("", `Model already downloaded. To use, run: lms load ${downloaded.key}\n`, 0);
   let stderr = "";
   let model = world.findInCatalog(reference);
   if (!model) {
-    if (reference.includes("/") || reference.includes(":")) {
-      return reply("", `Error: Cannot find the model "${name}" in the LM Studio catalog.\n`, 1);
+    // As lms's src/subcommands/get.ts (07b7252) reads a name: `owner/name` is a catalog artifact,
+    // which LM Studio fails to resolve when there is none (its words in lmstudio-bug-tracker#1103);
+    // anything else is a staff-pick search, which may find nothing.
+    const segments = reference.split("/");
+    if (segments.length === 2 && segments.every((segment) => segment !== "")) {
+      return reply(
+        resolvingFrame(reference),
+        `Error: Failed to resolve artifact "${reference}": The artifact does not exist or you do not have permission to read it\n`,
+        1,
+      );
     }
-    stderr += `Searching staff picks with the term ${reference}\n`;
+    stderr += `Searching staff picks with the term ${term}\n`;
     const found = matchModels([...world.catalog.values()], reference);
     if (found.length === 0) {
-      return reply("", `${stderr}Error: No models found for the search term "${reference}".\n`, 1);
+      return reply("", `${stderr}Error: No staff picks found with the specified search criteria.\n`, 1);
     }
     if (found.length > 1) {
       if (!yes) {
@@ -190,8 +201,9 @@ function get(host: LmsHost, args: string[], dryRun: boolean): LmsReply {
     }
   }
   if (quant !== undefined) {
-    const known = model.quantization.toLowerCase() === quant ||
-      (model.variants ?? []).some((v) => v.toLowerCase().endsWith(`@${quant}`));
+    const wanted = quant.toLowerCase();
+    const known = model.quantization.toLowerCase() === wanted ||
+      (model.variants ?? []).some((v) => v.toLowerCase().endsWith(`@${wanted}`));
     if (!known) return reply("", `${stderr}Error: Cannot find variant ${quant}.\n`, 1);
   }
   if (parsed.options.has("--mlx") && !parsed.options.has("--gguf") && model.format !== "mlx") {
@@ -215,6 +227,20 @@ function get(host: LmsHost, args: string[], dryRun: boolean): LmsReply {
   }
   const job = world.downloads.start(model, now);
   return { stdout: plan, stderr, exitCode: 0, follow: job.id };
+}
+
+/**
+ * What `lms get` draws on stdout while LM Studio resolves an artifact (one redraw of lms's
+ * `buildArtifactDownloadPlanLines`, cursor hidden meanwhile).
+ */
+function resolvingFrame(artifact: string): string {
+  const lines = [
+    "",
+    `   ${SPINNER_FRAMES[0]} ${artifact} - Resolving...`,
+    "",
+    `${SPINNER_FRAMES[5]} Resolving download plan...`,
+  ];
+  return `\x1b[?25l${lines.map((line) => `\r${line}\x1b[0K\n`).join("")}\x1b[?25h`;
 }
 
 /** One redraw of a followed `lms get` download. */
