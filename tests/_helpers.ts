@@ -373,13 +373,57 @@ export function denoWithoutNode(
 }
 
 /**
- * Polls every 20 ms until `check` is true; fails naming `what` after `tries` polls (default 250,
- * ~5 s). For waiting on an event another process or the simulator causes, never on a fixed delay.
+ * Polls every 20 ms until `check` is true (a promise of it is awaited); fails naming `what` after
+ * `tries` polls (default 250, ~5 s). For waiting on an event another process or the simulator
+ * causes, never on a fixed delay.
  */
-export async function until(what: string, check: () => boolean, tries = 250): Promise<void> {
+export async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  tries = 250,
+): Promise<void> {
   for (let i = 0; i < tries; i++) {
-    if (check()) return;
+    if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assert.fail(`timed out waiting for ${what}`);
+}
+
+/** What {@linkcode request} read back: the whole body, as text and (when it parses) as JSON. */
+export interface Reply<T = unknown> {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON; `undefined` when it does not parse (`T` only names what a test reads). */
+  json: T;
+}
+
+/**
+ * Sends one HTTP request to `server.url` + `path` (a simulator, a {@linkcode TestServer}) and reads
+ * the whole answer. A string `body` is sent as is (to send malformed JSON), anything else
+ * JSON-encoded; a request with a body says `content-type: application/json` unless `headers` sets
+ * another. Without a body no content type is sent. Never fails on an HTTP status: tests assert it.
+ */
+export async function request<T = unknown>(
+  server: { url: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) {
+    const typed = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
+    if (!typed) init.headers = { "content-type": "application/json", ...headers };
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+  }
+  const response = await fetch(`${server.url}${path}`, init);
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined; // not JSON: tests that care read `text`
+  }
+  return { status: response.status, headers: response.headers, text, json: json as T };
 }

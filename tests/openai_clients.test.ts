@@ -9,18 +9,15 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import type { Simulator } from "../src/testing/simulator.ts";
 import { useSimulators } from "./_helpers.ts";
+import { collectChat, openaiClient } from "./_openai.ts";
 import { NOMIC, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 const REPLY = "Paris is the capital of France.";
 
-function clientFor(s: Simulator): OpenAI {
-  return new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "lm-studio", maxRetries: 0 });
-}
-
 async function loaded(state: Parameters<typeof sim>[0] = {}): Promise<{ s: Simulator; client: OpenAI }> {
   const s = await sim({ models: [QWEN, NOMIC], loaded: [QWEN.key], reply: REPLY, ...state });
-  return { s, client: clientFor(s) };
+  return { s, client: openaiClient(s) };
 }
 
 const WEATHER_SCHEMA = {
@@ -76,14 +73,7 @@ describe("openai SDK against the simulator: text", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? "";
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      usage = chunk.usage ?? usage;
-    }
+    const { text, finish, usage } = await collectChat(stream);
     assert.equal(text, REPLY);
     assert.equal(finish, "stop");
     assert.ok(usage && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens);

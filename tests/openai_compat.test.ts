@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startSimulator } from "../src/testing/simulator.ts";
 import type { Simulator } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { request, useSimulators } from "./_helpers.ts";
 import { NOMIC, QWEN, TOKEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -15,34 +15,6 @@ const REPLY = "Hello from the test.";
 
 async function ready(state: Parameters<typeof sim>[0] = {}): Promise<Simulator> {
   return await sim({ models: [QWEN, NOMIC], loaded: [QWEN.key], reply: REPLY, ...state });
-}
-
-interface Answer {
-  status: number;
-  type: string | null;
-  body: unknown;
-  text: string;
-}
-
-async function post(
-  s: Simulator,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  const response = await fetch(`${s.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, type: response.headers.get("content-type"), body: parsed, text };
 }
 
 /** The `data:` payloads of an SSE body, with their `event:` names when present. */
@@ -57,23 +29,26 @@ function events(text: string): { event: string | undefined; data: string }[] {
 describe("inference endpoints: malformed requests get LM Studio's 400s", () => {
   it("chat: invalid JSON, a non-object body, no model, no messages, messages not an array", async () => {
     const s = await ready();
-    const invalid = await post(s, "/v1/chat/completions", '{"model": "x", "messages": [');
+    const invalid = await request(s, "POST", "/v1/chat/completions", '{"model": "x", "messages": [');
     assert.equal(invalid.status, 400);
-    const error = (invalid.body as { error: { message: string; type: string } }).error;
+    const error = (invalid.json as { error: { message: string; type: string } }).error;
     assert.equal(error.type, "invalid_request_error");
     assert.match(error.message, /^Received request with invalid JSON: /);
-    assert.equal((await post(s, "/v1/chat/completions", "[1, 2]")).status, 400);
-    assert.deepEqual((await post(s, "/v1/chat/completions", { messages: [] })).body, {
+    assert.equal((await request(s, "POST", "/v1/chat/completions", "[1, 2]")).status, 400);
+    assert.deepEqual((await request(s, "POST", "/v1/chat/completions", { messages: [] })).json, {
       error: "'model' field is required",
     });
-    const noMessages = await post(s, "/v1/chat/completions", { model: QWEN.key });
+    const noMessages = await request(s, "POST", "/v1/chat/completions", { model: QWEN.key });
     assert.equal(noMessages.status, 400);
-    assert.deepEqual(noMessages.body, { error: "'messages' field is required" });
-    const notArray = await post(s, "/v1/chat/completions", { model: QWEN.key, messages: { role: "user" } });
+    assert.deepEqual(noMessages.json, { error: "'messages' field is required" });
+    const notArray = await request(s, "POST", "/v1/chat/completions", {
+      model: QWEN.key,
+      messages: { role: "user" },
+    });
     assert.equal(notArray.status, 400);
-    assert.deepEqual(notArray.body, { error: "'messages' must be an array" });
+    assert.deepEqual(notArray.json, { error: "'messages' must be an array" });
     // The simulator still answers.
-    const fine = await post(s, "/v1/chat/completions", {
+    const fine = await request(s, "POST", "/v1/chat/completions", {
       model: QWEN.key,
       messages: [{ role: "user", content: "hi" }],
     });
@@ -82,7 +57,7 @@ describe("inference endpoints: malformed requests get LM Studio's 400s", () => {
 
   it("responses, completions and embeddings name the missing field", async () => {
     const s = await ready();
-    assert.deepEqual((await post(s, "/v1/responses", { model: QWEN.key })).body, {
+    assert.deepEqual((await request(s, "POST", "/v1/responses", { model: QWEN.key })).json, {
       error: {
         message: "Required",
         type: "invalid_request_error",
@@ -90,7 +65,7 @@ describe("inference endpoints: malformed requests get LM Studio's 400s", () => {
         code: "missing_required_parameter",
       },
     });
-    assert.deepEqual((await post(s, "/v1/responses", { input: "x" })).body, {
+    assert.deepEqual((await request(s, "POST", "/v1/responses", { input: "x" })).json, {
       error: {
         message: "Required",
         type: "invalid_request_error",
@@ -98,10 +73,10 @@ describe("inference endpoints: malformed requests get LM Studio's 400s", () => {
         code: "missing_required_parameter",
       },
     });
-    assert.deepEqual((await post(s, "/v1/completions", { model: QWEN.key })).body, {
+    assert.deepEqual((await request(s, "POST", "/v1/completions", { model: QWEN.key })).json, {
       error: "'prompt' field is required",
     });
-    assert.deepEqual((await post(s, "/v1/embeddings", { model: NOMIC.key })).body, {
+    assert.deepEqual((await request(s, "POST", "/v1/embeddings", { model: NOMIC.key })).json, {
       error: "'input' field is required",
     });
   });
@@ -109,33 +84,36 @@ describe("inference endpoints: malformed requests get LM Studio's 400s", () => {
   it("a 10 MB prompt is a context overflow 400, and the simulator keeps answering", async () => {
     const s = await ready();
     const huge = "a".repeat(10 * 1024 * 1024);
-    const answer = await post(s, "/v1/chat/completions", {
+    const answer = await request(s, "POST", "/v1/chat/completions", {
       model: QWEN.key,
       messages: [{ role: "user", content: huge }],
     });
     assert.equal(answer.status, 400);
     const context = s.state.loaded()[0]!.contextLength;
     assert.match(
-      (answer.body as { error: string }).error,
+      (answer.json as { error: string }).error,
       new RegExp(
         `^The number of tokens to keep from the initial prompt is greater than the context length \\(n_keep: ${
           Math.ceil((huge.length + 0) / 4)
         }>= n_ctx: ${context}\\)`,
       ),
     );
-    const broken = await post(s, "/v1/responses", `{"model":"${QWEN.key}","input":"${huge}`);
+    const broken = await request(s, "POST", "/v1/responses", `{"model":"${QWEN.key}","input":"${huge}`);
     assert.equal(broken.status, 400);
-    const fine = await post(s, "/v1/responses", { model: QWEN.key, input: "hi" });
+    const fine = await request(s, "POST", "/v1/responses", { model: QWEN.key, input: "hi" });
     assert.equal(fine.status, 200);
   });
 
   it("a request that fails takes no reply from the script", async () => {
     const s = await ready({ replies: [{ text: "scripted" }] });
-    assert.equal((await post(s, "/v1/chat/completions", { model: QWEN.key })).status, 400);
-    assert.equal((await post(s, "/v1/chat/completions", { model: "nope", messages: [] })).status, 400);
-    const answer = await post(s, "/v1/chat/completions", { model: QWEN.key, messages: [] });
+    assert.equal((await request(s, "POST", "/v1/chat/completions", { model: QWEN.key })).status, 400);
     assert.equal(
-      (answer.body as { choices: { message: { content: string } }[] }).choices[0]!.message.content,
+      (await request(s, "POST", "/v1/chat/completions", { model: "nope", messages: [] })).status,
+      400,
+    );
+    const answer = await request(s, "POST", "/v1/chat/completions", { model: QWEN.key, messages: [] });
+    assert.equal(
+      (answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content,
       "scripted",
     );
   });
@@ -166,36 +144,40 @@ describe("inference endpoints: the reply script at startSimulator and queueRepli
   it("queueReplies throws on a malformed reply and adds none of the batch", async () => {
     const s = await ready();
     assert.throws(() => s.queueReplies({ text: "ok" }, { toolCalls: "f" } as never), TypeError);
-    const answer = await post(s, "/v1/chat/completions", { model: QWEN.key, messages: [] });
+    const answer = await request(s, "POST", "/v1/chat/completions", { model: QWEN.key, messages: [] });
     assert.equal(
-      (answer.body as { choices: { message: { content: string } }[] }).choices[0]!.message.content,
+      (answer.json as { choices: { message: { content: string } }[] }).choices[0]!.message.content,
       REPLY,
     );
   });
 
   it("a warm-up asking for one token (Codex, this library) takes no reply from the script", async () => {
     const s = await ready({ replies: [{ text: "scripted" }] });
-    const warm = await post(s, "/v1/responses", { model: QWEN.key, input: "", max_output_tokens: 1 });
+    const warm = await request(s, "POST", "/v1/responses", {
+      model: QWEN.key,
+      input: "",
+      max_output_tokens: 1,
+    });
     assert.equal(warm.status, 200);
-    await post(s, "/v1/chat/completions", {
+    await request(s, "POST", "/v1/chat/completions", {
       model: QWEN.key,
       messages: [{ role: "user", content: "hi" }],
       max_tokens: 1,
     });
-    const answer = await post(s, "/v1/responses", { model: QWEN.key, input: "go" });
-    const output = (answer.body as { output: { content: { text: string }[] }[] }).output;
+    const answer = await request(s, "POST", "/v1/responses", { model: QWEN.key, input: "go" });
+    const output = (answer.json as { output: { content: { text: string }[] }[] }).output;
     assert.equal(output[0]!.content[0]!.text, "scripted");
   });
 
   it("a scripted string argument is sent as is (to test how an agent copes with bad JSON)", async () => {
     const s = await ready({ replies: [{ toolCalls: [{ name: "f", arguments: "{not json" }] }] });
-    const answer = await post(s, "/v1/chat/completions", {
+    const answer = await request(s, "POST", "/v1/chat/completions", {
       model: QWEN.key,
       messages: [],
       tools: [{ type: "function", function: { name: "f", parameters: {} } }],
     });
     const call =
-      (answer.body as { choices: { message: { tool_calls: { function: { arguments: string } }[] } }[] })
+      (answer.json as { choices: { message: { tool_calls: { function: { arguments: string } }[] } }[] })
         .choices[0]!.message.tool_calls[0]!;
     assert.equal(call.function.arguments, "{not json");
   });
@@ -220,14 +202,14 @@ describe("inference endpoints: tool-call placeholders", () => {
       },
       required: ["path", "mode", "lines", "options", "target"],
     };
-    const answer = await post(s, "/v1/chat/completions", {
+    const answer = await request(s, "POST", "/v1/chat/completions", {
       model: QWEN.key,
       messages: [],
       tools: [{ type: "function", function: { name: "edit", parameters } }],
       tool_choice: "required",
     });
     const args = JSON.parse(
-      (answer.body as { choices: { message: { tool_calls: { function: { arguments: string } }[] } }[] })
+      (answer.json as { choices: { message: { tool_calls: { function: { arguments: string } }[] } }[] })
         .choices[0]!.message.tool_calls[0]!.function.arguments,
     );
     assert.deepEqual(args, {
@@ -241,7 +223,7 @@ describe("inference endpoints: tool-call placeholders", () => {
 
   it("a named tool_choice that is not among the tools is a 400", async () => {
     const s = await ready();
-    const answer = await post(s, "/v1/chat/completions", {
+    const answer = await request(s, "POST", "/v1/chat/completions", {
       model: QWEN.key,
       messages: [],
       tools: [{ type: "function", function: { name: "f" } }],
@@ -249,7 +231,7 @@ describe("inference endpoints: tool-call placeholders", () => {
     });
     assert.equal(answer.status, 400);
     assert.match(
-      (answer.body as { error: { message: string } }).error.message,
+      (answer.json as { error: { message: string } }).error.message,
       /"g", which is not in "tools"/,
     );
   });
@@ -258,13 +240,13 @@ describe("inference endpoints: tool-call placeholders", () => {
 describe("inference endpoints: /v1/responses stream, /v1/completions", () => {
   it("streams every Responses event with consecutive sequence_number and matching event names", async () => {
     const s = await ready({ replies: [{ toolCalls: [{ name: "a", arguments: { x: 1 } }, { name: "b" }] }] });
-    const answer = await post(s, "/v1/responses", {
+    const answer = await request(s, "POST", "/v1/responses", {
       model: QWEN.key,
       input: "go",
       stream: true,
       tools: [{ type: "function", name: "a" }, { type: "function", name: "b" }],
     });
-    assert.equal(answer.type, "text/event-stream");
+    assert.equal(answer.headers.get("content-type"), "text/event-stream");
     const parsed = events(answer.text).map((e) => ({ event: e.event, data: JSON.parse(e.data) }));
     for (const [i, e] of parsed.entries()) {
       assert.equal(e.event, e.data.type);
@@ -292,9 +274,9 @@ describe("inference endpoints: /v1/responses stream, /v1/completions", () => {
 
   it("/v1/completions answers text_completion, whole and streamed", async () => {
     const s = await ready();
-    const whole = await post(s, "/v1/completions", { model: QWEN.key, prompt: "Say hi" });
+    const whole = await request(s, "POST", "/v1/completions", { model: QWEN.key, prompt: "Say hi" });
     assert.equal(whole.status, 200);
-    const body = whole.body as {
+    const body = whole.json as {
       object: string;
       model: string;
       choices: { text: string; finish_reason: string }[];
@@ -302,7 +284,11 @@ describe("inference endpoints: /v1/responses stream, /v1/completions", () => {
     assert.equal(body.object, "text_completion");
     assert.equal(body.model, QWEN.key);
     assert.deepEqual([body.choices[0]!.text, body.choices[0]!.finish_reason], [REPLY, "stop"]);
-    const streamed = await post(s, "/v1/completions", { model: QWEN.key, prompt: "Say hi", stream: true });
+    const streamed = await request(s, "POST", "/v1/completions", {
+      model: QWEN.key,
+      prompt: "Say hi",
+      stream: true,
+    });
     const datas = events(streamed.text).map((e) => e.data);
     assert.equal(datas.at(-1), "[DONE]");
     const text = datas.slice(0, -1).map((d) =>
@@ -321,13 +307,13 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
 
   it("answers a text message", async () => {
     const s = await ready();
-    const answer = await post(s, "/v1/messages", {
+    const answer = await request(s, "POST", "/v1/messages", {
       model: QWEN.key,
       max_tokens: 256,
       messages: [{ role: "user", content: "Hello" }],
     });
     assert.equal(answer.status, 200);
-    const message = answer.body as Record<string, unknown>;
+    const message = answer.json as Record<string, unknown>;
     assert.equal(message.type, "message");
     assert.equal(message.role, "assistant");
     assert.equal(message.model, QWEN.key);
@@ -337,7 +323,7 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
 
   it("streams Anthropic's events; the text deltas add up to the reply", async () => {
     const s = await ready();
-    const answer = await post(s, "/v1/messages", {
+    const answer = await request(s, "POST", "/v1/messages", {
       model: QWEN.key,
       max_tokens: 256,
       stream: true,
@@ -363,14 +349,14 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
 
   it("answers tool_use when tool_choice is any, whole and streamed", async () => {
     const s = await ready();
-    const whole = await post(s, "/v1/messages", {
+    const whole = await request(s, "POST", "/v1/messages", {
       model: QWEN.key,
       max_tokens: 64,
       tools,
       tool_choice: { type: "any" },
       messages: [{ role: "user", content: "Weather in SF?" }],
     });
-    const message = whole.body as {
+    const message = whole.json as {
       stop_reason: string;
       content: { type: string; name: string; input: unknown }[];
     };
@@ -379,7 +365,7 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
     assert.equal(message.content[0]!.name, "get_weather");
     assert.deepEqual(message.content[0]!.input, { location: "example" });
     s.queueReplies({ toolCalls: [{ name: "get_weather", arguments: { location: "San Francisco, CA" } }] });
-    const streamed = await post(s, "/v1/messages", {
+    const streamed = await request(s, "POST", "/v1/messages", {
       model: QWEN.key,
       max_tokens: 64,
       stream: true,
@@ -398,18 +384,22 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
 
   it("errors use Anthropic's shape; x-api-key is accepted as the token", async () => {
     const s = await ready({ auth: { token: TOKEN } });
-    const missing = await post(s, "/v1/messages", { model: QWEN.key }, { "x-api-key": TOKEN });
+    const missing = await request(s, "POST", "/v1/messages", { model: QWEN.key }, { "x-api-key": TOKEN });
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.body, {
+    assert.deepEqual(missing.json, {
       type: "error",
       error: { type: "invalid_request_error", message: "messages: Field required" },
     });
-    const denied = await post(s, "/v1/messages", { model: QWEN.key, messages: [] }, { "x-api-key": "wrong" });
+    const denied = await request(s, "POST", "/v1/messages", { model: QWEN.key, messages: [] }, {
+      "x-api-key": "wrong",
+    });
     assert.equal(denied.status, 401);
-    const ok = await post(s, "/v1/messages", { model: QWEN.key, messages: [] }, { "x-api-key": TOKEN });
+    const ok = await request(s, "POST", "/v1/messages", { model: QWEN.key, messages: [] }, {
+      "x-api-key": TOKEN,
+    });
     assert.equal(ok.status, 200);
     // x-api-key is for /v1/messages only.
-    const chat = await post(s, "/v1/chat/completions", { model: QWEN.key, messages: [] }, {
+    const chat = await request(s, "POST", "/v1/chat/completions", { model: QWEN.key, messages: [] }, {
       "x-api-key": TOKEN,
     });
     assert.equal(chat.status, 401);
@@ -417,8 +407,8 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
 
   it("is an unknown route before 0.4", async () => {
     const s = await ready({ version: "0.3" });
-    const answer = await post(s, "/v1/messages", { model: QWEN.key, messages: [] });
+    const answer = await request(s, "POST", "/v1/messages", { model: QWEN.key, messages: [] });
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body, { error: "Unexpected endpoint or method. (POST /v1/messages)" });
+    assert.deepEqual(answer.json, { error: "Unexpected endpoint or method. (POST /v1/messages)" });
   });
 });

@@ -8,7 +8,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import type { SimModel, Simulator, SimulatorVersion } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { type Reply, request, useSimulators } from "./_helpers.ts";
+import { collectChat, openaiClient } from "./_openai.ts";
 import { GPT, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -18,16 +19,10 @@ const REASONER: SimModel = {
   reasoning: { allowedOptions: ["low", "medium", "high"], default: "medium" },
 };
 
-async function chat(s: Simulator, body: Record<string, unknown>): Promise<Response> {
-  return await fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: QWEN.key, messages: [{ role: "user", content: "hi" }], ...body }),
-  });
-}
-
-function client(s: Simulator): OpenAI {
-  return new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "lm-studio", maxRetries: 0 });
+/** POST /v1/chat/completions asking QWEN "hi", with `body`'s fields added. */
+function chat(s: Simulator, body: Record<string, unknown>): Promise<Reply> {
+  const ask = { model: QWEN.key, messages: [{ role: "user", content: "hi" }] };
+  return request(s, "POST", "/v1/chat/completions", { ...ask, ...body });
 }
 
 describe("chat wire: tool_calls on text answers", () => {
@@ -39,7 +34,7 @@ describe("chat wire: tool_calls on text answers", () => {
         loaded: [QWEN.key],
         reply: REPLY,
       });
-      const body = await (await chat(s, {})).json() as { choices: { message: Record<string, unknown> }[] };
+      const body = (await chat(s, {})).json as { choices: { message: Record<string, unknown> }[] };
       assert.deepEqual(body.choices[0]!.message.tool_calls, expected);
       assert.equal(body.choices[0]!.message.content, REPLY);
     });
@@ -57,22 +52,20 @@ describe("chat wire: a streamed request whose prompt does not fit", () => {
     const message =
       "Input does not fit in context length. The input has 5000 tokens, but the context length only supports 4096 tokens.";
     assert.equal(
-      await response.text(),
+      response.text,
       `event: error\ndata: ${JSON.stringify({ error: { message }, message })}\n\n`,
     );
   });
 
   it("0.4: the openai SDK's create() resolves and the error is thrown while iterating", async () => {
     const s = await sim({ models: [QWEN], loaded: [QWEN.key] });
-    const stream = await client(s).chat.completions.create({
+    const stream = await openaiClient(s).chat.completions.create({
       model: QWEN.key,
       messages: [{ role: "user", content: big }],
       stream: true,
     });
     await assert.rejects(
-      (async () => {
-        for await (const _chunk of stream) { /* drain */ }
-      })(),
+      collectChat(stream),
       (error: unknown) =>
         error instanceof OpenAI.APIError && /does not fit in context length/.test(error.message),
     );
@@ -82,7 +75,7 @@ describe("chat wire: a streamed request whose prompt does not fit", () => {
     const s4 = await sim({ models: [QWEN], loaded: [QWEN.key] });
     const whole = await chat(s4, { messages: [{ role: "user", content: big }] });
     assert.equal(whole.status, 400);
-    assert.match((await whole.json() as { error: string }).error, /n_keep: 5000>= n_ctx: 4096/);
+    assert.match((whole.json as { error: string }).error, /n_keep: 5000>= n_ctx: 4096/);
     const s3 = await sim({ version: "0.3", models: [QWEN], loaded: [QWEN.key] });
     const streamed = await chat(s3, { messages: [{ role: "user", content: big }], stream: true });
     assert.equal(streamed.status, 400);
@@ -92,7 +85,7 @@ describe("chat wire: a streamed request whose prompt does not fit", () => {
 describe("chat wire: reasoning of a model declared with reasoning", () => {
   it("message.reasoning holds the thinking, content the answer; usage counts both", async () => {
     const s = await sim({ models: [REASONER], loaded: [REASONER.key], reply: REPLY });
-    const completion = await client(s).chat.completions.create({
+    const completion = await openaiClient(s).chat.completions.create({
       model: REASONER.key,
       messages: [{ role: "user", content: "hi" }],
     });
@@ -108,7 +101,7 @@ describe("chat wire: reasoning of a model declared with reasoning", () => {
 
   it("streamed: delta.reasoning chunks come first, then delta.content", async () => {
     const s = await sim({ models: [REASONER], loaded: [REASONER.key], reply: REPLY });
-    const stream = await client(s).chat.completions.create({
+    const stream = await openaiClient(s).chat.completions.create({
       model: REASONER.key,
       messages: [{ role: "user", content: "hi" }],
       stream: true,
@@ -129,11 +122,11 @@ describe("chat wire: reasoning of a model declared with reasoning", () => {
 
   it("reasoning_effort none turns it off; a model without reasoning never has it", async () => {
     const s = await sim({ models: [REASONER, QWEN], loaded: [REASONER.key, QWEN.key] });
-    const off = await (await chat(s, { model: REASONER.key, reasoning_effort: "none" })).json() as {
+    const off = (await chat(s, { model: REASONER.key, reasoning_effort: "none" })).json as {
       choices: { message: Record<string, unknown> }[];
     };
     assert.equal(off.choices[0]!.message.reasoning, undefined);
-    const plain = await (await chat(s, {})).json() as { choices: { message: Record<string, unknown> }[] };
+    const plain = (await chat(s, {})).json as { choices: { message: Record<string, unknown> }[] };
     assert.equal(plain.choices[0]!.message.reasoning, undefined);
   });
 });

@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import type { Simulator } from "../src/testing/simulator.ts";
-import { runFile, useFakeLms, useSimulators } from "./_helpers.ts";
+import { request, runFile, useFakeLms, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 const fakeLms = useFakeLms();
@@ -41,19 +41,10 @@ interface PsEntry {
   maxContextLength: number;
 }
 
-async function post(s: Simulator, path: string, body: unknown): Promise<{ status: number; body: Answer }> {
-  const res = await fetch(`${s.url}${path}`, { method: "POST", body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() as Answer };
-}
-
-async function get<T>(s: Simulator, path: string): Promise<T> {
-  return await (await fetch(`${s.url}${path}`)).json() as T;
-}
-
 /** The loaded context of every instance, as REST v1, REST v0 and `lms ps --json` each show it. */
 async function shown(s: Simulator, lmsPath?: string): Promise<Record<string, unknown>> {
-  const v1 = await get<V1Listing>(s, "/api/v1/models");
-  const v0 = await get<V0Listing>(s, "/api/v0/models");
+  const v1 = (await request<V1Listing>(s, "GET", "/api/v1/models")).json;
+  const v0 = (await request<V0Listing>(s, "GET", "/api/v0/models")).json;
   const out: Record<string, unknown> = {
     v1: Object.fromEntries(
       v1.models.flatMap((m) => m.loaded_instances.map((i) => [i.id, i.config.context_length])),
@@ -75,15 +66,18 @@ describe("simulator context: loads honour the request", () => {
   }, async () => {
     const s = await sim({ models: [GPT, NOMIC] });
     const path = await fakeLms(s);
-    const loaded = await post(s, "/api/v1/models/load", {
+    const loaded = await request<Answer>(s, "POST", "/api/v1/models/load", {
       model: GPT.key,
       context_length: 16384,
       echo_load_config: true,
     });
     assert.equal(loaded.status, 200);
-    assert.equal(loaded.body.load_config.context_length, 16384);
-    const embedding = await post(s, "/api/v1/models/load", { model: NOMIC.key, echo_load_config: true });
-    assert.deepEqual(embedding.body.load_config, { context_length: 2048 });
+    assert.equal(loaded.json.load_config.context_length, 16384);
+    const embedding = await request<Answer>(s, "POST", "/api/v1/models/load", {
+      model: NOMIC.key,
+      echo_load_config: true,
+    });
+    assert.deepEqual(embedding.json.load_config, { context_length: 2048 });
     assert.deepEqual(await shown(s, path), {
       v1: { [GPT.key]: 16384, [NOMIC.key]: 2048 },
       v0: { [GPT.key]: 16384, [NOMIC.key]: 2048 },
@@ -94,7 +88,10 @@ describe("simulator context: loads honour the request", () => {
 
   it("without echo_load_config the load answer has no load_config", async () => {
     const s = await sim({ models: [GPT] });
-    const { body } = await post(s, "/api/v1/models/load", { model: GPT.key, context_length: 8192 });
+    const { json: body } = await request<Answer>(s, "POST", "/api/v1/models/load", {
+      model: GPT.key,
+      context_length: 8192,
+    });
     assert.deepEqual(Object.keys(body), ["type", "instance_id", "load_time_seconds", "status"]);
     assert.equal(s.state.contextLength(GPT.key), 8192);
   });
@@ -134,9 +131,12 @@ describe("simulator context: loads honour the request", () => {
   }, async () => {
     const s = await sim({ models: [SMALL] });
     const path = await fakeLms(s);
-    const refused = await post(s, "/api/v1/models/load", { model: SMALL.key, context_length: 4096 });
+    const refused = await request<Answer>(s, "POST", "/api/v1/models/load", {
+      model: SMALL.key,
+      context_length: 4096,
+    });
     assert.equal(refused.status, 400);
-    assert.deepEqual(refused.body, {
+    assert.deepEqual(refused.json, {
       error: {
         type: "invalid_request",
         message:
@@ -157,7 +157,10 @@ describe("simulator context: loads honour the request", () => {
   it("REST v1 refuses a context that is not a positive integer, and loads nothing", async () => {
     const s = await sim({ models: [GPT] });
     for (const bad of [0, -1, 1.5, "4096"]) {
-      const { status, body } = await post(s, "/api/v1/models/load", { model: GPT.key, context_length: bad });
+      const { status, json: body } = await request<Answer>(s, "POST", "/api/v1/models/load", {
+        model: GPT.key,
+        context_length: bad,
+      });
       assert.equal(status, 400);
       assert.equal(body.error.param, "context_length");
     }
@@ -169,7 +172,7 @@ describe("simulator context: defaults and JIT", () => {
   it("a JIT load gets the default 4096, the instance shows it everywhere", { skip: windows }, async () => {
     const s = await sim({ models: [GPT] });
     const path = await fakeLms(s);
-    const chat = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    const chat = await request<Answer>(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(chat.status, 200);
     assert.deepEqual(await shown(s, path), {
       v1: { [GPT.key]: 4096 },
@@ -186,10 +189,10 @@ describe("simulator context: defaults and JIT", () => {
   }, async () => {
     const s = await sim({ models: [GPT, QWEN, SMALL, NOMIC], defaultContextLength: 32768 });
     const path = await fakeLms(s);
-    await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal((await lms(path, ["load", QWEN.key, "-y"])).code, 0);
-    await post(s, "/api/v1/models/load", { model: SMALL.key });
-    await post(s, "/api/v1/models/load", { model: NOMIC.key });
+    await request(s, "POST", "/api/v1/models/load", { model: SMALL.key });
+    await request(s, "POST", "/api/v1/models/load", { model: NOMIC.key });
     assert.deepEqual(
       s.state.instances().map((i) => [i.id, i.contextLength, i.loadedBy]),
       [
@@ -222,13 +225,13 @@ describe("simulator context: auto-fit to memory", () => {
     async () => {
       const s = await sim({ models: [GPT, QWEN], memory: { maxContextLength: 8192 } });
       const path = await fakeLms(s);
-      const rest = await post(s, "/api/v1/models/load", {
+      const rest = await request<Answer>(s, "POST", "/api/v1/models/load", {
         model: GPT.key,
         context_length: 32768,
         echo_load_config: true,
       });
       assert.equal(rest.status, 200);
-      assert.equal(rest.body.load_config.context_length, 8192);
+      assert.equal(rest.json.load_config.context_length, 8192);
       const cli = await lms(path, ["load", QWEN.key, "-y", "-c", "100000"]);
       assert.equal(cli.code, 0);
       assert.match(cli.stderr, /Model loaded successfully/);
@@ -259,11 +262,11 @@ describe("simulator context: auto-fit to memory", () => {
       models: [{ ...GPT, fitContextLength: 4864 }, { ...QWEN, fitContextLength: 50000 }, SMALL],
       memory: { maxContextLength: 40000 },
     });
-    await post(s, "/api/v1/models/load", { model: GPT.key, context_length: 65536 });
-    await post(s, "/api/v1/models/load", { model: QWEN.key, context_length: 65536 });
-    await post(s, "/api/v1/models/load", { model: SMALL.key, context_length: 2048 });
+    await request(s, "POST", "/api/v1/models/load", { model: GPT.key, context_length: 65536 });
+    await request(s, "POST", "/api/v1/models/load", { model: QWEN.key, context_length: 65536 });
+    await request(s, "POST", "/api/v1/models/load", { model: SMALL.key, context_length: 2048 });
     assert.deepEqual(s.state.instances().map((i) => i.contextLength), [4864, 40000, 2048]);
-    const listed = await get<V1Listing>(s, "/api/v1/models");
+    const listed = (await request<V1Listing>(s, "GET", "/api/v1/models")).json;
     assert.deepEqual(
       listed.models.map((m) => [m.key, m.max_context_length, m.loaded_instances[0]!.config.context_length]),
       [[GPT.key, 131072, 4864], [QWEN.key, 262144, 40000], [SMALL.key, 2048, 2048]],
@@ -276,7 +279,7 @@ describe("simulator context: auto-fit to memory", () => {
       defaultContextLength: 16384,
       memory: { maxContextLength: 6144 },
     });
-    await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(s.state.contextLength(GPT.key), 6144);
   });
 });
@@ -293,7 +296,7 @@ describe("simulator context: reading the end state", () => {
 
   it("GET /__simulator/state carries the instances with requested and given context", async () => {
     const s = await sim({ models: [GPT], memory: { maxContextLength: 8192 } });
-    await post(s, "/api/v1/models/load", { model: GPT.key, context_length: 12000 });
+    await request(s, "POST", "/api/v1/models/load", { model: GPT.key, context_length: 12000 });
     const state = await (await fetch(`${s.controlUrl}/__simulator/state`)).json();
     assert.deepEqual(state.instances, [{
       key: GPT.key,

@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { SimFault } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { request, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 
@@ -67,7 +67,7 @@ describe("sim.inject: faults that cannot work are refused at the call", () => {
         return true;
       });
       // Nothing was added: the route still answers normally.
-      assert.equal((await fetch(`${s.url}/v1/models`)).status, 200);
+      assert.equal((await request(s, "GET", "/v1/models")).status, 200);
     });
   }
 
@@ -82,7 +82,7 @@ describe("sim.inject: faults that cannot work are refused at the call", () => {
       times: 1,
     });
     s.inject({ match: "/v1/models", kind: "redirect", location: "/api/v1/models", times: 1 });
-    assert.equal((await fetch(`${s.url}/v1/models`)).status, 503);
+    assert.equal((await request(s, "GET", "/v1/models")).status, 503);
     const redirected = await fetch(`${s.url}/v1/models`, { redirect: "manual" });
     assert.equal(redirected.status, 302);
     await redirected.body?.cancel();

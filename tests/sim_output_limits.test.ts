@@ -7,9 +7,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { Simulator } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { request, useSimulators } from "./_helpers.ts";
+import { collectChat, openaiClient } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -18,16 +19,7 @@ const REPLY = "Paris is the capital city of France, indeed.";
 
 async function loaded(): Promise<{ s: Simulator; client: OpenAI }> {
   const s = await sim({ models: [QWEN], loaded: [QWEN.key], reply: REPLY });
-  return { s, client: new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "lm-studio", maxRetries: 0 }) };
-}
-
-async function post(s: Simulator, path: string, body: unknown): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${s.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, text: await response.text() };
+  return { s, client: openaiClient(s) };
 }
 
 describe("output limits: chat completions max_tokens", () => {
@@ -68,14 +60,7 @@ describe("output limits: chat completions max_tokens", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
-    let text = "";
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta.content ?? "";
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      usage = chunk.usage ?? usage;
-    }
+    const { text, finish, usage } = await collectChat(stream);
     assert.equal(text, REPLY.slice(0, 12));
     assert.equal(finish, "length");
     assert.equal(usage?.completion_tokens, 3);
@@ -118,7 +103,7 @@ describe("output limits: legacy completions and Anthropic messages", () => {
     assert.equal(completion.choices[0]!.text, REPLY.slice(0, 4));
     assert.equal(completion.choices[0]!.finish_reason, "length");
     assert.equal(completion.usage!.completion_tokens, 1);
-    const streamed = await post(s, "/v1/completions", {
+    const streamed = await request(s, "POST", "/v1/completions", {
       model: QWEN.key,
       prompt: "The capital",
       max_tokens: 1,
@@ -130,7 +115,7 @@ describe("output limits: legacy completions and Anthropic messages", () => {
 
   it("/v1/messages: max_tokens cuts the text block, stop_reason max_tokens", async () => {
     const { s } = await loaded();
-    const { status, text } = await post(s, "/v1/messages", {
+    const { status, text } = await request(s, "POST", "/v1/messages", {
       model: QWEN.key,
       max_tokens: 2,
       messages: [{ role: "user", content: "Capital?" }],

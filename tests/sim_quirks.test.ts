@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import type { Simulator } from "../src/testing/simulator.ts";
-import { runFile, until, useFakeLms, useSimulators } from "./_helpers.ts";
+import { request, runFile, until, useFakeLms, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 const fakeLms = useFakeLms();
@@ -31,10 +31,14 @@ const PLAIN = { key: "plain-model" };
 const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
 
-async function fetchJson<T>(url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const init: RequestInit = body === undefined ? {} : { method: "POST", body: JSON.stringify(body) };
-  const res = await fetch(url, init);
-  return { status: res.status, body: await res.json() as T };
+/** A request to the simulator, its answer's status and JSON body. */
+async function fetchJson<T>(
+  s: { url: string },
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const reply = await request<T>(s, body === undefined ? "GET" : "POST", path, body);
+  return { status: reply.status, body: reply.json };
 }
 
 interface V1Entry {
@@ -53,7 +57,7 @@ describe("simulator 2026: a failed REST v1 load", () => {
   it("answers 500 model_load_failed with LM Studio's message and loads nothing", async () => {
     const s = await sim({ models: [GPT] });
     s.failNextLoad(GPT.key);
-    const { status, body } = await fetchJson(`${s.url}/api/v1/models/load`, { model: GPT.key });
+    const { status, body } = await fetchJson(s, "/api/v1/models/load", { model: GPT.key });
     assert.equal(status, 500);
     assert.deepEqual(body, {
       error: {
@@ -69,7 +73,7 @@ describe("simulator 2026: a failed REST v1 load", () => {
 describe("simulator 2026: capabilities", () => {
   it("REST v1: an object with vision, trained_for_tool_use and reasoning when the model has it; none on embeddings", async () => {
     const s = await sim({ models: [GPT, GEMMA, QWEN, PLAIN, NOMIC] });
-    const { body } = await fetchJson<{ models: V1Entry[] }>(`${s.url}/api/v1/models`);
+    const { body } = await fetchJson<{ models: V1Entry[] }>(s, "/api/v1/models");
     const capabilities = Object.fromEntries(body.models.map((m) => [m.key, m.capabilities]));
     assert.deepEqual(capabilities, {
       [GPT.key]: {
@@ -95,7 +99,7 @@ describe("simulator 2026: capabilities", () => {
 
   it("REST v0: a tool_use array, type vlm for vision models, embeddings without capabilities", async () => {
     const s = await sim({ models: [GPT, GEMMA, PLAIN, NOMIC] });
-    const { body } = await fetchJson<{ data: V0Entry[] }>(`${s.url}/api/v0/models`);
+    const { body } = await fetchJson<{ data: V0Entry[] }>(s, "/api/v0/models");
     assert.deepEqual(body.data.map((m) => [m.id, m.type, m.capabilities]), [
       [GPT.key, "llm", ["tool_use"]],
       [GEMMA.key, "vlm", ["tool_use"]],
@@ -162,7 +166,7 @@ describe("simulator 2026: lms server status --json keeps the saved port", { skip
 
 describe("simulator 2026: quirks", () => {
   const chat = (s: Simulator, model: string) =>
-    fetchJson<{ model: string }>(`${s.url}/v1/chat/completions`, { model, messages: [] });
+    fetchJson<{ model: string }>(s, "/v1/chat/completions", { model, messages: [] });
 
   it("by default overlapping JIT loads of one model share one instance", async () => {
     const s = await sim({ models: [GPT], loadDelayMs: 1000 });
@@ -188,7 +192,7 @@ describe("simulator 2026: quirks", () => {
       [`${GPT.key}:2`, "jit"],
       [`${GPT.key}:3`, "jit"],
     ]);
-    const { body } = await fetchJson<{ models: V1Entry[] }>(`${s.url}/api/v1/models`);
+    const { body } = await fetchJson<{ models: V1Entry[] }>(s, "/api/v1/models");
     assert.deepEqual(body.models[0]!.loaded_instances.map((i) => i.id), [
       GPT.key,
       `${GPT.key}:2`,
@@ -214,7 +218,8 @@ describe("simulator 2026: quirks", () => {
       const path = await fakeLms(s);
       assert.equal((await lms(path, ["load", GPT.key, "-y", "-c", "4096"])).code, 0);
       const big = await fetchJson<{ load_config: { context_length: number } }>(
-        `${s.url}/api/v1/models/load`,
+        s,
+        "/api/v1/models/load",
         {
           model: "big",
           context_length: 40000,
@@ -222,7 +227,7 @@ describe("simulator 2026: quirks", () => {
         },
       );
       assert.equal(big.body.load_config.context_length, 40192);
-      await fetchJson(`${s.url}/api/v1/models/load`, { model: NOMIC.key, context_length: 512 });
+      await fetchJson(s, "/api/v1/models/load", { model: NOMIC.key, context_length: 512 });
       assert.deepEqual(s.state.instances().map((i) => [i.id, i.requestedContextLength, i.contextLength]), [
         [GPT.key, 4096, 131072],
         ["big", 40000, 40192],

@@ -7,20 +7,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { SimModel, Simulator } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { type Reply, request, useSimulators } from "./_helpers.ts";
 import { GPT, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 const REPLY = "Hello from the REST chat.";
 const REASONER: SimModel = { ...GPT, reasoning: true };
 
-async function chat(s: Simulator, body: Record<string, unknown>): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${s.url}/api/v1/chat`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, text: await response.text() };
+function chat(s: Simulator, body: Record<string, unknown>): Promise<Reply> {
+  return request(s, "POST", "/api/v1/chat", body);
 }
 
 function eventTypes(text: string): string[] {

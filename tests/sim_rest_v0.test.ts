@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Simulator, SimulatorState } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { request, useSimulators } from "./_helpers.ts";
 import { NOMIC, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -21,15 +21,6 @@ const RUNTIME = {
 // deno-lint-ignore no-explicit-any
 type Answer = any;
 
-async function post(s: Simulator, path: string, body: unknown): Promise<{ status: number; json: Answer }> {
-  const response = await fetch(`${s.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
-
 function ready(state: SimulatorState = {}): Promise<Simulator> {
   return sim({
     models: [QWEN, NOMIC],
@@ -42,7 +33,7 @@ function ready(state: SimulatorState = {}): Promise<Simulator> {
 describe("REST v0 inference endpoints", () => {
   it("chat/completions: the chat completion plus stats, model_info and runtime, in the docs' order", async () => {
     const s = await ready();
-    const { status, json } = await post(s, "/api/v0/chat/completions", {
+    const { status, json } = await request<Answer>(s, "POST", "/api/v0/chat/completions", {
       model: QWEN.key,
       messages: [{ role: "user", content: "Introduce yourself." }],
       max_tokens: -1,
@@ -80,7 +71,7 @@ describe("REST v0 inference endpoints", () => {
 
   it("completions with max_tokens: finish_reason length, stop_reason maxPredictedTokensReached", async () => {
     const s = await ready();
-    const { status, json } = await post(s, "/api/v0/completions", {
+    const { status, json } = await request<Answer>(s, "POST", "/api/v0/completions", {
       model: QWEN.key,
       prompt: "the meaning of life is",
       max_tokens: 2,
@@ -95,7 +86,7 @@ describe("REST v0 inference endpoints", () => {
 
   it("embeddings: the /v1 list, as the docs' example shows it", async () => {
     const s = await ready();
-    const { status, json } = await post(s, "/api/v0/embeddings", {
+    const { status, json } = await request<Answer>(s, "POST", "/api/v0/embeddings", {
       model: NOMIC.key,
       input: "Some text to embed",
     });
@@ -106,13 +97,22 @@ describe("REST v0 inference endpoints", () => {
 
   it("errors are the /v1 ones; 0.3 has the endpoints, 0.2 does not", async () => {
     const s = await ready();
-    const missing = await post(s, "/api/v0/chat/completions", { model: QWEN.key });
-    assert.deepEqual(missing, { status: 400, json: { error: "'messages' field is required" } });
-    const s3 = await ready({ version: "0.3" });
-    assert.equal((await post(s3, "/api/v0/chat/completions", { model: QWEN.key, messages: [] })).status, 200);
-    const s2 = await ready({ version: "0.2" });
-    assert.deepEqual((await post(s2, "/api/v0/completions", { model: QWEN.key, prompt: "x" })).json, {
-      error: "Unexpected endpoint or method. (POST /api/v0/completions)",
+    const missing = await request<Answer>(s, "POST", "/api/v0/chat/completions", { model: QWEN.key });
+    assert.deepEqual({ status: missing.status, json: missing.json }, {
+      status: 400,
+      json: { error: "'messages' field is required" },
     });
+    const s3 = await ready({ version: "0.3" });
+    assert.equal(
+      (await request(s3, "POST", "/api/v0/chat/completions", { model: QWEN.key, messages: [] })).status,
+      200,
+    );
+    const s2 = await ready({ version: "0.2" });
+    assert.deepEqual(
+      (await request(s2, "POST", "/api/v0/completions", { model: QWEN.key, prompt: "x" })).json,
+      {
+        error: "Unexpected endpoint or method. (POST /api/v0/completions)",
+      },
+    );
   });
 });

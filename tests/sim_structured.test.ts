@@ -7,7 +7,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import type { Simulator } from "../src/testing/simulator.ts";
-import { useSimulators } from "./_helpers.ts";
+import { type Reply, request, useSimulators } from "./_helpers.ts";
+import { collectChat, openaiClient } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -29,15 +30,13 @@ const CITY_PLACEHOLDER = { city: "example", population: 1, tags: ["example"], ki
 
 async function loaded(state: Parameters<typeof sim>[0] = {}): Promise<{ s: Simulator; client: OpenAI }> {
   const s = await sim({ models: [QWEN], loaded: [QWEN.key], ...state });
-  return { s, client: new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "lm-studio", maxRetries: 0 }) };
+  return { s, client: openaiClient(s) };
 }
 
-function chat(s: Simulator, body: Record<string, unknown>): Promise<Response> {
-  return fetch(`${s.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ model: QWEN.key, messages: [{ role: "user", content: "A city?" }], ...body }),
-  });
+/** POST /v1/chat/completions asking QWEN for "A city?", with `body`'s fields added. */
+function chat(s: Simulator, body: Record<string, unknown>): Promise<Reply> {
+  const ask = { model: QWEN.key, messages: [{ role: "user", content: "A city?" }] };
+  return request(s, "POST", "/v1/chat/completions", { ...ask, ...body });
 }
 
 describe("structured output: chat completions response_format", () => {
@@ -65,8 +64,7 @@ describe("structured output: chat completions response_format", () => {
       response_format: { type: "json_schema", json_schema: { name: "city", schema: CITY_SCHEMA } },
       stream: true,
     });
-    let text = "";
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    const { text } = await collectChat(stream);
     assert.deepEqual(JSON.parse(text), CITY_PLACEHOLDER);
   });
 
@@ -90,7 +88,7 @@ describe("structured output: chat completions response_format", () => {
     const { s } = await loaded({ reply: "plain" });
     const response = await chat(s, { response_format: { type: "text" } });
     assert.equal(response.status, 200);
-    const body = await response.json() as { choices: { message: { content: string } }[] };
+    const body = response.json as { choices: { message: { content: string } }[] };
     assert.equal(body.choices[0]!.message.content, "plain");
   });
 
@@ -98,7 +96,7 @@ describe("structured output: chat completions response_format", () => {
     const { s, client } = await loaded();
     const response = await chat(s, { response_format: { type: "json_object" } });
     assert.equal(response.status, 400);
-    assert.deepEqual(await response.json(), {
+    assert.deepEqual(response.json, {
       error: "'response_format.type' must be 'json_schema' or 'text'",
     });
     await assert.rejects(

@@ -5,9 +5,10 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { Simulator } from "../src/testing/simulator.ts";
 import { useSimulators } from "./_helpers.ts";
+import { openaiClient } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -26,7 +27,7 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
 
 async function loaded(): Promise<{ s: Simulator; client: OpenAI }> {
   const s = await sim({ models: [QWEN], loaded: [QWEN.key], reply: REPLY });
-  return { s, client: new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "lm-studio", maxRetries: 0 }) };
+  return { s, client: openaiClient(s) };
 }
 
 type ToolChoice = OpenAI.Chat.Completions.ChatCompletionToolChoiceOption;

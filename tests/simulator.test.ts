@@ -5,11 +5,11 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { startSimulator } from "../src/testing/simulator.ts";
 import { NOMIC, QWEN } from "./_fixtures.ts";
-import { atFileEnd } from "./_helpers.ts";
+import { request, until, useSimulators } from "./_helpers.ts";
 
-const later = atFileEnd();
+const sim = useSimulators();
 
 const GPT = {
   key: "openai/gpt-oss-20b",
@@ -20,65 +20,19 @@ const GPT = {
 const GEMMA = { key: "google/gemma-3-12b", vision: true, architecture: "gemma3", quantization: "Q8_0" };
 const TOKEN = "sk-lm-abcdefgh:01234567890123456789";
 
-async function sim(state: SimulatorState = {}): Promise<Simulator> {
-  const s = await startSimulator(state);
-  later(() => s.close());
-  return s;
-}
-
-interface Answer {
-  status: number;
-  type: string | null;
-  body: unknown;
-  text: string;
-}
-
-async function call(
-  s: Simulator,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  const init: RequestInit = { method, headers };
-  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-  const response = await fetch(`${s.url}${path}`, init);
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON; tests that care look at `text`.
-  }
-  return { status: response.status, type: response.headers.get("content-type"), body: parsed, text };
-}
-
-const get = (s: Simulator, path: string, headers?: Record<string, string>) =>
-  call(s, "GET", path, undefined, headers);
-const post = (s: Simulator, path: string, body: unknown, headers?: Record<string, string>) =>
-  call(s, "POST", path, body, headers);
-
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
 describe("simulator 0.4: discovery", () => {
   it("greets like LM Studio and answers JSON with charset", async () => {
     const s = await sim();
     assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const greeting = await get(s, "/lmstudio-greeting");
+    const greeting = await request(s, "GET", "/lmstudio-greeting");
     assert.equal(greeting.status, 200);
-    assert.equal(greeting.type, "application/json; charset=utf-8");
-    assert.deepEqual(greeting.body, { lmstudio: true });
+    assert.equal(greeting.headers.get("content-type"), "application/json; charset=utf-8");
+    assert.deepEqual(greeting.json, { lmstudio: true });
   });
 
   it("GET /v1/models lists every downloaded model while JIT is on", async () => {
     const s = await sim({ models: [GPT, NOMIC], loaded: [] });
-    const { status, body } = await get(s, "/v1/models");
+    const { status, json: body } = await request(s, "GET", "/v1/models");
     assert.equal(status, 200);
     assert.deepEqual(body, {
       data: [
@@ -91,11 +45,11 @@ describe("simulator 0.4: discovery", () => {
 
   it("GET /v1/models lists only loaded instances while JIT is off", async () => {
     const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, GPT.key], jit: false });
-    const { body } = await get(s, "/v1/models");
+    const { json: body } = await request(s, "GET", "/v1/models");
     assert.deepEqual((body as { data: { id: string }[] }).data.map((m) => m.id), [GPT.key, `${GPT.key}:2`]);
     s.setJit(true);
-    const after = await get(s, "/v1/models");
-    assert.deepEqual((after.body as { data: { id: string }[] }).data.map((m) => m.id), [
+    const after = await request(s, "GET", "/v1/models");
+    assert.deepEqual((after.json as { data: { id: string }[] }).data.map((m) => m.id), [
       GPT.key,
       QWEN.key,
       `${GPT.key}:2`,
@@ -107,7 +61,7 @@ describe("simulator 0.4: discovery", () => {
       models: [GEMMA, NOMIC, GPT],
       loaded: [{ key: GEMMA.key, contextLength: 8192 }],
     });
-    const { status, body } = await get(s, "/api/v0/models");
+    const { status, json: body } = await request(s, "GET", "/api/v0/models");
     assert.equal(status, 200);
     assert.deepEqual(body, {
       data: [
@@ -154,21 +108,21 @@ describe("simulator 0.4: discovery", () => {
 
   it("GET /api/v0/models shows only loaded models while JIT is off, and an empty list when none", async () => {
     const s = await sim({ models: [GPT, QWEN], loaded: [QWEN.key], jit: false });
-    const list = (await get(s, "/api/v0/models")).body as { data: { id: string }[] };
+    const list = (await request(s, "GET", "/api/v0/models")).json as { data: { id: string }[] };
     assert.deepEqual(list.data.map((m) => m.id), [QWEN.key]);
     s.unloadInstance(QWEN.key);
-    assert.deepEqual((await get(s, "/api/v0/models")).body, { data: [], object: "list" });
+    assert.deepEqual((await request(s, "GET", "/api/v0/models")).json, { data: [], object: "list" });
   });
 
   it("GET /api/v0/models/:id takes keys with a slash; an unknown id is a 404 model_not_found", async () => {
     const s = await sim({ models: [GPT] });
-    const one = await get(s, `/api/v0/models/${GPT.key}`);
+    const one = await request(s, "GET", `/api/v0/models/${GPT.key}`);
     assert.equal(one.status, 200);
-    assert.equal((one.body as { id: string; state: string }).id, GPT.key);
-    assert.equal((one.body as { state: string }).state, "not-loaded");
-    const missing = await get(s, "/api/v0/models/nope");
+    assert.equal((one.json as { id: string; state: string }).id, GPT.key);
+    assert.equal((one.json as { state: string }).state, "not-loaded");
+    const missing = await request(s, "GET", "/api/v0/models/nope");
     assert.equal(missing.status, 404);
-    assert.equal((missing.body as { error: { code: string } }).error.code, "model_not_found");
+    assert.equal((missing.json as { error: { code: string } }).error.code, "model_not_found");
   });
 
   it("GET /api/v1/models matches the documented v1 shape for LLMs and embedding models", async () => {
@@ -176,7 +130,7 @@ describe("simulator 0.4: discovery", () => {
       models: [{ ...GPT, variants: [`${GPT.key}@mxfp4`] }, NOMIC],
       loaded: [{ key: GPT.key, contextLength: 16384 }],
     });
-    const { status, body } = await get(s, "/api/v1/models");
+    const { status, json: body } = await request(s, "GET", "/api/v1/models");
     assert.equal(status, 200);
     assert.deepEqual(body, {
       models: [
@@ -228,7 +182,7 @@ describe("simulator 0.4: discovery", () => {
       models: [{ key: "mlx-community/qwen3-8b", format: "mlx" }],
       loaded: ["mlx-community/qwen3-8b"],
     });
-    const { body } = await get(s, "/api/v1/models");
+    const { json: body } = await request(s, "GET", "/api/v1/models");
     const [model] =
       (body as { models: { quantization: unknown; loaded_instances: { config: unknown }[] }[] }).models;
     assert.deepEqual(model!.loaded_instances[0]!.config, { context_length: 4096, parallel: 4 });
@@ -239,22 +193,25 @@ describe("simulator 0.4: discovery", () => {
 describe("simulator 0.4: load and unload", () => {
   it("POST /api/v1/models/load answers {type, instance_id, load_time_seconds, status} after the load", async () => {
     const s = await sim({ models: [GPT, NOMIC] });
-    const llm = await post(s, "/api/v1/models/load", { model: GPT.key });
+    const llm = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     assert.equal(llm.status, 200);
-    const body = llm.body as Record<string, unknown>;
+    const body = llm.json as Record<string, unknown>;
     assert.deepEqual(Object.keys(body), ["type", "instance_id", "load_time_seconds", "status"]);
     assert.equal(body.type, "llm");
     assert.equal(body.instance_id, GPT.key);
     assert.equal(typeof body.load_time_seconds, "number");
     assert.equal(body.status, "loaded");
-    const embedding = await post(s, "/api/v1/models/load", { model: NOMIC.key, echo_load_config: true });
-    assert.deepEqual((embedding.body as { load_config: unknown }).load_config, { context_length: 2048 });
+    const embedding = await request(s, "POST", "/api/v1/models/load", {
+      model: NOMIC.key,
+      echo_load_config: true,
+    });
+    assert.deepEqual((embedding.json as { load_config: unknown }).load_config, { context_length: 2048 });
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key, NOMIC.key]);
   });
 
   it("echoes the load config with context_length and flash_attention when asked", async () => {
     const s = await sim({ models: [GPT] });
-    const { body } = await post(s, "/api/v1/models/load", {
+    const { json: body } = await request(s, "POST", "/api/v1/models/load", {
       model: GPT.key,
       context_length: 16384,
       flash_attention: false,
@@ -272,11 +229,11 @@ describe("simulator 0.4: load and unload", () => {
 
   it("loading a loaded model creates a second instance key:2, then key:3", async () => {
     const s = await sim({ models: [GPT], loaded: [GPT.key] });
-    const second = await post(s, "/api/v1/models/load", { model: GPT.key });
-    const third = await post(s, "/api/v1/models/load", { model: GPT.key });
-    assert.equal((second.body as { instance_id: string }).instance_id, `${GPT.key}:2`);
-    assert.equal((third.body as { instance_id: string }).instance_id, `${GPT.key}:3`);
-    const { body } = await get(s, "/api/v1/models");
+    const second = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
+    const third = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
+    assert.equal((second.json as { instance_id: string }).instance_id, `${GPT.key}:2`);
+    assert.equal((third.json as { instance_id: string }).instance_id, `${GPT.key}:3`);
+    const { json: body } = await request(s, "GET", "/api/v1/models");
     const ids = (body as { models: { loaded_instances: { id: string }[] }[] }).models[0]!.loaded_instances
       .map((i) => i.id);
     assert.deepEqual(ids, [GPT.key, `${GPT.key}:2`, `${GPT.key}:3`]);
@@ -284,7 +241,7 @@ describe("simulator 0.4: load and unload", () => {
 
   it("a model appears in loaded_instances only once its load has finished", async () => {
     const s = await sim({ models: [GPT], loadDelayMs: 300 });
-    const loading = post(s, "/api/v1/models/load", { model: GPT.key });
+    const loading = request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     await until("the load request to arrive", () => s.requestCount("/api/v1/models/load") === 1);
     assert.deepEqual(s.state.loaded(), []);
     await loading;
@@ -293,16 +250,16 @@ describe("simulator 0.4: load and unload", () => {
 
   it("rejects unknown models and variant keys with model_not_found, missing fields with invalid_request", async () => {
     const s = await sim({ models: [GPT] });
-    const unknown = await post(s, "/api/v1/models/load", { model: "nope/nope" });
+    const unknown = await request(s, "POST", "/api/v1/models/load", { model: "nope/nope" });
     assert.equal(unknown.status, 404);
-    assert.deepEqual(unknown.body, {
+    assert.deepEqual(unknown.json, {
       error: { type: "model_not_found", message: "Model nope/nope not found in downloaded models" },
     });
-    const variant = await post(s, "/api/v1/models/load", { model: `${GPT.key}@q4_k_m` });
-    assert.equal((variant.body as { error: { type: string } }).error.type, "model_not_found");
-    const missing = await post(s, "/api/v1/models/load", {});
+    const variant = await request(s, "POST", "/api/v1/models/load", { model: `${GPT.key}@q4_k_m` });
+    assert.equal((variant.json as { error: { type: string } }).error.type, "model_not_found");
+    const missing = await request(s, "POST", "/api/v1/models/load", {});
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.body, {
+    assert.deepEqual(missing.json, {
       error: {
         type: "invalid_request",
         message: '"model" is required',
@@ -310,46 +267,46 @@ describe("simulator 0.4: load and unload", () => {
         param: "model",
       },
     });
-    const badJson = await post(s, "/api/v1/models/load", "{not json");
+    const badJson = await request(s, "POST", "/api/v1/models/load", "{not json");
     assert.equal(badJson.status, 400);
-    assert.equal((badJson.body as { error: { type: string } }).error.type, "invalid_request");
+    assert.equal((badJson.json as { error: { type: string } }).error.type, "invalid_request");
     assert.deepEqual(s.state.loaded(), []);
   });
 
   it("failNextLoad makes the next load answer 500 model_load_failed; the one after succeeds", async () => {
     const s = await sim({ models: [GPT] });
     s.failNextLoad(GPT.key, "Not enough memory to load the model.");
-    const failed = await post(s, "/api/v1/models/load", { model: GPT.key });
+    const failed = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     assert.equal(failed.status, 500);
-    assert.deepEqual(failed.body, {
+    assert.deepEqual(failed.json, {
       error: { type: "model_load_failed", message: "Not enough memory to load the model." },
     });
     assert.deepEqual(s.state.loaded(), []);
-    const ok = await post(s, "/api/v1/models/load", { model: GPT.key });
+    const ok = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     assert.equal(ok.status, 200);
   });
 
   it("POST /api/v1/models/unload takes instance_id and answers it back; unknown ids are 404", async () => {
     const s = await sim({ models: [GPT], loaded: [GPT.key, GPT.key] });
-    const done = await post(s, "/api/v1/models/unload", { instance_id: `${GPT.key}:2` });
+    const done = await request(s, "POST", "/api/v1/models/unload", { instance_id: `${GPT.key}:2` });
     assert.equal(done.status, 200);
-    assert.deepEqual(done.body, { instance_id: `${GPT.key}:2` });
+    assert.deepEqual(done.json, { instance_id: `${GPT.key}:2` });
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GPT.key]);
-    const unknown = await post(s, "/api/v1/models/unload", { instance_id: "ghost" });
+    const unknown = await request(s, "POST", "/api/v1/models/unload", { instance_id: "ghost" });
     assert.equal(unknown.status, 404);
-    assert.equal((unknown.body as { error: { type: string } }).error.type, "model_not_found");
-    const wrongField = await post(s, "/api/v1/models/unload", { model: GPT.key });
+    assert.equal((unknown.json as { error: { type: string } }).error.type, "model_not_found");
+    const wrongField = await request(s, "POST", "/api/v1/models/unload", { model: GPT.key });
     assert.equal(wrongField.status, 400);
-    assert.equal((wrongField.body as { error: { param: string } }).error.param, "instance_id");
+    assert.equal((wrongField.json as { error: { param: string } }).error.param, "instance_id");
   });
 });
 
 describe("simulator 0.4: downloads", () => {
   it("starts a job and reports documented status objects until completion; the model then appears", async () => {
     const s = await sim({ catalog: [QWEN], download: { mode: "manual", bytesPerSecond: 45_670_000 } });
-    const started = await post(s, "/api/v1/models/download", { model: QWEN.key });
+    const started = await request(s, "POST", "/api/v1/models/download", { model: QWEN.key });
     assert.equal(started.status, 200);
-    const job = started.body as Record<string, unknown>;
+    const job = started.json as Record<string, unknown>;
     assert.deepEqual(Object.keys(job), ["job_id", "status", "total_size_bytes", "started_at"]);
     assert.match(job.job_id as string, /^job_[0-9a-f]{10}$/);
     assert.equal(job.status, "downloading");
@@ -357,7 +314,7 @@ describe("simulator 0.4: downloads", () => {
     assert.ok(!Number.isNaN(Date.parse(job.started_at as string)));
 
     s.advanceDownload(job.job_id as string, 1_000_000_000);
-    const mid = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+    const mid = (await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as Record<
       string,
       unknown
     >;
@@ -366,10 +323,10 @@ describe("simulator 0.4: downloads", () => {
     assert.equal(mid.bytes_per_second, 45_670_000);
     assert.ok(Date.parse(mid.estimated_completion as string) > Date.parse(job.started_at as string));
     assert.equal(mid.completed_at, undefined);
-    assert.equal((await get(s, "/api/v1/models")).text, '{"models":[]}');
+    assert.equal((await request(s, "GET", "/api/v1/models")).text, '{"models":[]}');
 
     s.advanceDownload();
-    const done = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+    const done = (await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as Record<
       string,
       unknown
     >;
@@ -383,20 +340,24 @@ describe("simulator 0.4: downloads", () => {
     ]);
     assert.equal(done.status, "completed");
     assert.equal(done.downloaded_bytes, QWEN.sizeBytes);
-    const models = (await get(s, "/api/v1/models")).body as { models: { key: string }[] };
+    const models = (await request(s, "GET", "/api/v1/models")).json as { models: { key: string }[] };
     assert.deepEqual(models.models.map((m) => m.key), [QWEN.key]);
     assert.deepEqual(
-      ((await get(s, "/v1/models")).body as { data: { id: string }[] }).data.map((m) => m.id),
+      ((await request(s, "GET", "/v1/models")).json as { data: { id: string }[] }).data.map((m) => m.id),
       [QWEN.key],
     );
   });
 
   it("in time mode progress follows the clock and completes on its own", async () => {
     const s = await sim({ catalog: [QWEN], download: { bytesPerSecond: 10 * QWEN.sizeBytes } });
-    const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    const job = (await request(s, "POST", "/api/v1/models/download", { model: QWEN.key })).json as {
+      job_id: string;
+    };
     let status = "";
     await until("the download to complete", async () => {
-      const body = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as { status: string };
+      const body = (await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as {
+        status: string;
+      };
       status = body.status;
       return status !== "downloading";
     });
@@ -406,36 +367,41 @@ describe("simulator 0.4: downloads", () => {
 
   it("answers already_downloaded, the running job for a second request, and errors for unknown models and jobs", async () => {
     const s = await sim({ models: [GPT], catalog: [GPT, QWEN], download: { mode: "manual" } });
-    assert.deepEqual((await post(s, "/api/v1/models/download", { model: GPT.key })).body, {
+    assert.deepEqual((await request(s, "POST", "/api/v1/models/download", { model: GPT.key })).json, {
       status: "already_downloaded",
     });
-    const first = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
-    const again = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as {
+    const first = (await request(s, "POST", "/api/v1/models/download", { model: QWEN.key })).json as {
+      job_id: string;
+    };
+    const again = (await request(s, "POST", "/api/v1/models/download", { model: QWEN.key })).json as {
       job_id: string;
       status: string;
     };
     assert.equal(again.job_id, first.job_id);
     assert.equal(again.status, "downloading");
-    const unknown = await post(s, "/api/v1/models/download", { model: "nobody/nothing" });
+    const unknown = await request(s, "POST", "/api/v1/models/download", { model: "nobody/nothing" });
     assert.equal(unknown.status, 404);
-    assert.equal((unknown.body as { error: { type: string } }).error.type, "model_not_found");
-    const noJob = await get(s, "/api/v1/models/download/status/job_0000000000");
+    assert.equal((unknown.json as { error: { type: string } }).error.type, "model_not_found");
+    const noJob = await request(s, "GET", "/api/v1/models/download/status/job_0000000000");
     assert.equal(noJob.status, 404);
-    assert.equal((noJob.body as { error: { type: string } }).error.type, "job_not_found");
+    assert.equal((noJob.json as { error: { type: string } }).error.type, "job_not_found");
     assert.equal(s.state.jobs().length, 1);
   });
 
   it("failNextDownload sends the job to failed at the given fraction; the model never appears", async () => {
     const s = await sim({ catalog: [QWEN], download: { mode: "manual" } });
     s.failNextDownload(QWEN.key, 0.25);
-    const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    const job = (await request(s, "POST", "/api/v1/models/download", { model: QWEN.key })).json as {
+      job_id: string;
+    };
     s.advanceDownload(job.job_id, 100);
     assert.equal(
-      ((await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as { status: string }).status,
+      ((await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as { status: string })
+        .status,
       "downloading",
     );
     s.advanceDownload(job.job_id, "complete");
-    const failed = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+    const failed = (await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as Record<
       string,
       unknown
     >;
@@ -446,9 +412,11 @@ describe("simulator 0.4: downloads", () => {
 
   it("pauseDownload freezes a time-based job as paused until resumed", async () => {
     const s = await sim({ catalog: [QWEN], download: { bytesPerSecond: 1000 } });
-    const job = (await post(s, "/api/v1/models/download", { model: QWEN.key })).body as { job_id: string };
+    const job = (await request(s, "POST", "/api/v1/models/download", { model: QWEN.key })).json as {
+      job_id: string;
+    };
     s.pauseDownload();
-    const paused = (await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as Record<
+    const paused = (await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as Record<
       string,
       unknown
     >;
@@ -457,7 +425,8 @@ describe("simulator 0.4: downloads", () => {
     s.resumeDownload(job.job_id);
     s.advanceDownload(job.job_id);
     assert.equal(
-      ((await get(s, `/api/v1/models/download/status/${job.job_id}`)).body as { status: string }).status,
+      ((await request(s, "GET", `/api/v1/models/download/status/${job.job_id}`)).json as { status: string })
+        .status,
       "completed",
     );
   });
@@ -466,7 +435,7 @@ describe("simulator 0.4: downloads", () => {
 describe("simulator 0.4: inference and JIT", () => {
   it("JIT-loads a downloaded model on its first chat request and names the instance in `model`", async () => {
     const s = await sim({ models: [GPT], reply: "hi there" });
-    const { status, body } = await post(s, "/v1/chat/completions", {
+    const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
       model: GPT.key,
       messages: [{ role: "user", content: "hello" }],
     });
@@ -493,14 +462,20 @@ describe("simulator 0.4: inference and JIT", () => {
 
   it("answers on the existing instance, and `model` echoes an explicit instance id like key:2", async () => {
     const s = await sim({ models: [GPT], loaded: [GPT.key, GPT.key] });
-    const { body } = await post(s, "/v1/chat/completions", { model: `${GPT.key}:2`, messages: [] });
+    const { json: body } = await request(s, "POST", "/v1/chat/completions", {
+      model: `${GPT.key}:2`,
+      messages: [],
+    });
     assert.equal((body as { model: string }).model, `${GPT.key}:2`);
     assert.equal(s.state.loaded().length, 2);
   });
 
   it("with JIT off and nothing loaded answers the documented 'No models loaded' error", async () => {
     const s = await sim({ models: [GPT], jit: false });
-    const { status, body } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
+      model: GPT.key,
+      messages: [],
+    });
     assert.equal(status, 400);
     assert.deepEqual(body, {
       error: {
@@ -515,7 +490,10 @@ describe("simulator 0.4: inference and JIT", () => {
 
   it("rejects a model that is not downloaded with an OpenAI-style model_not_found", async () => {
     const s = await sim({ models: [GPT] });
-    const { status, body } = await post(s, "/v1/chat/completions", { model: "o4-mini", messages: [] });
+    const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
+      model: "o4-mini",
+      messages: [],
+    });
     assert.equal(status, 400);
     const error = (body as { error: Record<string, unknown> }).error;
     assert.equal(error.type, "invalid_request_error");
@@ -525,14 +503,14 @@ describe("simulator 0.4: inference and JIT", () => {
 
   it("auto-evicts the previous JIT model but keeps models loaded on purpose", async () => {
     const s = await sim({ models: [GPT, QWEN, GEMMA], loaded: [GEMMA.key] });
-    await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
-    await post(s, "/v1/chat/completions", { model: QWEN.key, messages: [] });
+    await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
+    await request(s, "POST", "/v1/chat/completions", { model: QWEN.key, messages: [] });
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GEMMA.key, QWEN.key]);
   });
 
   it("a JIT load honours the request's ttl (seconds) and the model unloads when idle that long", async () => {
     const s = await sim({ models: [GPT] });
-    await post(s, "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 0.2 });
+    await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 0.2 });
     assert.equal(s.state.loaded().length, 1);
     await until("the TTL to expire", () => s.state.loaded().length === 0);
   });
@@ -540,14 +518,14 @@ describe("simulator 0.4: inference and JIT", () => {
   it("a failed JIT load answers 500 and loads nothing", async () => {
     const s = await sim({ models: [GPT] });
     s.failNextLoad();
-    const { status } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    const { status } = await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(status, 500);
     assert.deepEqual(s.state.loaded(), []);
   });
 
   it("POST /v1/responses answers the Responses shape", async () => {
     const s = await sim({ models: [GPT], reply: "ok" });
-    const { status, body } = await post(s, "/v1/responses", { model: GPT.key, input: "hi" });
+    const { status, json: body } = await request(s, "POST", "/v1/responses", { model: GPT.key, input: "hi" });
     assert.equal(status, 200);
     const response = body as Record<string, unknown>;
     assert.match(response.id as string, /^resp_/);
@@ -567,12 +545,12 @@ describe("simulator 0.4: inference and JIT", () => {
 
   it("streams chat completions as SSE chunks ending with [DONE]", async () => {
     const s = await sim({ models: [GPT], loaded: [GPT.key], reply: "one two" });
-    const { type, text } = await post(s, "/v1/chat/completions", {
+    const { headers, text } = await request(s, "POST", "/v1/chat/completions", {
       model: GPT.key,
       messages: [],
       stream: true,
     });
-    assert.equal(type, "text/event-stream");
+    assert.equal(headers.get("content-type"), "text/event-stream");
     const events = text.split("\n\n").filter(Boolean).map((e) => e.replace(/^data: /, ""));
     assert.equal(events.at(-1), "[DONE]");
     const chunks = events.slice(0, -1).map((e) =>
@@ -583,14 +561,17 @@ describe("simulator 0.4: inference and JIT", () => {
 
   it("answers embeddings only with embedding models", async () => {
     const s = await sim({ models: [GPT, NOMIC] });
-    const { status, body } = await post(s, "/v1/embeddings", { model: NOMIC.key, input: ["a", "b"] });
+    const { status, json: body } = await request(s, "POST", "/v1/embeddings", {
+      model: NOMIC.key,
+      input: ["a", "b"],
+    });
     assert.equal(status, 200);
     const result = body as { object: string; data: { embedding: number[]; index: number }[]; model: string };
     assert.equal(result.object, "list");
     assert.deepEqual(result.data.map((d) => d.index), [0, 1]);
     assert.equal(result.data[0]!.embedding.length, 8);
     assert.equal(result.model, NOMIC.key);
-    const wrong = await post(s, "/v1/chat/completions", { model: NOMIC.key, messages: [] });
+    const wrong = await request(s, "POST", "/v1/chat/completions", { model: NOMIC.key, messages: [] });
     assert.equal(wrong.status, 400);
   });
 });
@@ -607,18 +588,18 @@ describe("simulator: version profiles and unknown routes", () => {
         ["OPTIONS", "/v1/models"],
       ] as const
     ) {
-      const answer = await call(s, method, path);
+      const answer = await request(s, method, path);
       assert.equal(answer.status, 200, `${method} ${path}`);
-      assert.equal(answer.type, "application/json; charset=utf-8");
-      assert.deepEqual(answer.body, { error: `Unexpected endpoint or method. (${method} ${path})` });
+      assert.equal(answer.headers.get("content-type"), "application/json; charset=utf-8");
+      assert.deepEqual(answer.json, { error: `Unexpected endpoint or method. (${method} ${path})` });
     }
   });
 
   it("0.3 has the greeting, /v1/*, /v1/responses and REST v0, but /api/v1/* are unknown routes", async () => {
     const s = await sim({ version: "0.3", models: [GPT], catalog: [QWEN] });
-    assert.deepEqual((await get(s, "/lmstudio-greeting")).body, { lmstudio: true });
-    assert.equal(((await get(s, "/api/v0/models")).body as { data: unknown[] }).data.length, 1);
-    assert.equal((await post(s, "/v1/responses", { model: GPT.key, input: "x" })).status, 200);
+    assert.deepEqual((await request(s, "GET", "/lmstudio-greeting")).json, { lmstudio: true });
+    assert.equal(((await request(s, "GET", "/api/v0/models")).json as { data: unknown[] }).data.length, 1);
+    assert.equal((await request(s, "POST", "/v1/responses", { model: GPT.key, input: "x" })).status, 200);
     for (
       const [method, path, body] of [
         ["GET", "/api/v1/models", undefined],
@@ -626,16 +607,19 @@ describe("simulator: version profiles and unknown routes", () => {
         ["POST", "/api/v1/models/download", { model: QWEN.key }],
       ] as const
     ) {
-      const answer = await call(s, method, path, body);
+      const answer = await request(s, method, path, body);
       assert.equal(answer.status, 200);
-      assert.deepEqual(answer.body, { error: `Unexpected endpoint or method. (${method} ${path})` });
+      assert.deepEqual(answer.json, { error: `Unexpected endpoint or method. (${method} ${path})` });
     }
     assert.deepEqual(s.state.jobs(), []);
   });
 
   it("0.3 reports 'No models loaded' in the older string form", async () => {
     const s = await sim({ version: "0.3", models: [GPT], jit: false });
-    const { status, body } = await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] });
+    const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
+      model: GPT.key,
+      messages: [],
+    });
     assert.equal(status, 400);
     assert.deepEqual(body, {
       error: "No models loaded. Please load a model in the developer page or use the 'lms load' command.",
@@ -644,8 +628,11 @@ describe("simulator: version profiles and unknown routes", () => {
 
   it("0.2 only has /v1/models and /v1/chat/completions; greeting, /v1/responses and /api/* are unknown", async () => {
     const s = await sim({ version: "0.2", models: [GPT] });
-    assert.equal(((await get(s, "/v1/models")).body as { data: unknown[] }).data.length, 1);
-    assert.equal((await post(s, "/v1/chat/completions", { model: GPT.key, messages: [] })).status, 200);
+    assert.equal(((await request(s, "GET", "/v1/models")).json as { data: unknown[] }).data.length, 1);
+    assert.equal(
+      (await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] })).status,
+      200,
+    );
     for (
       const [method, path] of [["GET", "/lmstudio-greeting"], ["POST", "/v1/responses"], [
         "GET",
@@ -655,7 +642,7 @@ describe("simulator: version profiles and unknown routes", () => {
         "/api/v1/models",
       ]] as const
     ) {
-      assert.deepEqual((await call(s, method, path, method === "POST" ? {} : undefined)).body, {
+      assert.deepEqual((await request(s, method, path, method === "POST" ? {} : undefined)).json, {
         error: `Unexpected endpoint or method. (${method} ${path})`,
       });
     }
@@ -668,11 +655,11 @@ describe("simulator: authentication", () => {
 
   it("keeps the greeting open and answers 401 invalid_api_key without a token, everywhere else", async () => {
     const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
-    assert.equal((await get(s, "/lmstudio-greeting")).status, 200);
+    assert.equal((await request(s, "GET", "/lmstudio-greeting")).status, 200);
     for (const path of ["/v1/models", "/api/v0/models", "/api/v1/models", "/nope"]) {
-      const answer = await get(s, path);
+      const answer = await request(s, "GET", path);
       assert.equal(answer.status, 401, path);
-      assert.deepEqual(answer.body, {
+      assert.deepEqual(answer.json, {
         error: { type: "invalid_request", code: "invalid_api_key", message: MISSING },
       });
     }
@@ -681,9 +668,11 @@ describe("simulator: authentication", () => {
   it("a wrong token gets 401 showing only its first 10 characters; the right one passes", async () => {
     const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
     const wrongToken = "22aac52a71b0c9d8e7f6";
-    const wrong = await get(s, "/api/v1/models", { authorization: `Bearer ${wrongToken}` });
+    const wrong = await request(s, "GET", "/api/v1/models", undefined, {
+      authorization: `Bearer ${wrongToken}`,
+    });
     assert.equal(wrong.status, 401);
-    assert.deepEqual(wrong.body, {
+    assert.deepEqual(wrong.json, {
       error: {
         type: "invalid_request",
         code: "invalid_api_key",
@@ -691,54 +680,57 @@ describe("simulator: authentication", () => {
       },
     });
     assert.ok(!wrong.text.includes(wrongToken));
-    const otherValid = await get(s, "/api/v1/models", {
+    const otherValid = await request(s, "GET", "/api/v1/models", undefined, {
       authorization: "Bearer sk-lm-zzzzzzzz:01234567890123456789",
     });
     assert.equal(otherValid.status, 401);
     assert.match(
-      (otherValid.body as { error: { message: string } }).error.message,
+      (otherValid.json as { error: { message: string } }).error.message,
       /^Invalid LM Studio API token provided: sk-lm-zzzz\.\.\./,
     );
-    const right = await get(s, "/api/v1/models", { authorization: `Bearer ${TOKEN}` });
+    const right = await request(s, "GET", "/api/v1/models", undefined, { authorization: `Bearer ${TOKEN}` });
     assert.equal(right.status, 200);
   });
 
   it("setAuth turns authentication on and off at run time", async () => {
     const s = await sim();
-    assert.equal((await get(s, "/v1/models")).status, 200);
+    assert.equal((await request(s, "GET", "/v1/models")).status, 200);
     s.setAuth("secret-token");
-    assert.equal((await get(s, "/v1/models")).status, 401);
-    assert.equal((await get(s, "/v1/models", { authorization: "Bearer secret-token" })).status, 200);
+    assert.equal((await request(s, "GET", "/v1/models")).status, 401);
+    assert.equal(
+      (await request(s, "GET", "/v1/models", undefined, { authorization: "Bearer secret-token" })).status,
+      200,
+    );
     s.setAuth(undefined);
-    assert.equal((await get(s, "/v1/models")).status, 200);
+    assert.equal((await request(s, "GET", "/v1/models")).status, 200);
   });
 });
 
 describe("simulator: request recording", () => {
   it("records method, path, query, headers (credentials redacted) and body", async () => {
     const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
-    await call(s, "POST", "/api/v1/models/load?x=1", { model: GPT.key }, {
+    await request(s, "POST", "/api/v1/models/load?x=1", { model: GPT.key }, {
       authorization: `Bearer ${TOKEN}`,
       "x-trace": "abc",
     });
     assert.equal(s.requests.length, 1);
-    const [request] = s.requests;
-    assert.equal(request!.method, "POST");
-    assert.equal(request!.path, "/api/v1/models/load");
-    assert.equal(request!.query, "x=1");
-    assert.equal(request!.body, JSON.stringify({ model: GPT.key }));
-    assert.equal(request!.headers["authorization"], "[redacted]");
-    assert.equal(request!.headers["x-trace"], "abc");
-    assert.equal(typeof request!.time, "number");
+    const [recorded] = s.requests;
+    assert.equal(recorded!.method, "POST");
+    assert.equal(recorded!.path, "/api/v1/models/load");
+    assert.equal(recorded!.query, "x=1");
+    assert.equal(recorded!.body, JSON.stringify({ model: GPT.key }));
+    assert.equal(recorded!.headers["authorization"], "[redacted]");
+    assert.equal(recorded!.headers["x-trace"], "abc");
+    assert.equal(typeof recorded!.time, "number");
     assert.ok(!JSON.stringify(s.requests).includes(TOKEN), "no token anywhere in the records");
   });
 
   it("counts by exact path, RegExp and method; control routes are never recorded", async () => {
     const s = await sim({ models: [GPT] });
-    await get(s, "/v1/models");
-    await get(s, "/v1/models");
-    await get(s, "/api/v0/models");
-    await post(s, "/v1/models", {});
+    await request(s, "GET", "/v1/models");
+    await request(s, "GET", "/v1/models");
+    await request(s, "GET", "/api/v0/models");
+    await request(s, "POST", "/v1/models", {});
     await fetch(`${s.controlUrl}/__simulator/state`).then((r) => r.text());
     await fetch(`${s.url}/__simulator/state`).then((r) => r.text());
     assert.equal(s.requestCount(), 4);
@@ -759,7 +751,7 @@ describe("simulator: faults", () => {
       (error: Error) => error.name === "TimeoutError",
     );
     s.inject({ match: "/v1/models", kind: "delay", ms: 30, times: 1 });
-    assert.equal(((await get(s, "/v1/models")).body as { data: unknown[] }).data.length, 1);
+    assert.equal(((await request(s, "GET", "/v1/models")).json as { data: unknown[] }).data.length, 1);
   });
 
   it("hang never answers; the client aborts and close() still returns promptly", async () => {
@@ -780,7 +772,7 @@ describe("simulator: faults", () => {
     const s = await sim();
     s.inject({ match: "/lmstudio-greeting", kind: "close", times: 1 });
     await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
-    assert.equal((await get(s, "/lmstudio-greeting")).status, 200, "times: 1 means only once");
+    assert.equal((await request(s, "GET", "/lmstudio-greeting")).status, 200, "times: 1 means only once");
   });
 
   it("close-mid-body sends headers and part of the real body, then drops the connection", async () => {
@@ -807,14 +799,18 @@ describe("simulator: faults", () => {
       body: { data: "not a list" },
       headers: { "x-extra": "1" },
     });
-    const html = await get(s, "/v1/models");
+    const html = await request(s, "GET", "/v1/models");
     assert.equal(html.status, 502);
-    assert.equal(html.type, "text/html");
+    assert.equal(html.headers.get("content-type"), "text/html");
     assert.equal(html.text, "<html>Bad Gateway</html>");
     const object = await fetch(`${s.url}/api/v0/models`);
     assert.equal(object.headers.get("x-extra"), "1");
     assert.deepEqual(await object.json(), { data: "not a list" });
-    assert.equal((await post(s, "/v1/models", {})).status, 200, "method filter: POST is not faulted");
+    assert.equal(
+      (await request(s, "POST", "/v1/models", {})).status,
+      200,
+      "method filter: POST is not faulted",
+    );
   });
 
   it("size streams a JSON body of exactly that many bytes, and stops when the client goes away", async () => {
@@ -862,11 +858,11 @@ describe("simulator: faults", () => {
     const s = await sim();
     s.inject({ match: "/v1/models", kind: "respond", status: 500, body: "first", times: 1 });
     s.inject({ match: "/v1/models", kind: "respond", status: 503, body: "second" });
-    assert.equal((await get(s, "/v1/models")).text, "first");
-    assert.equal((await get(s, "/v1/models")).text, "second");
-    assert.equal((await get(s, "/v1/models")).text, "second");
+    assert.equal((await request(s, "GET", "/v1/models")).text, "first");
+    assert.equal((await request(s, "GET", "/v1/models")).text, "second");
+    assert.equal((await request(s, "GET", "/v1/models")).text, "second");
     s.clearFaults();
-    assert.equal((await get(s, "/v1/models")).status, 200);
+    assert.equal((await request(s, "GET", "/v1/models")).status, 200);
     assert.equal(s.requestCount("/v1/models"), 4, "faulted requests are recorded too");
   });
 });
@@ -890,7 +886,7 @@ describe("simulator: state control", () => {
     assert.equal(s.loadModel(GPT.key).id, GPT.key, "a freed identifier is reused");
     assert.equal(s.removeModel(GPT.key), true);
     assert.deepEqual(s.state.loaded(), []);
-    assert.deepEqual((await get(s, "/api/v1/models")).body, { models: [] });
+    assert.deepEqual((await request(s, "GET", "/api/v1/models")).json, { models: [] });
   });
 
   it("state.models() fills in the documented defaults", async () => {
@@ -931,7 +927,7 @@ describe("simulator: state control", () => {
     assert.equal(state.serverRunning, false, "the control listener stays up");
     await s.setServerRunning(true);
     assert.equal(s.port, port);
-    assert.equal((await get(s, "/lmstudio-greeting")).status, 200);
+    assert.equal((await request(s, "GET", "/lmstudio-greeting")).status, 200);
     await s.setServerRunning(false);
     await assert.rejects(fetch(`${s.url}/lmstudio-greeting`), TypeError);
   });
