@@ -114,6 +114,7 @@ export async function requireModel(
   conn: Connection,
   name: string,
   signal: AbortSignal,
+  missingHint = `Download it first (\`downloadModel("${name}")\`) or check the name with \`listModels()\`.`,
 ): Promise<ModelMatchResult> {
   const { api, models } = await listServerModels(conn, signal);
   let match = matchModel(name, models);
@@ -125,8 +126,6 @@ export async function requireModel(
   const suggestions = match.suggestions.length > 0 ? ` Did you mean: ${match.suggestions.join(", ")}?` : "";
   const what = match.ambiguous ? "matches several models" : "is not downloaded";
   throw new LMStudioError("MODEL_NOT_FOUND", `Model ${name} ${what} on ${conn.baseUrl}.${suggestions}`, {
-    hint: match.ambiguous
-      ? "Use the full model id (publisher/name)."
-      : `Download it first (\`downloadModel("${name}")\`) or check the name with \`listModels()\`.`,
+    hint: match.ambiguous ? "Use the full model id (publisher/name)." : missingHint,
   });
 }

@@ -65,7 +65,7 @@ export function checkRequired(required: readonly string[] | undefined): Required
           ", ",
         )
       } in the require option`,
-      { hint: `Require any of ${REQUIRABLE.join(", ")}.` },
+      { hint: `Give the require option any of ${REQUIRABLE.join(", ")}.` },
     );
   }
   return [...new Set(required as RequiredCapability[])];
@@ -85,7 +85,9 @@ export function requireCapabilities(model: ModelInfo, required: readonly Require
       "MODEL_UNSUITABLE",
       `${model.id} lacks ${lacking.join(" and ")} (LM Studio lists its capabilities as: ${has})`,
       {
-        hint: lacking.includes("tool-use")
+        hint: lacking.length > 1
+          ? "Pick a vision model trained for tool use (LM Studio marks them with an eye and a hammer icon), or drop one from the require option."
+          : lacking[0] === "tool-use"
           ? "Pick a model trained for tool use (LM Studio marks them with a hammer icon), e.g. openai/gpt-oss-20b or qwen/qwen3-4b-2507."
           : "Pick a vision model (LM Studio marks them with an eye icon).",
       },

@@ -23,7 +23,14 @@ export async function unloadModel(
   signal: AbortSignal,
 ): Promise<UnloadResult> {
   const api = (await conn.detect(signal)).api;
-  const match = typeof target === "string" ? await requireModel(conn, target, signal) : undefined;
+  const match = typeof target === "string"
+    ? await requireModel(
+      conn,
+      target,
+      signal,
+      "Nothing by that name is on the server: check the name with `listModels()`, which lists loaded instances too.",
+    )
+    : undefined;
   if (api !== "v1") {
     await conn.forgetListing();
     conn.requireLocal("unload", api);

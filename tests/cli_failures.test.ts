@@ -84,6 +84,36 @@ describe("CLI failures: hints in flag words", () => {
   });
 });
 
+describe("CLI failures: hints fit the command", () => {
+  it("unload of a model the server does not have: check the name, never download it first", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    const run = await cli(["unload", "nope/nope", "--json", "--url", s.url]);
+    assert.equal(run.code, 5);
+    assert.equal(run.json!.error!.code, "MODEL_NOT_FOUND");
+    assert.match(run.json!.error!.hint!, /`vtcode-lmstudio models`/);
+    assert.doesNotMatch(run.json!.error!.hint!, /[Dd]ownload/);
+    assert.equal(s.state.loaded().length, 1, "nothing was unloaded");
+  });
+});
+
+describe("CLI failures: the hint covers every capability lacking", () => {
+  it("--require tool-use,vision on a model with neither names both, and the flag", async () => {
+    const s = await sim({ models: [{ key: "plain/text-only", trainedForToolUse: false, vision: false }] });
+    const run = await cli([
+      "ensure",
+      "plain/text-only",
+      "--require",
+      "tool-use,vision",
+      "--json",
+      "--url",
+      s.url,
+    ]);
+    assert.equal(run.code, 9);
+    assert.match(run.json!.error!.message, /lacks tool-use and vision/);
+    assert.match(run.json!.error!.hint!, /vision model trained for tool use.*--require/);
+  });
+});
+
 describe("CLI failures: inputs", () => {
   it("--url '' is a usage error, like --token '' and --lms '' (a script's unset variable)", async () => {
     const run = await cli(["check", "--json", "--url", ""]);
