@@ -16,6 +16,7 @@ import {
   type CommandTable,
   runCommandLine,
   serverUrlOf,
+  type StepsSoFar,
 } from "./cli_run.ts";
 import { LMStudioClient, type ServerStatus } from "./client.ts";
 import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, withDeadline } from "./deadline.ts";
@@ -74,12 +75,20 @@ function clientFor(context: CommandContext): LMStudioClient {
 async function check(context: CommandContext): Promise<CommandOutput> {
   if (!context.args.startServer) return await checkCommand(context);
   const { call, reporter } = context;
-  const status = await checkOrStart(
-    clientFor(context),
-    true,
+  const client = clientFor(context);
+  // One deadline for the check, the start and the wait after it: `--timeout` is the whole run's.
+  const status = await withDeadline(
+    `Checking ${client.baseUrl}`,
     call,
-    call.timeoutMs,
-    () => reporter.note("Server is down; starting it with `lms server start`"),
+    DEFAULT_TIMEOUTS.wait,
+    (signal) =>
+      checkOrStart(
+        client,
+        true,
+        { signal },
+        MAX_TIMEOUT_MS,
+        () => reporter.note("Server is down; starting it with `lms server start`"),
+      ),
   );
   return checkOutput(status);
 }
@@ -167,25 +176,29 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call, config, soFar } = context;
   const client = clientFor(context);
   soFar.model = args.model ?? config.model;
-  const result = await ensureReady({
+  const result = await afterLoadFailure(
     client,
-    model: soFar.model,
-    download: !args.noDownload,
-    load: !args.noLoad,
-    startServer: args.startServer,
-    contextLength: args.contextLength,
-    require: args.require,
-    signal: call.signal,
-    timeoutMs: call.timeoutMs,
-    onEvent: (event) => {
-      // What the failure document says was done: the steps started, and what is known of the model.
-      if (event.type === "step") soFar.actions.push(event.step);
-      else if (event.type === "resolved") soFar.model = event.model;
-      else if (event.type === "downloaded") soFar.downloaded = !event.result.alreadyDownloaded;
-      else if (event.type === "loaded") soFar.loaded = true;
-      reporter.event(event);
-    },
-  });
+    soFar,
+    ensureReady({
+      client,
+      model: soFar.model,
+      download: !args.noDownload,
+      load: !args.noLoad,
+      startServer: args.startServer,
+      contextLength: args.contextLength,
+      require: args.require,
+      signal: call.signal,
+      timeoutMs: call.timeoutMs,
+      onEvent: (event) => {
+        // What the failure document says was done: the steps started, and what is known of the model.
+        if (event.type === "step") soFar.actions.push(event.step);
+        else if (event.type === "resolved") soFar.model = event.model;
+        else if (event.type === "downloaded") soFar.downloaded = !event.result.alreadyDownloaded;
+        else if (event.type === "loaded") soFar.loaded = true;
+        reporter.event(event);
+      },
+    }),
+  );
   const where = (result.instanceId ? ` as ${result.instanceId}` : "") +
     (result.loaded === true ? ` (context ${result.contextLength ?? "unknown"})` : "");
   return {
@@ -203,6 +216,25 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
       ? `ready: ${result.model}${where} at ${result.baseUrl}\n`
       : `present: ${result.model} at ${result.baseUrl} (not loaded)\n`,
   };
+}
+
+/**
+ * `work`, and when it fails where LM Studio may have loaded something after all (less context than
+ * asked, a load or replace that failed), what the listing says now: the failure document's `loaded`
+ * is then what is so, not unknown.
+ */
+async function afterLoadFailure<T>(client: LMStudioClient, soFar: StepsSoFar, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    const mayBeLoaded = error instanceof LMStudioError &&
+      (error.code === "MODEL_UNSUITABLE" || error.code === "LOAD_FAILED");
+    if (mayBeLoaded && soFar.model !== undefined) {
+      const found = await client.findModel(soFar.model, { timeoutMs: 2000 }).catch(() => undefined);
+      if (found?.model) soFar.loaded = found.model.loaded;
+    }
+    throw error;
+  }
 }
 
 /** `download`: over REST v1, else `lms get --yes` on this machine. */
@@ -245,24 +277,28 @@ async function load(context: CommandContext): Promise<CommandOutput> {
   // The client checks the server and lists its models first; then it unloads (to replace) and loads.
   soFar.actions.push("check", "list");
   reporter.event({ type: "step", step: "load", message: `Loading ${model}` });
-  const result = await client.loadModel(model, {
-    ...call,
-    contextLength: args.contextLength,
-    require: args.require,
-    onReplace: (instances) => {
-      soFar.actions.push("unload", "load");
-      reporter.event({
-        type: "step",
-        step: "unload",
-        message: `Unloading ${instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ")}: ` +
-          `less context than the ${args.contextLength} asked`,
-      });
-    },
-    onProgress: (progress) => {
-      if (!soFar.actions.includes("load")) soFar.actions.push("load");
-      reporter.event({ type: "load-progress", model, progress });
-    },
-  });
+  const result = await afterLoadFailure(
+    client,
+    soFar,
+    client.loadModel(model, {
+      ...call,
+      contextLength: args.contextLength,
+      require: args.require,
+      onReplace: (instances) => {
+        soFar.actions.push("unload", "load");
+        reporter.event({
+          type: "step",
+          step: "unload",
+          message: `Unloading ${instances.map((i) => `${i.id} (context ${i.contextLength})`).join(", ")}: ` +
+            `less context than the ${args.contextLength} asked`,
+        });
+      },
+      onProgress: (progress) => {
+        if (!soFar.actions.includes("load")) soFar.actions.push("load");
+        reporter.event({ type: "load-progress", model, progress });
+      },
+    }),
+  );
   for (const message of result.warnings) reporter.event({ type: "warning", message });
   reporter.event({ type: "loaded", model: result.model, result });
   return {

@@ -7,7 +7,6 @@
  * @module
  */
 import { configuredBaseUrl, mergeConfig, tokenSourceOf } from "./config.ts";
-import { given } from "./config_names.ts";
 import { connect, type Connection } from "./connection.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS, withDeadline } from "./deadline.ts";
 import { downloadModel, type DownloadOptions, type DownloadResult } from "./download.ts";
@@ -17,7 +16,7 @@ import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
 import { quietListener } from "./listener.ts";
-import { optionsObject } from "./options.ts";
+import { givenOnly, optionsObject } from "./options.ts";
 import { LMStudioError } from "./errors.ts";
 import type { ApiFamily, ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
@@ -320,16 +319,4 @@ export class LMStudioClient {
       (signal) => waitForServer(this.#conn, quietListener(options?.onRetry), signal),
     );
   }
-}
-
-/**
- * The values of the Rust crate's config that count as given (not `undefined`, `null`, or blank), so
- * that a blank one leaves the option of the same name in force rather than erasing it.
- */
-function givenOnly<T extends object>(value: T | null): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(value ?? {}).filter(([, v]) =>
-      v !== null && (typeof v !== "string" || given(v) !== undefined)
-    ),
-  ) as Partial<T>;
 }

@@ -30,10 +30,11 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
     const error = serverErrorOf(answer.json);
     const failing = answer.status >= 500 ||
       (answer.status === 200 && error !== undefined && !isUnknownRouteAnswer(answer.json));
-    if (api === "v1" && failing) {
-      // A server that fails is not one without REST v1 (LM Studio before 0.4 answers 200 "Unexpected
-      // endpoint", other servers 404): probing on would take LM Studio 0.4 for 0.3, and the client
-      // would keep that verdict (downloads through `lms`, no load read-back).
+    // A failing LM Studio is not one without REST v1 (LM Studio before 0.4 answers 200 "Unexpected
+    // endpoint", other servers 404): probing on would take LM Studio 0.4 for 0.3, and the client would
+    // keep that verdict (downloads through `lms`, no load read-back). Only when it says it is LM
+    // Studio: anything else that fails (a proxy whose backend is down) is probed on, as any server.
+    if (api === "v1" && failing && await greets(http, signal)) {
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${

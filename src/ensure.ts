@@ -35,7 +35,7 @@ import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
 import { type ModelInfo, type ModelInstance, MODELS_PATH } from "./models.ts";
-import { checkOptionType, invalidOption, optionsObject } from "./options.ts";
+import { checkOptionType, givenOnly, invalidOption, optionsObject } from "./options.ts";
 import {
   checkContextLength,
   checkRequired,
@@ -746,12 +746,8 @@ export async function ensureOssReady(
   validateModelName(requested);
   if (callerSignal?.aborted) throw abortReason(callerSignal, `Making ${requested} ready`);
   // The config's values win over the options' (the Rust crate's constructor), when given.
-  const client = new LMStudioClient({
-    ...options,
-    baseUrl: config.baseUrl ?? options.baseUrl,
-    apiToken: config.apiToken ?? options.apiToken,
-    lmsPath: config.lmsPath ?? options.lmsPath,
-  });
+  const { baseUrl, apiToken, lmsPath } = config;
+  const client = new LMStudioClient({ ...options, ...givenOnly({ baseUrl, apiToken, lmsPath }) });
   const endsAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   const overall = { signal: callerSignal, timeoutMs };
   const model = await withDeadline(

@@ -85,10 +85,10 @@ export function registerSecret(secret: string | undefined): void {
   if (!secret) return;
   if (secret.length >= 4) secrets.add(secret);
   else if (!shortSecrets.has(secret)) {
-    // A very short one is redacted only where it stands alone (a server echoing "token: ab"): inside
-    // other words it would cut up every message.
+    // A very short one is redacted only where it stands alone (a server echoing "token: ab", a flag
+    // quoted back as `--token=ab`): inside other words it would cut up every message.
     const literal = secret.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-    shortSecrets.set(secret, new RegExp(`(?<![\\w.~+/=:-])${literal}(?![\\w~+/=:-])`, "g"));
+    shortSecrets.set(secret, new RegExp(`(?<![\\w.~+/-])${literal}(?![\\w~+/-])`, "g"));
   }
 }
 

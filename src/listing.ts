@@ -6,7 +6,7 @@
  */
 import { type Connection, lmsOf } from "./connection.ts";
 import { LISTING_FRESH_MS } from "./detect.ts";
-import { isLMStudioError, LMStudioError } from "./errors.ts";
+import { LMStudioError } from "./errors.ts";
 import { request, serverErrorOf } from "./http.ts";
 import type { LmsLoadedInstance } from "./lms.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
@@ -84,14 +84,17 @@ export async function loadedByLms(
 ): Promise<LmsLoadedInstance[] | undefined> {
   if (!conn.local) return undefined;
   try {
-    return await (await lmsOf(conn)).ps({ signal });
+    // A short deadline of its own: an `lms` that hangs must not use up the caller's, since what it
+    // adds is not needed. Only the caller's own abort or deadline is the caller's error.
+    return await (await lmsOf(conn)).ps({ signal, timeoutMs: LMS_PS_TIMEOUT_MS });
   } catch (error) {
-    if (signal.aborted || isLMStudioError(error, "TIMEOUT") || isLMStudioError(error, "INTERRUPTED")) {
-      throw error;
-    }
+    if (signal.aborted) throw error;
     return undefined;
   }
 }
+
+/** How long `lms ps` may take before it is taken as unable to tell (it answers in well under a second). */
+const LMS_PS_TIMEOUT_MS = 2500;
 
 /**
  * `model` with its instances as `lms ps` lists them (matched by model key), each with its own

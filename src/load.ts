@@ -21,6 +21,7 @@ import {
   tooLittleContext,
 } from "./suitability.ts";
 import { unloadInstances } from "./unload.ts";
+import { checkOptionType, invalidOption } from "./options.ts";
 import type { LoadProgress } from "./progress.ts";
 
 /** Options of {@linkcode LMStudioClient.loadModel}. */
@@ -84,22 +85,17 @@ const ROUTES: readonly string[] = ["auto", "rest", "lms", "jit"];
  * setting of the wrong kind, is `USAGE` (never a silent fall-back to `auto`, nor a `NaN` sent on).
  */
 function checkLoadSettings(options: LoadOptions): void {
-  const refuse = (name: string, value: unknown, expected: string) =>
-    new LMStudioError("USAGE", `Invalid ${name}: ${String(value).slice(0, 40)} (expected ${expected})`, {
-      hint: `Give the ${name} option ${expected}, or leave it out.`,
-    });
   if (options.route !== undefined && !ROUTES.includes(options.route)) {
-    throw refuse("route", options.route, `one of ${ROUTES.join(", ")}`);
+    throw invalidOption("route", options.route, `one of ${ROUTES.join(", ")}`);
   }
   for (const name of ["ttlSeconds", "evalBatchSize", "numExperts"] as const) {
     const value: unknown = options[name];
     if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
-      throw refuse(name, value, "a positive whole number");
+      throw invalidOption(name, value, "a positive whole number");
     }
   }
   for (const name of ["flashAttention", "offloadKvCacheToGpu"] as const) {
-    const value: unknown = options[name];
-    if (value !== undefined && typeof value !== "boolean") throw refuse(name, value, "true or false");
+    checkOptionType(options, name, "boolean");
   }
 }
 
@@ -291,7 +287,19 @@ async function restLoad(
   if (options.numExperts !== undefined) body.num_experts = options.numExperts;
   if (options.offloadKvCacheToGpu !== undefined) body.offload_kv_cache_to_gpu = options.offloadKvCacheToGpu;
   options.onProgress?.({ fraction: null });
-  const answer = await request(conn.http, "POST", "/api/v1/models/load", { body, signal });
+  let answer;
+  try {
+    answer = await request(conn.http, "POST", "/api/v1/models/load", { body, signal });
+  } catch (error) {
+    // REST v1 has no way to cancel a load: LM Studio goes on with it, and the caller should know.
+    if (!signal.aborted || !(error instanceof LMStudioError)) throw error;
+    if (error.code !== "INTERRUPTED" && error.code !== "TIMEOUT") throw error;
+    const goesOn =
+      `LM Studio may go on loading ${model.id} in the background: \`listModels()\` shows it once loaded.`;
+    throw new LMStudioError(error.code, error.message, {
+      hint: error.hint === undefined ? goesOn : `${error.hint} ${goesOn}`,
+    });
+  }
   const error = serverErrorOf(answer.json);
   if (error || answer.status >= 300) throw loadError(model.id, answer);
   const json = answer.json;

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { given } from "./config_names.ts";
 import { LMStudioError } from "./errors.ts";
 
 /**
@@ -14,11 +15,16 @@ import { LMStudioError } from "./errors.ts";
  * @example
  * ```ts
  * import { invalidOption } from "./options.ts";
- * invalidOption("signal", {}, "an AbortSignal").message; // "Invalid signal: a object (expected an AbortSignal)"
+ * invalidOption("signal", {}, "an AbortSignal").message; // "Invalid signal: an object (expected an AbortSignal)"
  * ```
  */
 export function invalidOption(name: string, value: unknown, expected: string): LMStudioError {
-  const shown = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  const type = typeof value;
+  const shown = value === null
+    ? "null"
+    : Array.isArray(value)
+    ? "an array"
+    : `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
   return new LMStudioError("USAGE", `Invalid ${name}: ${shown} (expected ${expected})`, {
     hint: `Pass ${name} as ${expected}, or leave it out.`,
   });
@@ -59,4 +65,24 @@ export function checkOptionType(
   if (value !== undefined && value !== null && typeof value !== type) {
     throw invalidOption(name, value, type === "boolean" ? "true or false" : `a ${type}`);
   }
+}
+
+/**
+ * The values of a config that count as given (not `undefined`, `null`, or a blank string), for
+ * merging it over options of the same names: a blank value leaves the option in force rather than
+ * erasing it.
+ *
+ * @example
+ * ```ts
+ * import { givenOnly } from "./options.ts";
+ * const options = { baseUrl: "http://gpu-box:1234", apiToken: "from-options" };
+ * ({ ...options, ...givenOnly({ baseUrl: "  ", apiToken: "from-config" }) }); // gpu-box, from-config
+ * ```
+ */
+export function givenOnly<T extends object>(value: T | null | undefined): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value ?? {}).filter(([, v]) =>
+      v !== undefined && v !== null && (typeof v !== "string" || given(v) !== undefined)
+    ),
+  ) as Partial<T>;
 }

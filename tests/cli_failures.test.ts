@@ -63,6 +63,17 @@ describe("CLI failures: the JSON document claims only what is known", () => {
     assert.equal(doc.loaded, null);
   });
 
+  it("exit 9 after LM Studio loaded less than asked: the document says the model is loaded (it stays so)", async () => {
+    for (const command of ["ensure", "load"]) {
+      const s = await sim({ models: [GPT], memory: { maxContextLength: 12288 } });
+      const run = await cli([command, GPT.key, "--context-length", "32768", "--json", "-q", "--url", s.url]);
+      assert.equal(run.code, 9, run.stderr);
+      const doc = run.json as Record<string, unknown>;
+      assert.equal(doc.loaded, true, command);
+      assert.equal(s.state.loaded().length, 1);
+    }
+  });
+
   it("download of a model already there: downloaded false, and the steps as they ran", async () => {
     const s = await sim({ models: [GPT], catalog: [GPT] });
     const run = await cli(["download", GPT.key, "--json", "--url", s.url]);
@@ -147,29 +158,31 @@ describe("CLI failures: inputs", () => {
 });
 
 describe("CLI failures: one --timeout for the whole run", () => {
-  it("wait --start-server stops at --timeout, however long `lms server start` takes", async () => {
-    const s = await sim({ models: [GPT], serverRunning: false });
-    const lms = await createFakeLms({ simulator: s, script: { "server start": { delayMs: 20_000 } } });
-    try {
-      const started = Date.now();
-      const run = await cli([
-        "wait",
-        "--json",
-        "--start-server",
-        "--timeout",
-        "1s",
-        "--url",
-        s.url,
-        "--lms",
-        lms.path,
-      ]);
-      const took = Date.now() - started;
-      assert.equal(run.code, 124, run.stderr);
-      assert.match(run.json!.error!.message, /timed out after 1s/);
-      // Ordering, not speed: the run ended while `lms server start` (20 s) was still running.
-      assert.ok(took < 20_000, `ended after ${took} ms, after lms server start`);
-    } finally {
-      await lms.cleanup();
-    }
-  });
+  for (const command of ["wait", "check"]) {
+    it(`${command} --start-server stops at --timeout, however long \`lms server start\` takes`, async () => {
+      const s = await sim({ models: [GPT], serverRunning: false });
+      const lms = await createFakeLms({ simulator: s, script: { "server start": { delayMs: 20_000 } } });
+      try {
+        const started = Date.now();
+        const run = await cli([
+          command,
+          "--json",
+          "--start-server",
+          "--timeout",
+          "1s",
+          "--url",
+          s.url,
+          "--lms",
+          lms.path,
+        ]);
+        const took = Date.now() - started;
+        assert.equal(run.code, 124, run.stderr);
+        assert.match(run.json!.error!.message, /timed out after 1s/);
+        // Ordering, not speed: the run ended while `lms server start` (20 s) was still running.
+        assert.ok(took < 20_000, `ended after ${took} ms, after lms server start`);
+      } finally {
+        await lms.cleanup();
+      }
+    });
+  }
 });

@@ -166,6 +166,17 @@ describe("check and API detection", () => {
     assert.equal(await client.detectApi(), "v1");
   });
 
+  it("a server that is not LM Studio and fails everywhere (a proxy whose backend is down) is NOT_LMSTUDIO", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(502, { "content-type": "text/html" }).end("<html>Bad Gateway</html>");
+    });
+    try {
+      await rejectsWith(new LMStudioClient({ baseUrl: server.url }).check(), "NOT_LMSTUDIO");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("a 200 with an error body from the REST v1 listing is a failure too, not a missing REST v1", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({
@@ -421,6 +432,16 @@ describe("download over REST v1", () => {
 });
 
 describe("load and unload", () => {
+  it("a REST v1 load stopped by its deadline says that LM Studio may go on loading, and it does", async () => {
+    const s = await sim({ models: [GPT], loadDelayMs: 600 });
+    const client = new LMStudioClient({ baseUrl: s.url });
+    await rejectsWith(client.loadModel(GPT.key, { timeoutMs: 200 }), "TIMEOUT", {
+      hint: /may go on loading openai\/gpt-oss-20b in the background/,
+    });
+    await until("the abandoned load to finish in LM Studio", () => s.state.loaded().length === 1);
+    assert.equal(s.state.loaded()[0].id, GPT.key);
+  });
+
   it("loads over REST v1 with the context length", async () => {
     const s = await sim({ models: [GPT] });
     const client = new LMStudioClient({ baseUrl: s.url });

@@ -468,6 +468,11 @@ describe("resolveConfig: the token", () => {
     });
     assert.equal(error.message, "Invalid token provided: [redacted]. Expected q7x or xq7");
     assert.equal(error.hint, "Send '[redacted]' no more");
+    const quoted = new LMStudioError("USAGE", 'Invalid model name "--token=q7" (LM_API_TOKEN=q7, token:q7)');
+    assert.equal(
+      quoted.message,
+      'Invalid model name "--token=[redacted]" (LM_API_TOKEN=[redacted], token:[redacted])',
+    );
   });
 
   it("prints as [redacted] in JSON and inspection; config.apiToken and a spread copy still hold it", async () => {

@@ -359,6 +359,13 @@ describe("plain-JS callers: an option of the wrong type is USAGE naming it, befo
     ["onDownloadProgress that is not a function", {}, { onDownloadProgress: wrong(1) }, /onDownloadProgress/],
     ["timeoutMs below 1 ms", {}, { timeoutMs: -1 }, /timeoutMs/],
   ];
+  it("ensureOssReady: a blank value in the config leaves the option of the same name in force, as tryFromProvider does", async () => {
+    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    const oss = await ensureOssReady({ baseUrl: "", model: GPT.key }, { baseUrl: s.url });
+    assert.equal(oss.client.baseUrl, s.url);
+    assert.equal((await oss.load)?.instanceId, GPT.key);
+  });
+
   it("null counts as not given, as undefined does: an options object, a config, any option", async () => {
     const s = await sim({ models: [GPT], loaded: [GPT.key] });
     const ready = await ensureReady(wrong<EnsureReadyOptions>({

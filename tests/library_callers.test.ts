@@ -39,7 +39,7 @@ describe("plain-JS callers: wrong types are USAGE naming the option", () => {
 
   it("the token's value is never echoed when its type is wrong", () => {
     const token = { secret: "sk-lm-TypeWron:abcdefghij0123456789" };
-    throwsUsage(() => new LMStudioClient({ apiToken: token as Loose }), /apiToken: a object/);
+    throwsUsage(() => new LMStudioClient({ apiToken: token as Loose }), /apiToken: an object/);
   });
 
   it("an env reader that throws or gives a non-string is refused, naming the variable", () => {
@@ -62,7 +62,7 @@ describe("plain-JS callers: wrong types are USAGE naming the option", () => {
     const sim = await startSimulator({ models: [GPT] });
     try {
       const client = new LMStudioClient({ baseUrl: sim.url });
-      await rejectsWith(client.check({ signal: {} as Loose }), "USAGE", { message: /signal: a object/ });
+      await rejectsWith(client.check({ signal: {} as Loose }), "USAGE", { message: /signal: an object/ });
       await rejectsWith(client.listModels("fast" as Loose), "USAGE", { message: /options: a string/ });
       await rejectsWith(client.downloadModel(GPT.key, { signal: "stop" as Loose }), "USAGE");
       assert.equal(sim.requests.length, 0, "nothing was asked of the server");
@@ -90,7 +90,7 @@ describe("loadModel: settings of the wrong kind are USAGE, before any request to
     try {
       const client = new LMStudioClient({ baseUrl: sim.url });
       await rejectsWith(client.loadModel(GPT.key, { route: "fast" as Loose }), "USAGE", {
-        message: /route: fast \(expected one of auto, rest, lms, jit\)/,
+        message: /route: a string \(expected one of auto, rest, lms, jit\)/,
       });
       await rejectsWith(client.loadModel(GPT.key, { evalBatchSize: NaN }), "USAGE", {
         message: /evalBatchSize/,

@@ -248,9 +248,22 @@ describe("LM Studio 0.3: an lms ps that fails after lms load", {
     });
   });
 
-  it("an lms ps that hangs is still the deadline (TIMEOUT), not a context it cannot tell", T, async () => {
+  it(
+    "an lms ps that hangs is given up on after a short wait: the listing tells, the caller's deadline is not used up",
+    T,
+    async () => {
+      await withLmsRig({ state: REST_V0, script: { ps: { hang: true } } }, async (r) => {
+        const result = await r.client.loadModel(GPT.key, { contextLength: 8192, timeoutMs: 20_000 });
+        assert.deepEqual([result.route, result.contextLength], ["lms", 8192]);
+        const listed = await r.client.listModels({ timeoutMs: 20_000 });
+        assert.equal(listed.find((m) => m.id === GPT.key)?.loaded, true);
+      });
+    },
+  );
+
+  it("…while the caller's own deadline, shorter than that wait, is still TIMEOUT", T, async () => {
     await withLmsRig({ state: REST_V0, script: { ps: { hang: true } } }, async (r) => {
-      await rejectsWith(r.client.loadModel(GPT.key, { contextLength: 8192, timeoutMs: 3000 }), "TIMEOUT");
+      await rejectsWith(r.client.loadModel(GPT.key, { contextLength: 8192, timeoutMs: 1000 }), "TIMEOUT");
     });
   });
 });
