@@ -2,7 +2,7 @@
  * Test LM Studio integrations without LM Studio: an embedded simulator that answers like LM Studio
  * 0.4 / 0.3 / 0.2 over real HTTP on loopback (REST v1, REST v0, OpenAI `/v1/*`, auth, JIT,
  * downloads, loads, fault injection, request recording), and a fake `lms` executable backed by it.
- * Works on Deno, Bun and Node 20; needs no GPU and no network.
+ * Works on Deno, Bun and Node 20.16+; needs no GPU and no network.
  *
  * @example
  * ```ts

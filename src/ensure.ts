@@ -45,7 +45,7 @@ import {
 } from "./suitability.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
 
-/** The Rust crate's name for the default model, `openai/gpt-oss-20b` (same as `DEFAULT_MODEL`). */
+/** The Rust crate's name for the default model, `openai/gpt-oss-20b`. */
 export const DEFAULT_OSS_MODEL: string = DEFAULT_MODEL;
 
 /** A step of {@linkcode ensureReady}, as listed in `actions`. */
@@ -61,11 +61,18 @@ export type EnsureEvent =
   | { type: "load-progress"; model: string; progress: LoadProgress }
   | { type: "unloaded"; model: string; instances: ModelInstance[] }
   | { type: "loaded"; model: string; result: LoadResult }
-  | { type: "warning"; message: string; error?: LMStudioError };
+  | { type: "warning"; message: string };
 
-/** Options of {@linkcode ensureReady}. */
+/**
+ * Options of {@linkcode ensureReady}. Where the server is, the model and the token are resolved as
+ * `resolveConfig` does (`@vtcode/lmstudio/config`): these options, then the environment, then
+ * `vtcode.toml`, then (the URL) LM Studio's saved server settings, then the defaults.
+ */
 export interface EnsureReadyOptions extends CallOptions, LMStudioClientOptions {
-  /** The model to make ready (default `openai/gpt-oss-20b`). */
+  /**
+   * The model to make ready. Default: `LMSTUDIO_MODEL`, else `model` in `vtcode.toml`'s `[lmstudio]`,
+   * else `openai/gpt-oss-20b`.
+   */
   model?: string;
   /** A client to use instead of building one from the options. */
   client?: LMStudioClient;
