@@ -22,7 +22,6 @@ import { LMStudioClient, type ServerStatus } from "./client.ts";
 import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, withDeadline } from "./deadline.ts";
 import { checkOrStart, ensureReady } from "./ensure.ts";
 import { LMStudioError } from "./errors.ts";
-import { mayComeUp } from "./http.ts";
 import type { ModelInfo } from "./models.ts";
 
 export type { CliIO };
@@ -74,23 +73,26 @@ function clientFor(context: CommandContext): LMStudioClient {
 /** `check`; `--start-server` runs `lms server start` when the server is down. */
 async function check(context: CommandContext): Promise<CommandOutput> {
   if (!context.args.startServer) return await checkCommand(context);
-  const { call, reporter } = context;
-  const client = clientFor(context);
-  // One deadline for the check, the start and the wait after it: `--timeout` is the whole run's.
-  const status = await withDeadline(
-    `Checking ${client.baseUrl}`,
-    call,
-    DEFAULT_TIMEOUTS.wait,
-    (signal) =>
-      checkOrStart(
-        client,
-        true,
-        { signal },
-        MAX_TIMEOUT_MS,
-        () => reporter.note("Server is down; starting it with `lms server start`"),
-      ),
-  );
+  const status = await checkOrStartWithin(clientFor(context), context);
   return checkOutput(status);
+}
+
+/**
+ * `check`, and when the server is down, `lms server start` and a wait until it answers: all within
+ * one deadline, `--timeout` (under it no step has a deadline of its own) or the wait's default.
+ */
+function checkOrStartWithin(
+  client: LMStudioClient,
+  { call, reporter }: CommandContext,
+): Promise<ServerStatus> {
+  return withDeadline(`Checking ${client.baseUrl}`, call, DEFAULT_TIMEOUTS.wait, (signal) =>
+    checkOrStart(
+      client,
+      true,
+      call.timeoutMs === undefined ? { signal } : { signal, timeoutMs: MAX_TIMEOUT_MS },
+      MAX_TIMEOUT_MS,
+      () => reporter.note("Server is down; starting it with `lms server start`"),
+    ));
 }
 
 /** A model as `models --json` prints it (absent fields left out, unknown ones `null`). */
@@ -118,22 +120,9 @@ async function wait(context: CommandContext): Promise<CommandOutput> {
     const status = await client.waitForServer(call);
     return waited(status);
   }
-  // One deadline for the short wait, the start and the wait after it: `--timeout` is the whole run's.
-  const status = await withDeadline(
-    `Waiting for ${client.baseUrl}`,
-    call,
-    DEFAULT_TIMEOUTS.wait,
-    async (signal) => {
-      try {
-        return await client.waitForServer({ signal, timeoutMs: 2000 });
-      } catch (error) {
-        if (!(mayComeUp(error) || (error instanceof LMStudioError && error.code === "TIMEOUT"))) throw error;
-        if (signal.aborted) throw error;
-      }
-      reporter.note("Server is down; starting it with `lms server start`");
-      return await client.startServer({ signal, timeoutMs: MAX_TIMEOUT_MS });
-    },
-  );
+  // As `check --start-server`: a server that is down now is started, and waited for; one that answers
+  // is ready. One deadline for all of it: `--timeout` is the whole run's.
+  const status = await checkOrStartWithin(client, context);
   return waited(status);
 }
 
@@ -219,17 +208,20 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
 }
 
 /**
- * `work`, and when it fails where LM Studio may have loaded something after all (less context than
- * asked, a load or replace that failed), what the listing says now: the failure document's `loaded`
- * is then what is so, not unknown.
+ * `work`, and when it fails once something was loaded or unloaded (less context than asked, a load or
+ * a replace that failed), what the listing says now: the failure document's `loaded` is then what is
+ * so, not unknown.
  */
 async function afterLoadFailure<T>(client: LMStudioClient, soFar: StepsSoFar, work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    const mayBeLoaded = error instanceof LMStudioError &&
-      (error.code === "MODEL_UNSUITABLE" || error.code === "LOAD_FAILED");
-    if (mayBeLoaded && soFar.model !== undefined) {
+    // Not after a deadline or Ctrl-C (the run must end now), and only once something was (un)loaded.
+    const stopped = error instanceof LMStudioError &&
+      (error.code === "TIMEOUT" || error.code === "INTERRUPTED");
+    const acted = soFar.actions.includes("load") || soFar.actions.includes("unload") ||
+      (error instanceof LMStudioError && error.code === "MODEL_UNSUITABLE");
+    if (!stopped && acted && soFar.model !== undefined) {
       const found = await client.findModel(soFar.model, { timeoutMs: 2000 }).catch(() => undefined);
       if (found?.model) soFar.loaded = found.model.loaded;
     }
@@ -285,7 +277,7 @@ async function load(context: CommandContext): Promise<CommandOutput> {
       contextLength: args.contextLength,
       require: args.require,
       onReplace: (instances) => {
-        soFar.actions.push("unload", "load");
+        soFar.actions.push("unload");
         reporter.event({
           type: "step",
           step: "unload",

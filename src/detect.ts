@@ -25,16 +25,17 @@ export const LISTING_FRESH_MS = 1000;
 export async function probeServer(http: HttpTarget, signal: AbortSignal): Promise<Detection> {
   const notes: string[] = [];
   let lmStudioFingerprint = false;
+  let unknownRoutes = 0;
   for (const api of ["v1", "v0", "openai"] as const) {
     const answer = await request(http, "GET", MODELS_PATH[api], { signal });
     const error = serverErrorOf(answer.json);
     const failing = answer.status >= 500 ||
       (answer.status === 200 && error !== undefined && !isUnknownRouteAnswer(answer.json));
-    // A failing LM Studio is not one without REST v1 (LM Studio before 0.4 answers 200 "Unexpected
-    // endpoint", other servers 404): probing on would take LM Studio 0.4 for 0.3, and the client would
-    // keep that verdict (downloads through `lms`, no load read-back). Only when it says it is LM
-    // Studio: anything else that fails (a proxy whose backend is down) is probed on, as any server.
-    if (api === "v1" && failing && await greets(http, signal)) {
+    // A failing LM Studio is not one without that API (LM Studio answers 200 "Unexpected endpoint"
+    // for an API it lacks, other servers 404): probing on would take LM Studio 0.4 for 0.3, or 0.3 for
+    // an OpenAI-only server, and the client would keep that verdict. Only when it says it is LM Studio:
+    // anything else that fails (a proxy whose backend is down) is probed on, as any server.
+    if (api !== "openai" && failing && (lmStudioFingerprint || await greets(http, signal))) {
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
@@ -63,8 +64,10 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
       }
       return { api, listing: { models: await parseModelList(api, answer.json), at: Date.now() } };
     }
-    if (isUnknownRouteAnswer(answer.json)) lmStudioFingerprint = true;
-    else if (answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {
+    if (isUnknownRouteAnswer(answer.json)) {
+      lmStudioFingerprint = true;
+      unknownRoutes++;
+    } else if (answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {
       // LM Studio's own endpoint in a shape it does not use: say so rather than guess on.
       await parseModelList(api, answer.json);
     }
@@ -88,10 +91,18 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
   }
   // No listing worked: LM Studio may still say that it is LM Studio (a broken server, not another).
   if (lmStudioFingerprint || await greets(http, signal)) {
+    // Every listing "Unexpected endpoint": LM Studio is there, but not under this path.
+    const wrongPath = unknownRoutes === 3 && new URL(http.baseUrl).pathname !== "/";
     throw new LMStudioError(
       "INVALID_RESPONSE",
       `LM Studio at ${http.baseUrl} answered, but none of its model endpoints worked (${notes.join("; ")})`,
-      { hint: "Restart the LM Studio server (`lms server stop && lms server start`) and retry." },
+      {
+        hint: wrongPath
+          ? `LM Studio has no endpoints under ${
+            new URL(http.baseUrl).pathname
+          }: point the baseUrl option at the server's address without that path.`
+          : "Restart the LM Studio server (`lms server stop && lms server start`) and retry.",
+      },
     );
   }
   throw new LMStudioError(

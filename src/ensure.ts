@@ -609,6 +609,7 @@ async function loadOneAtATime(
 ): Promise<LoadOutcome> {
   const { client, model, contextLength, emit } = job;
   const caller: JobCaller = { signal, emit, what: `Loading ${model.id}` };
+  let unloading: ModelInstance[] | undefined;
   const start: StartJob<LoadResult> = (shared, broadcast) =>
     client.loadModel(model.id, {
       signal: shared,
@@ -623,10 +624,18 @@ async function loadOneAtATime(
           step: "unload",
           message: `Unloading ${list}: less context than the ${contextLength} asked`,
         });
-        broadcast({ type: "unloaded", model: model.id, instances });
-        broadcast({ type: "step", step: "load", message: `Loading ${model.id}` });
+        unloading = instances;
       },
-      onProgress: (progress) => broadcast({ type: "load-progress", model: model.id, progress }),
+      onProgress: (progress) => {
+        // The load's first progress comes once the unload is done: then it is "unloaded", and the load
+        // step begins (an unload that fails ends the job with "unload" as its last step).
+        if (unloading) {
+          broadcast({ type: "unloaded", model: model.id, instances: unloading });
+          broadcast({ type: "step", step: "load", message: `Loading ${model.id}` });
+          unloading = undefined;
+        }
+        broadcast({ type: "load-progress", model: model.id, progress });
+      },
     });
   for (;;) {
     if (choice.kind === "use") return { kind: "use", instance: choice.instance };

@@ -38,7 +38,10 @@ export interface LoadOptions extends CallOptions {
   numExperts?: number;
   /** REST v1 llama.cpp option. */
   offloadKvCacheToGpu?: boolean;
-  /** Called with load progress where the route reports it. */
+  /**
+   * Called with load progress: first `{ fraction: null }` when the load starts (after any unload),
+   * then fractions where the route reports them.
+   */
   onProgress?: (progress: LoadProgress) => void;
   /**
    * `auto` (default): REST v1, else `lms load` (server on this machine), else a JIT warm-up
@@ -121,6 +124,7 @@ export async function loadModel(
   if (route === "jit" || (route === "auto" && api === "openai" && loadedPerLms === undefined)) {
     await conn.forgetListing();
     if (required.length > 0) warnings.push(unknownCapabilities(name, required));
+    options.onProgress?.({ fraction: null });
     const result = await warmUp(conn, name, signal);
     return await withContext(conn, result, asked, warnings, signal);
   }
@@ -151,6 +155,8 @@ export async function loadModel(
     await unloadInstances(conn, unloaded, signal);
   }
   try {
+    // The load starts now (after any unload): its first progress says so, whatever the route reports.
+    options.onProgress?.({ fraction: null });
     const result = await loadByRoute(conn, model, api, route, options, signal);
     return await withContext(conn, { ...result, unloaded }, asked, warnings, signal);
   } catch (error) {
@@ -286,7 +292,6 @@ async function restLoad(
   if (options.evalBatchSize !== undefined) body.eval_batch_size = options.evalBatchSize;
   if (options.numExperts !== undefined) body.num_experts = options.numExperts;
   if (options.offloadKvCacheToGpu !== undefined) body.offload_kv_cache_to_gpu = options.offloadKvCacheToGpu;
-  options.onProgress?.({ fraction: null });
   let answer;
   try {
     answer = await request(conn.http, "POST", "/api/v1/models/load", { body, signal });

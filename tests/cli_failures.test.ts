@@ -74,6 +74,22 @@ describe("CLI failures: the JSON document claims only what is known", () => {
     }
   });
 
+  it("a replace whose unload fails ends on the unload step, and says the old instance is still loaded", async () => {
+    const s = await sim({ models: [GPT], loaded: [{ key: GPT.key, contextLength: 4096 }] });
+    s.inject({
+      match: "/api/v1/models/unload",
+      kind: "respond",
+      status: 500,
+      body: { error: { message: "x" } },
+    });
+    const run = await cli(["ensure", GPT.key, "--context-length", "8192", "--json", "--url", s.url]);
+    assert.notEqual(run.code, 0);
+    const doc = run.json as Record<string, unknown>;
+    assert.deepEqual(doc.actions, ["check", "list", "unload"]);
+    assert.equal(doc.loaded, true);
+    assert.doesNotMatch(run.stderr, /Loading/);
+  });
+
   it("download of a model already there: downloaded false, and the steps as they ran", async () => {
     const s = await sim({ models: [GPT], catalog: [GPT] });
     const run = await cli(["download", GPT.key, "--json", "--url", s.url]);
@@ -158,6 +174,28 @@ describe("CLI failures: inputs", () => {
 });
 
 describe("CLI failures: one --timeout for the whole run", () => {
+  it("wait --start-server with a short --timeout starts a server that is down, as check does", async () => {
+    const s = await sim({ models: [GPT], serverRunning: false });
+    const lms = await createFakeLms({ simulator: s });
+    try {
+      const run = await cli([
+        "wait",
+        "--json",
+        "--start-server",
+        "--timeout",
+        "1.5s",
+        "--url",
+        s.url,
+        "--lms",
+        lms.path,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(lms.calls().some((argv) => argv[0] === "server" && argv[1] === "start"));
+    } finally {
+      await lms.cleanup();
+    }
+  });
+
   for (const command of ["wait", "check"]) {
     it(`${command} --start-server stops at --timeout, however long \`lms server start\` takes`, async () => {
       const s = await sim({ models: [GPT], serverRunning: false });

@@ -177,6 +177,22 @@ describe("check and API detection", () => {
     }
   });
 
+  it("on LM Studio 0.3, a failing REST v0 listing is reported, never taken for an OpenAI-only server", async () => {
+    const s = await sim({ version: "0.3", models: [GPT] });
+    s.inject({ match: "/api/v0/models", kind: "respond", status: 500, body: { error: { message: "boom" } } });
+    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", {
+      message: /GET \/api\/v0\/models .*failed: HTTP 500 boom/,
+    });
+    assert.ok(!s.requests.some((q) => q.path === "/v1/models"), "the OpenAI listing was not probed");
+  });
+
+  it("a path LM Studio does not have under it: the hint points at the baseUrl option, not a restart", async () => {
+    const s = await sim({ models: [GPT] });
+    await rejectsWith(new LMStudioClient({ baseUrl: `${s.url}/foo` }).check(), "INVALID_RESPONSE", {
+      hint: /no endpoints under \/foo: point the baseUrl option at the server's address/,
+    });
+  });
+
   it("a 200 with an error body from the REST v1 listing is a failure too, not a missing REST v1", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({
@@ -193,8 +209,8 @@ describe("check and API detection", () => {
 
   it("when no listing works but /lmstudio-greeting says LM Studio, it is a broken LM Studio, not another server", async () => {
     const s = await sim({ models: [GPT] });
-    s.inject({ match: "/api/v1/models", kind: "respond", status: 404, body: "Not Found" });
-    s.inject({ match: /^\/(api\/v0|v1)\/models$/, kind: "respond", status: 500, body: { error: "boom" } });
+    s.inject({ match: /^\/api\/v[01]\/models$/, kind: "respond", status: 404, body: "Not Found" });
+    s.inject({ match: "/v1/models", kind: "respond", status: 500, body: { error: "boom" } });
     await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", {
       message: /LM Studio at .* answered, but none of its model endpoints worked/,
       hint: /Restart the LM Studio server/,
