@@ -1,6 +1,6 @@
 /**
  * What the CLI says on stderr while it works: a progress bar (dax's `$.progress`) when stderr is a
- * TTY, occasional plain lines when it is not, nothing with `--quiet`. dax is imported only when a
+ * TTY, occasional plain lines when it is not, only warnings with `--quiet`. dax is imported only when a
  * bar is actually drawn.
  *
  * @module
@@ -123,7 +123,8 @@ export function createReporter(options: ReporterOptions): Reporter {
   return {
     note,
     event(event) {
-      if (quiet) return;
+      // `--quiet` silences narration, not warnings: they say what could not be verified.
+      if (quiet && event.type !== "warning") return;
       switch (event.type) {
         case "step":
           closeBar();

@@ -179,10 +179,10 @@ export async function runCommandLine(
   const soFar: StepsSoFar = { downloaded: false, loaded: null, actions: [] };
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
-  // A usage error still names the command the user typed, when it is one.
-  const typed = argv.find((arg) => !arg.startsWith("-"));
-  const command = () =>
-    args?.command ?? ((CLI_COMMANDS as readonly string[]).includes(typed ?? "") ? typed! : "check");
+  // A usage error still names the command the user typed: the first word that is one (a flag's value,
+  // `--url http://…`, may come before it).
+  const typed = argv.find((arg) => (CLI_COMMANDS as readonly string[]).includes(arg));
+  const command = () => args?.command ?? typed ?? "check";
   // Known before parsing, so that a usage error quoting a misplaced argument (`check $LM_API_TOKEN`,
   // `--timeout <token>`) cannot show the token.
   registerSecret(env(DEFAULT_API_TOKEN_ENV));
@@ -207,7 +207,13 @@ export async function runCommandLine(
         const color = !parsed.quiet && tty() && !parsed.noColor && !noColorRequested(env);
         // A terminal that reports no width (some CI ptys) cannot show a bar: plain lines instead.
         const bars = !parsed.quiet && tty() && (io.stderrColumns ?? stderrColumns()) > 0;
-        shown = createReporter({ write: io.stderr, tty: bars, color, quiet: parsed.quiet });
+        // Narration may quote what the user typed (a model name that is a token): redacted like errors.
+        shown = createReporter({
+          write: (text) => io.stderr(redactSecrets(text)),
+          tty: bars,
+          color,
+          quiet: parsed.quiet,
+        });
       }
       return shown;
     };
@@ -246,13 +252,23 @@ export async function runCommandLine(
     await reporter?.finish();
     const error = toLMStudioError(thrown);
     if (!configured) {
-      // A usage error in the flags came before the configuration was read. Read it now, for two things:
-      // the token of a variable that vtcode.toml names (a usage error may quote any argument), and the
-      // URL the run would have used, unless a `--url` the parse did not get to could have changed it.
-      const urlFlag = argv.some((arg) => arg === "--url" || arg.startsWith("--url="));
+      // A usage error in the flags came before the configuration was read. Read it now, for three
+      // things: the token of a variable that vtcode.toml names (a usage error may quote any argument),
+      // and the URL and the model the run would have used. A `--url` the parse did not get to counts
+      // when it is the only one and plain (`--url X` or `--url=X`); with any doubt, no URL is claimed.
+      const urlFlags = argv.flatMap((arg, i) =>
+        arg === "--url" ? [argv[i + 1]] : arg.startsWith("--url=") ? [arg.slice("--url=".length)] : []
+      );
+      const plain = urlFlags.length === 1 && /^[^-\s]\S*$/.test(urlFlags[0] ?? "");
+      const url = args?.url ?? (plain ? urlFlags[0] : undefined);
       try {
-        const config = await resolveConfig({ env, cwd: io.cwd, overrides: { baseUrl: args?.url } });
-        if (args !== undefined || !urlFlag) {
+        const config = await resolveConfig({
+          env,
+          cwd: io.cwd,
+          overrides: { baseUrl: url, model: args?.model },
+        });
+        if (command() === "ensure") soFar.model ??= config.model;
+        if (urlFlags.length === 0 || url !== undefined) {
           baseUrlSource = config.sources.baseUrl;
           baseUrl = configuredBaseUrl(config);
         }
@@ -277,7 +293,8 @@ export async function runCommandLine(
         doc.server = { reachable: SOMETHING_ANSWERED.includes(error.code), api: null };
       }
       if (MODEL_COMMANDS.includes(command())) {
-        doc.model = soFar.model ?? args?.model ?? null;
+        const model = soFar.model ?? args?.model;
+        doc.model = model === undefined ? null : redactSecrets(model);
         doc.downloaded = soFar.downloaded;
         doc.loaded = soFar.loaded;
         doc.actions = soFar.actions;

@@ -456,8 +456,9 @@ function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {
       target.tokenSource ?? "the apiToken option"
     }. Create a new one in LM Studio ` +
       "(Developer → Server Settings → Manage Tokens) and pass it with the apiToken option or LM_API_TOKEN."
-    : "This server requires authentication: set LM_API_TOKEN (or pass the apiToken option) to an LM Studio API token " +
-      "(Developer → Server Settings → Manage Tokens).";
+    : `This server requires authentication: set ${
+      target.tokenSource && target.tokenSource !== "the apiToken option" ? target.tokenSource : "LM_API_TOKEN"
+    } (or pass the apiToken option) to an LM Studio API token (Developer → Server Settings → Manage Tokens).`;
   const what = target.token ? "rejected the API token" : "requires an API token";
   return new LMStudioError(
     "AUTH_REQUIRED",

@@ -34,12 +34,28 @@ describe("CLI failures: the JSON document claims only what is known", () => {
     assert.equal(run.json!.baseUrlSource, "env");
   });
 
-  it("…but no URL when a --url the parse did not get to could have changed it", async () => {
-    const run = await cli(["check", "--json", "--bogus", "--url", "http://gpu-box:4321"]);
-    assert.equal(run.code, 2);
-    assert.equal(run.json!.baseUrl, null);
-    assert.equal(run.json!.baseUrlSource, undefined);
+  it("…and the --url among the flags, when it is the only one; with two, no URL is claimed", async () => {
+    const one = await cli(["check", "--json", "--bogus", "--url", "http://gpu-box:4321"]);
+    assert.equal(one.code, 2);
+    assert.equal(one.json!.baseUrl, "http://gpu-box:4321");
+    assert.equal(one.json!.baseUrlSource, "option");
+    const two = await cli(["check", "--json", "--bogus", "--url", "http://a:1", "--url=http://b:2"]);
+    assert.equal(two.json!.baseUrl, null);
+    assert.equal(two.json!.baseUrlSource, undefined);
   });
+
+  it(
+    "a usage error names the command typed, even after a flag's value, and ensure's model from the config",
+    cleanly(async (defer) => {
+      const dir = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = "qwen/qwen3-4b-2507"\n` });
+      const run = await cli(["--url", "http://x:1", "ensure", "--frob", "--json"], {}, { cwd: dir });
+      assert.equal(run.code, 2);
+      const doc = run.json as Record<string, unknown>;
+      assert.equal(doc.command, "ensure");
+      assert.equal(doc.model, "qwen/qwen3-4b-2507");
+      assert.deepEqual(doc.actions, []);
+    }),
+  );
 
   it("server.reachable is true when something answered: not LM Studio, a malformed listing", async () => {
     const s = await sim({ models: [GPT] });
@@ -138,6 +154,45 @@ describe("CLI failures: the hint covers every capability lacking", () => {
     assert.equal(run.code, 9);
     assert.match(run.json!.error!.message, /lacks tool-use and vision/);
     assert.match(run.json!.error!.hint!, /vision model trained for tool use.*--require/);
+  });
+});
+
+describe("CLI failures: the auth hint names the variable the configuration reads", () => {
+  it(
+    "api_token_env in vtcode.toml: a server that needs a token says to set that variable",
+    cleanly(async (defer) => {
+      const s = await sim({ models: [GPT], auth: { token: "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo" } });
+      const dir = workspace(defer, { "vtcode.toml": `[lmstudio]\napi_token_env = "MY_TOK"\n` });
+      const run = await cli(["check", "--json", "--url", s.url], { LM_API_TOKEN: "ignored-here" }, {
+        cwd: dir,
+      });
+      assert.equal(run.code, 4);
+      assert.match(run.json!.error!.hint!, /set MY_TOK \(or pass --token\)/);
+    }),
+  );
+});
+
+describe("CLI failures: -q and secrets", () => {
+  it("-q keeps warnings: a context LM Studio does not report is said even then", async () => {
+    const s = await sim({ version: "0.2", models: [GPT] });
+    const run = await cli(["ensure", GPT.key, "--context-length", "8192", "-q", "--json", "--url", s.url], {
+      LMSTUDIO_LMS_PATH: "/no/such/lms",
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((run.json as Record<string, unknown>).contextLength, null);
+    assert.match(run.stderr, /^warning: /m);
+    assert.doesNotMatch(run.stderr, /›/, "no narration");
+  });
+
+  it("a model name that is the token is redacted in the failure document and the narration", async () => {
+    const token = "PlainTok3nValue987654";
+    const s = await sim({ models: [GPT] });
+    const run = await cli(["ensure", token, "--json", "--no-download", "--url", s.url], {
+      LM_API_TOKEN: token,
+    });
+    assert.equal(run.code, 5);
+    assert.ok(!run.stdout.includes(token) && !run.stderr.includes(token), run.stdout + run.stderr);
+    assert.equal((run.json as Record<string, unknown>).model, "[redacted]");
   });
 });
 
