@@ -28,6 +28,11 @@ describe("sim.inject: faults that cannot work are refused at the call", () => {
       'Simulator fault: location is required for a "redirect" fault',
     ],
     [
+      "a path without its leading slash (it could never match)",
+      { match: "v1/models", kind: "hang" },
+      'Simulator fault: match must be a path starting with "/", like "/api/v1/models", got "v1/models"',
+    ],
+    [
       "times 0",
       { match: "/v1/models", kind: "hang", times: 0 },
       'Simulator fault: times must be a positive integer (leave it out for "always"), got 0',

@@ -163,3 +163,17 @@ describe("output limits: Responses max_output_tokens", () => {
     assert.equal(response.output_text, REPLY.slice(0, 8));
   });
 });
+
+describe("output limits: -1 is no limit, and no warm-up", () => {
+  it("max_tokens -1 takes the scripted reply whole, as LM Studio's own example asks", async () => {
+    const s = await sim({ models: [QWEN], loaded: [QWEN.key], replies: [{ text: "SCRIPTED-1" }] });
+    const reply = await request(s, "POST", "/v1/chat/completions", {
+      model: QWEN.key,
+      messages: [{ role: "user", content: "Hi" }],
+      max_tokens: -1,
+    });
+    const body = reply.json as { choices: { message: { content: string }; finish_reason: string }[] };
+    assert.equal(body.choices[0].message.content, "SCRIPTED-1");
+    assert.equal(body.choices[0].finish_reason, "stop");
+  });
+});

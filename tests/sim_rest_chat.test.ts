@@ -33,6 +33,24 @@ describe("REST v1 chat: loading and context", () => {
     assert.equal(instance?.loadedBy, "jit");
   });
 
+  it("context_length above the model's maximum, or not a positive integer, is the load endpoint's 400", async () => {
+    const s = await sim({ models: [{ ...GPT, maxContextLength: 8192 }] });
+    for (
+      const [context_length, message] of [[16384, /greater than the maximum context length/], [
+        "big",
+        /positive integer/,
+      ]]
+    ) {
+      const reply = await chat(s, { model: GPT.key, input: "hi", context_length });
+      assert.equal(reply.status, 400);
+      const error = (reply.json as { error: { type: string; param: string; message: string } }).error;
+      assert.equal(error.type, "invalid_request");
+      assert.equal(error.param, "context_length");
+      assert.match(error.message, message as RegExp);
+    }
+    assert.deepEqual(s.state.loaded(), [], "nothing was loaded");
+  });
+
   it("a prompt that does not fit the loaded context is a 400 with llama.cpp's message", async () => {
     const s = await sim({ models: [QWEN], loaded: [QWEN.key], reply: REPLY });
     const { status, text } = await chat(s, { model: QWEN.key, input: "x".repeat(4 * 5000) });

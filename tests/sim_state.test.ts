@@ -198,3 +198,26 @@ describe("simulator state: limits that can be", () => {
     }
   });
 });
+
+describe("simulator state: settings of the wrong type", () => {
+  it("jit, serverRunning, reply and download are refused with the field named", async () => {
+    await refused({ jit: "no" }, 'Simulator state: jit must be true or false, got "no"');
+    await refused(
+      { serverRunning: "false" },
+      'Simulator state: serverRunning must be true or false, got "false"',
+    );
+    await refused({ reply: 5 }, "Simulator state: reply must be a string, got 5");
+    await refused(
+      { download: "x" },
+      'Simulator state: download must be an object like { mode, bytesPerSecond }, got "x"',
+    );
+    await refused(
+      { download: { mode: "fast" } },
+      'Simulator state: download.mode must be "time" or "manual", got "fast"',
+    );
+    await refused(
+      { download: { bytesPerSecond: 0 } },
+      "Simulator state: download.bytesPerSecond must be a positive number, got 0",
+    );
+  });
+});

@@ -131,3 +131,38 @@ describe("structured output: Responses text.format", () => {
     assert.deepEqual(response.text?.format, { type: "text" });
   });
 });
+
+describe("structured output: schemas as clients write them", () => {
+  it("string formats, a local $ref, distinct items, exclusive bounds: the answer satisfies them", async () => {
+    const { s } = await loaded();
+    const schema = {
+      type: "object",
+      $defs: {
+        step: {
+          type: "object",
+          properties: { at: { type: "string", format: "date-time" } },
+          required: ["at"],
+        },
+      },
+      properties: {
+        email: { type: "string", format: "email" },
+        id: { type: "string", format: "uuid" },
+        first: { $ref: "#/$defs/step" },
+        tags: { type: "array", items: { type: "string" }, minItems: 3, uniqueItems: true },
+        below: { type: "integer", exclusiveMaximum: 0 },
+      },
+      required: ["email", "id", "first", "tags", "below"],
+    };
+    const reply = await chat(s, {
+      response_format: { type: "json_schema", json_schema: { name: "plan", schema } },
+    });
+    const answer = JSON.parse(
+      (reply.json as { choices: { message: { content: string } }[] }).choices[0].message.content,
+    );
+    assert.match(answer.email, /^[^@\s]+@[^@\s]+\.[a-z]+$/);
+    assert.match(answer.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.ok(!Number.isNaN(Date.parse(answer.first.at)), answer.first.at);
+    assert.equal(new Set(answer.tags).size, 3);
+    assert.ok(answer.below < 0);
+  });
+});

@@ -125,12 +125,13 @@ function callOf(tool: OfferedTool, args: Record<string, unknown> | string | unde
 }
 
 /**
- * Whether a request only warms the model up: it asks for at most one output token, as Codex and
- * this library do to make LM Studio load a model (`max_output_tokens: 1`, `max_tokens: 1`).
+ * Whether a request only warms the model up: it asks for exactly one output token, as Codex and
+ * this library do to make LM Studio load a model (`max_output_tokens: 1`, `max_tokens: 1`). `-1`
+ * is "no limit" (LM Studio's own example sends it) and `max_completion_tokens` is not LM Studio's:
+ * neither is a warm-up.
  */
 export function isWarmUp(body: Body): boolean {
-  const limit = body.max_output_tokens ?? body.max_completion_tokens ?? body.max_tokens;
-  return typeof limit === "number" && limit <= 1;
+  return (body.max_output_tokens ?? body.max_tokens) === 1;
 }
 
 /**

@@ -89,7 +89,23 @@ function firstType(schema: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** Values of the string formats clients validate (zod's `.email()`, `.uuid()`, `.datetime()`, …). */
+const FORMAT_EXAMPLES: Readonly<Record<string, string>> = {
+  "email": "user@example.com",
+  "uuid": "00000000-0000-4000-8000-000000000000",
+  "date-time": "2026-01-01T00:00:00Z",
+  "date": "2026-01-01",
+  "time": "00:00:00Z",
+  "uri": "https://example.com/",
+  "url": "https://example.com/",
+  "hostname": "example.com",
+  "ipv4": "192.0.2.1",
+  "ipv6": "2001:db8::1",
+};
+
 function placeholderString(schema: Record<string, unknown>): string {
+  const formatted = typeof schema.format === "string" ? FORMAT_EXAMPLES[schema.format] : undefined;
+  if (formatted !== undefined) return formatted;
   let text = PLACEHOLDER_TEXT;
   const min = typeof schema.minLength === "number" ? schema.minLength : 0;
   const max = typeof schema.maxLength === "number" ? schema.maxLength : Infinity;
@@ -105,6 +121,9 @@ function placeholderNumber(schema: Record<string, unknown>, integer: boolean): n
     value = Math.max(value, schema.exclusiveMinimum + (integer ? 1 : 0.5));
   }
   if (typeof schema.maximum === "number") value = Math.min(value, schema.maximum);
+  if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum) {
+    value = schema.exclusiveMaximum - (integer ? 1 : 0.5);
+  }
   return integer ? Math.ceil(value) : value;
 }
 
@@ -112,10 +131,13 @@ function placeholderNumber(schema: Record<string, unknown>, integer: boolean): n
  * A value that satisfies a JSON schema as far as a stand-in model needs to: `const`, else the
  * first `enum` value, else `default`, else the first of `examples`, else by type (`"example"`,
  * `0` or the minimum, `false`, `null`, arrays of `minItems` items, objects with their required
- * properties). `anyOf`/`oneOf` take their first branch, `allOf` merges; `$ref` is not followed.
+ * properties; the common string `format`s; distinct items where `uniqueItems`). `anyOf`/`oneOf` take
+ * their first branch, `allOf` merges, a local `$ref` (`#/$defs/…`, `#/definitions/…`) is followed.
+ * `pattern` is not honoured: a scripted `{ text }` feeds a client a chosen value.
  */
-export function placeholderFor(schema: unknown, depth = 0): unknown {
+export function placeholderFor(schema: unknown, depth = 0, root: unknown = schema): unknown {
   if (!isObject(schema) || depth > 16) return {};
+  if (typeof schema.$ref === "string") return placeholderFor(resolveRef(root, schema.$ref), depth + 1, root);
   if ("const" in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   if ("default" in schema) return schema.default;
@@ -124,7 +146,7 @@ export function placeholderFor(schema: unknown, depth = 0): unknown {
     const branches = schema[key];
     if (Array.isArray(branches) && branches.length > 0) {
       const branch = branches.find((b) => isObject(b) && b.type !== "null") ?? branches[0];
-      return placeholderFor(branch, depth + 1);
+      return placeholderFor(branch, depth + 1, root);
     }
   }
   if (Array.isArray(schema.allOf) && schema.allOf.length > 0) {
@@ -137,7 +159,7 @@ export function placeholderFor(schema: unknown, depth = 0): unknown {
       if (isObject(part.properties)) Object.assign(properties, part.properties);
       if (Array.isArray(part.required)) required.push(...part.required);
     }
-    return placeholderFor({ ...merged, properties, required, allOf: undefined }, depth + 1);
+    return placeholderFor({ ...merged, properties, required, allOf: undefined }, depth + 1, root);
   }
   switch (firstType(schema)) {
     case "string":
@@ -151,21 +173,40 @@ export function placeholderFor(schema: unknown, depth = 0): unknown {
     case "null":
       return null;
     case "array": {
-      const count = typeof schema.minItems === "number" ? Math.max(0, Math.min(schema.minItems, 16)) : 0;
-      return Array.from({ length: count }, () => placeholderFor(schema.items, depth + 1));
+      const count = typeof schema.minItems === "number" ? Math.max(0, Math.min(schema.minItems, 1000)) : 0;
+      const items = Array.from({ length: count }, () => placeholderFor(schema.items, depth + 1, root));
+      return schema.uniqueItems === true ? items.map(distinct) : items;
     }
     case "object": {
       const properties = isObject(schema.properties) ? schema.properties : {};
       const result: Record<string, unknown> = {};
       const required = Array.isArray(schema.required) ? schema.required : [];
       for (const name of required) {
-        if (typeof name === "string") result[name] = placeholderFor(properties[name], depth + 1);
+        if (typeof name === "string") result[name] = placeholderFor(properties[name], depth + 1, root);
       }
       return result;
     }
     default:
       return {};
   }
+}
+
+/** The schema a local `$ref` (`#/…`, JSON Pointer) names in `root`; `{}` where it names nothing. */
+function resolveRef(root: unknown, ref: string): unknown {
+  if (!ref.startsWith("#")) return {};
+  let node: unknown = root;
+  for (const raw of ref.slice(1).split("/").slice(1)) {
+    const key = raw.replaceAll("~1", "/").replaceAll("~0", "~");
+    node = isObject(node) ? node[key] : undefined;
+  }
+  return node ?? {};
+}
+
+/** The `index`th of a run of items told apart (strings and numbers; others as they are). */
+function distinct(value: unknown, index: number): unknown {
+  if (typeof value === "string") return index === 0 ? value : `${value}${index + 1}`;
+  if (typeof value === "number") return value + index;
+  return value;
 }
 
 /** Placeholder arguments for a tool: an object for function tools, a string for custom tools. */

@@ -24,7 +24,7 @@ import {
   v1Error,
   words,
 } from "./routes.ts";
-import type { World } from "./world.ts";
+import { aboveMaximum, type World } from "./world.ts";
 
 /** The fields of each documented input item type; `"text"` is what the docs' image example sends. */
 const INPUT_ITEMS: Readonly<Record<string, readonly string[]>> = {
@@ -72,6 +72,17 @@ export async function chatV1(world: World, body: Body): Promise<SimResponse> {
   if (body.input === undefined) return missing("input");
   const badInput = checkInput(body.input);
   if (badInput) return badInput;
+  // `context_length` as the load endpoint takes it (a JIT load is a load): a positive integer, at
+  // most the model's maximum; refused the same way, naming the parameter.
+  const asked = body.context_length;
+  if (asked !== undefined && (typeof asked !== "number" || !Number.isInteger(asked) || asked < 1)) {
+    return v1Error(400, "invalid_request", `"context_length" must be a positive integer`, {
+      param: "context_length",
+    });
+  }
+  const record = world.models.get(body.model);
+  const above = record ? aboveMaximum(record, asked) : undefined;
+  if (above) return v1Error(400, "invalid_request", above, { param: "context_length" });
   const resolved = await resolveInference(world, body, "llm", tokenCount(body.context_length) ?? undefined);
   if ("response" in resolved) {
     const parsed = JSON.parse(resolved.response.body) as { error: unknown };

@@ -146,6 +146,31 @@ export function checkState(state: unknown): void {
   }
   positiveInteger("defaultContextLength", s.defaultContextLength);
   nonNegative("loadDelayMs", s.loadDelayMs);
+  for (const name of ["jit", "serverRunning"] as const) {
+    if (s[name] !== undefined && typeof s[name] !== "boolean") {
+      fail(name, `must be true or false, got ${show(s[name])}`);
+    }
+  }
+  if (s.reply !== undefined && typeof s.reply !== "string") {
+    fail("reply", `must be a string, got ${show(s.reply)}`);
+  }
+  if (s.download !== undefined) {
+    if (!isObject(s.download)) {
+      fail("download", `must be an object like { mode, bytesPerSecond }, got ${show(s.download)}`);
+    }
+    for (const key of Object.keys(s.download)) {
+      if (key !== "mode" && key !== "bytesPerSecond") {
+        fail("download", `has an unknown field "${key}" (known: mode, bytesPerSecond)`);
+      }
+    }
+    const { mode, bytesPerSecond } = s.download;
+    if (mode !== undefined && mode !== "time" && mode !== "manual") {
+      fail("download.mode", `must be "time" or "manual", got ${show(mode)}`);
+    }
+    if (bytesPerSecond !== undefined && !(typeof bytesPerSecond === "number" && bytesPerSecond > 0)) {
+      fail("download.bytesPerSecond", `must be a positive number, got ${show(bytesPerSecond)}`);
+    }
+  }
   if (s.memory !== undefined) {
     if (!isObject(s.memory)) fail("memory", `must be an object, got ${show(s.memory)}`);
     for (const key of Object.keys(s.memory)) {
@@ -286,6 +311,10 @@ export function checkFault(fault: unknown): void {
   }
   if (!(typeof f.match === "string" || f.match instanceof RegExp)) {
     faultFail("match", `must be a path string or a RegExp, got ${show(f.match)}`);
+  }
+  // A path never lacks its leading "/": such a match could never apply.
+  if (typeof f.match === "string" && !f.match.startsWith("/")) {
+    faultFail("match", `must be a path starting with "/", like "/api/v1/models", got ${show(f.match)}`);
   }
   if (f.method !== undefined && (typeof f.method !== "string" || f.method === "")) {
     faultFail("method", `must be an HTTP method name, got ${show(f.method)}`);

@@ -201,13 +201,8 @@ export class World {
     ) {
       throw new WorldError("invalid_context", `Invalid context length: ${options.contextLength}`);
     }
-    if (options.contextLength !== undefined && options.contextLength > record.maxContextLength) {
-      // LM Studio's answer here is not documented; a refusal naming both numbers is our guess. [uncertain]
-      throw new WorldError(
-        "invalid_context",
-        `Requested context length ${options.contextLength} is greater than the maximum context length of ${key} (${record.maxContextLength}).`,
-      );
-    }
+    const above = aboveMaximum(record, options.contextLength);
+    if (above) throw new WorldError("invalid_context", above);
     return { record, id: options.identifier ?? this.nextInstanceId(key) };
   }
 
@@ -348,4 +343,13 @@ export class World {
     for (const [key, record] of this.catalog) if (key.toLowerCase() === base) return record;
     return undefined;
   }
+}
+
+/**
+ * Why a context cannot be given to a model (it is above the model's maximum), or `undefined`. LM
+ * Studio's answer here is not documented; a refusal naming both numbers is our guess. [uncertain]
+ */
+export function aboveMaximum(record: ModelRecord, contextLength: number | undefined): string | undefined {
+  if (contextLength === undefined || contextLength <= record.maxContextLength) return undefined;
+  return `Requested context length ${contextLength} is greater than the maximum context length of ${record.key} (${record.maxContextLength}).`;
 }
