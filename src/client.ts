@@ -16,7 +16,7 @@ import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
 import { quietListener } from "./listener.ts";
-import { givenOnly, optionsObject } from "./options.ts";
+import { checkOptionType, givenOnly, invalidOption, optionsObject } from "./options.ts";
 import { LMStudioError } from "./errors.ts";
 import type { ApiFamily, ModelInfo } from "./models.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
@@ -229,8 +229,13 @@ export class LMStudioClient {
   downloadModel(name: string, options: DownloadOptions = {}): Promise<DownloadResult> {
     return withDeadline(`Downloading ${name}`, options, DEFAULT_TIMEOUTS.download, (signal) => {
       validateModelName(name);
-      const onProgress = quietListener(options?.onProgress);
-      return downloadModel(this.#conn, name, { ...options, onProgress }, signal);
+      const given = optionsObject(options, "options");
+      checkOptionType(given, "onProgress", "function");
+      if (given.route !== undefined && !["auto", "rest", "lms"].includes(given.route)) {
+        throw invalidOption("route", given.route, "one of auto, rest, lms");
+      }
+      const onProgress = quietListener(given.onProgress);
+      return downloadModel(this.#conn, name, { ...given, onProgress }, signal);
     });
   }
 
@@ -247,11 +252,14 @@ export class LMStudioClient {
   loadModel(name: string, options: LoadOptions = {}): Promise<LoadResult> {
     return withDeadline(`Loading ${name}`, options, DEFAULT_TIMEOUTS.load, (signal) => {
       validateModelName(name);
+      const given = optionsObject(options, "options");
+      checkOptionType(given, "onProgress", "function");
+      checkOptionType(given, "onReplace", "function");
       const listeners = {
-        onProgress: quietListener(options?.onProgress),
-        onReplace: quietListener(options?.onReplace),
+        onProgress: quietListener(given.onProgress),
+        onReplace: quietListener(given.onReplace),
       };
-      return loadModel(this.#conn, name, { ...options, ...listeners }, signal);
+      return loadModel(this.#conn, name, { ...given, ...listeners }, signal);
     });
   }
 
@@ -297,7 +305,7 @@ export class LMStudioClient {
       `Starting the server at ${this.baseUrl}`,
       options,
       DEFAULT_TIMEOUTS.wait,
-      (signal) => startServer(this.#conn, quietListener(options?.onRetry), signal),
+      (signal) => startServer(this.#conn, retryListener(options), signal),
     );
   }
 
@@ -316,7 +324,14 @@ export class LMStudioClient {
       `Waiting for ${this.baseUrl}`,
       options,
       DEFAULT_TIMEOUTS.wait,
-      (signal) => waitForServer(this.#conn, quietListener(options?.onRetry), signal),
+      (signal) => waitForServer(this.#conn, retryListener(options), signal),
     );
   }
+}
+
+/** `onRetry` of a wait, checked (a function or nothing) and made quiet. */
+function retryListener(options: WaitOptions | null | undefined): WaitOptions["onRetry"] {
+  const given = optionsObject(options, "options");
+  checkOptionType(given, "onRetry", "function");
+  return quietListener(given.onRetry);
 }

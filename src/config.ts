@@ -29,7 +29,7 @@ import {
 import { LMStudioError, registerSecret } from "./errors.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import { normalizeBaseUrl } from "./url.ts";
-import { checkOptionType, invalidOption } from "./options.ts";
+import { checkOptionType, invalidOption, optionsObject } from "./options.ts";
 
 export { CONFIG_ENV, CONFIG_FILE_NAME, DEFAULT_API_TOKEN_ENV, DEFAULT_BASE_URL, DEFAULT_MODEL };
 
@@ -407,6 +407,14 @@ export function configuredBaseUrl(
  * ```
  */
 export async function resolveConfig(options: ResolveConfigOptions = {}): Promise<ResolvedConfig> {
+  options = optionsObject(options, "options");
+  checkOptionType(options, "cwd", "string");
+  checkOptionType(options, "home", "string");
+  if (
+    options.configFile !== undefined && options.configFile !== false && typeof options.configFile !== "string"
+  ) {
+    throw invalidOption("configFile", options.configFile, "a path, or false to read none");
+  }
   const env = options.env ?? getEnv;
   // Options and environment first: this validates apiTokenEnv and registers the tokens before a file
   // can fail and build a message (a TOML error may sit next to a token someone pasted in the file).

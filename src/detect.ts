@@ -26,16 +26,21 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
   const notes: string[] = [];
   let lmStudioFingerprint = false;
   let unknownRoutes = 0;
+  // Asked at most once, and only when an answer leaves it open.
+  let greeting: Promise<boolean> | undefined;
+  const isLmStudio = () => (greeting ??= greets(http, signal));
   for (const api of ["v1", "v0", "openai"] as const) {
     const answer = await request(http, "GET", MODELS_PATH[api], { signal });
     const error = serverErrorOf(answer.json);
-    const failing = answer.status >= 500 ||
-      (answer.status === 200 && error !== undefined && !isUnknownRouteAnswer(answer.json));
+    // Neither a listing nor LM Studio's "Unexpected endpoint": an API that is there but fails (a 5xx,
+    // a 429, a 200 with an error or with something else), or another server's answer.
+    const failing = !(answer.status === 200 && looksLikeModelList(api, answer.json)) &&
+      !isUnknownRouteAnswer(answer.json);
     // A failing LM Studio is not one without that API (LM Studio answers 200 "Unexpected endpoint"
     // for an API it lacks, other servers 404): probing on would take LM Studio 0.4 for 0.3, or 0.3 for
     // an OpenAI-only server, and the client would keep that verdict. Only when it says it is LM Studio:
     // anything else that fails (a proxy whose backend is down) is probed on, as any server.
-    if (api !== "openai" && failing && (lmStudioFingerprint || await greets(http, signal))) {
+    if (api !== "openai" && failing && (lmStudioFingerprint || await isLmStudio())) {
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
@@ -50,7 +55,7 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
       );
     }
     if (answer.status === 200 && looksLikeModelList(api, answer.json)) {
-      if (api === "openai" && !lmStudioFingerprint && !(await greets(http, signal))) {
+      if (api === "openai" && !lmStudioFingerprint && !(await isLmStudio())) {
         throw new LMStudioError(
           "NOT_LMSTUDIO",
           `Something answers at ${http.baseUrl}, but it is not LM Studio (it speaks the OpenAI API only and ` +
@@ -90,7 +95,7 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
     }
   }
   // No listing worked: LM Studio may still say that it is LM Studio (a broken server, not another).
-  if (lmStudioFingerprint || await greets(http, signal)) {
+  if (lmStudioFingerprint || await isLmStudio()) {
     // Every listing "Unexpected endpoint": LM Studio is there, but not under this path.
     const wrongPath = unknownRoutes === 3 && new URL(http.baseUrl).pathname !== "/";
     throw new LMStudioError(

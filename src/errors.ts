@@ -82,7 +82,8 @@ const secrets = new Set<string>();
  * ```
  */
 export function registerSecret(secret: string | undefined): void {
-  if (!secret) return;
+  // A one-character "token" is no secret worth cutting every message up for.
+  if (!secret || secret.length < 2) return;
   if (secret.length >= 4) secrets.add(secret);
   else if (!shortSecrets.has(secret)) {
     // A very short one is redacted only where it stands alone (a server echoing "token: ab", a flag

@@ -61,8 +61,12 @@ export function normalizeBaseUrl(input: string): string {
   // The OpenAI base (`/v1`) and LM Studio's REST bases (`/api/v1`, `/api/v0`) name the same server.
   const path = url.pathname.replace(/\/+$/, "").replace(/\/(?:api\/v[01]|v1)$/i, "").replace(/\/+$/, "");
   // An endpoint's URL pasted in place of the server's (`…/v1/chat/completions`): every request
-  // would go to a path LM Studio does not have, and fail as if the server were broken.
-  const endpoint = /\/(?:api\/v[01]|v1)\//i.exec(`${path}/`);
+  // would go to a path LM Studio does not have, and fail as if the server were broken. Only LM
+  // Studio's own endpoints count: a proxy may well serve it under `/v1/lmstudio`.
+  const endpoint = /\/(?:api\/v[01]|v1)\/(?:models|chat|completions|embeddings|responses|messages)(?:\/|$)/i
+    .exec(
+      `${path}/`,
+    );
   if (endpoint) {
     const server = `${url.protocol}//${url.host}${path.slice(0, endpoint.index)}`;
     throw new LMStudioError(

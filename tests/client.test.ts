@@ -193,6 +193,20 @@ describe("check and API detection", () => {
     });
   });
 
+  it("a 429, or a 200 that is not a listing, from the REST v1 listing is a failure too, for LM Studio", async () => {
+    const s = await sim({ models: [GPT] });
+    for (
+      const [status, body] of [[429, { error: "slow down" }], [200, "<html>hi</html>"], [200, {}]] as const
+    ) {
+      s.inject({ match: "/api/v1/models", method: "GET", kind: "respond", status, body, times: 1 });
+      const client = new LMStudioClient({ baseUrl: s.url });
+      await rejectsWith(client.detectApi(), "INVALID_RESPONSE", {
+        message: /GET \/api\/v1\/models .*failed/,
+      });
+      assert.equal(await client.detectApi(), "v1", "nothing was concluded from it");
+    }
+  });
+
   it("a 200 with an error body from the REST v1 listing is a failure too, not a missing REST v1", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({
@@ -209,7 +223,9 @@ describe("check and API detection", () => {
 
   it("when no listing works but /lmstudio-greeting says LM Studio, it is a broken LM Studio, not another server", async () => {
     const s = await sim({ models: [GPT] });
-    s.inject({ match: /^\/api\/v[01]\/models$/, kind: "respond", status: 404, body: "Not Found" });
+    // As LM Studio before 0.3 has neither REST API, and then its OpenAI listing fails.
+    const unknown = { error: "Unexpected endpoint or method. (GET /api/v1/models)" };
+    s.inject({ match: /^\/api\/v[01]\/models$/, kind: "respond", status: 200, body: unknown });
     s.inject({ match: "/v1/models", kind: "respond", status: 500, body: { error: "boom" } });
     await rejectsWith(new LMStudioClient({ baseUrl: s.url }).check(), "INVALID_RESPONSE", {
       message: /LM Studio at .* answered, but none of its model endpoints worked/,

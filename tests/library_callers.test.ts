@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
+import { resolveConfig } from "../src/config.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
 import { GPT, QWEN } from "./_fixtures.ts";
 import { rejectsWith } from "./_helpers.ts";
@@ -122,6 +123,41 @@ describe("loadModel: settings of the wrong kind are USAGE, before any request to
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe("one rule for every options object: null is not given, a listener must be a function", () => {
+  it("loadModel with null settings loads; listeners and routes of the wrong type are USAGE before a request", async () => {
+    const sim = await startSimulator({ models: [GPT], catalog: [QWEN] });
+    try {
+      const client = new LMStudioClient({ baseUrl: sim.url });
+      const loose = { contextLength: null, require: null, route: null, ttlSeconds: null } as Loose;
+      assert.equal((await client.loadModel(GPT.key, loose)).instanceId, GPT.key);
+      const before = sim.requests.length;
+      await rejectsWith(client.loadModel(GPT.key, { onProgress: "x" as Loose }), "USAGE", {
+        message: /onProgress/,
+      });
+      await rejectsWith(client.loadModel(GPT.key, { onReplace: 5 as Loose }), "USAGE", {
+        message: /onReplace/,
+      });
+      await rejectsWith(client.downloadModel(QWEN.key, { onProgress: 5 as Loose }), "USAGE", {
+        message: /onProgress/,
+      });
+      await rejectsWith(client.downloadModel(QWEN.key, { route: "bogus" as Loose }), "USAGE", {
+        message: /route/,
+      });
+      await rejectsWith(client.waitForServer({ onRetry: 5 as Loose }), "USAGE", { message: /onRetry/ });
+      assert.equal(sim.requests.length, before, "nothing was asked of the server");
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("resolveConfig: null options are none; a cwd or configFile of the wrong type is USAGE", async () => {
+    const config = await resolveConfig(null as Loose);
+    assert.equal(typeof config.baseUrl, "string");
+    await rejectsWith(resolveConfig({ cwd: 5 as Loose }), "USAGE", { message: /cwd/ });
+    await rejectsWith(resolveConfig({ configFile: 5 as Loose }), "USAGE", { message: /configFile/ });
   });
 });
 

@@ -23,6 +23,11 @@ describe("normalizeBaseUrl", () => {
     // Only LM Studio's own bases: other paths are a proxy's prefix, kept as they are.
     assert.equal(normalizeBaseUrl("http://h/v0"), "http://h/v0");
     assert.equal(normalizeBaseUrl("http://h/api"), "http://h/api");
+    assert.equal(normalizeBaseUrl("https://proxy.example/v1/lmstudio"), "https://proxy.example/v1/lmstudio");
+    assert.equal(
+      normalizeBaseUrl("https://proxy.example/api/v1/team-a/v1"),
+      "https://proxy.example/api/v1/team-a",
+    );
   });
 
   it("refuses an endpoint's URL, naming the server's address in the hint", () => {
