@@ -9,6 +9,7 @@
  */
 import { isObject, tokenCount } from "./json.ts";
 import { type CallOptions, DEFAULT_TIMEOUTS } from "./deadline.ts";
+import { invalidOption, optionsObject } from "./options.ts";
 import { type ErrorCode, LMStudioError } from "./errors.ts";
 import type { LmsLocation } from "./lms_find.ts";
 import {
@@ -285,8 +286,17 @@ export class Lms {
 
   /** Wraps the `lms` at `location` (a {@linkcode findLms} result or a path). */
   constructor(location: LmsLocation | string, options: LmsOptions = {}) {
-    this.path = typeof location === "string" ? location : location.path;
-    if (options.env) this.#env = { ...options.env };
+    // Plain-JS callers: the one options rule (src/options.ts), and a path that is a non-empty string.
+    const path = typeof location === "string" ? location : (location as LmsLocation | null)?.path;
+    if (typeof path !== "string" || path.trim() === "") {
+      throw invalidOption("location", location, "the path of `lms`, or what findLms() returns");
+    }
+    this.path = path;
+    const given = optionsObject(options, "options");
+    if (given.env !== undefined && (typeof given.env !== "object" || Array.isArray(given.env))) {
+      throw invalidOption("env", given.env, "an object of environment variables");
+    }
+    if (given.env) this.#env = { ...given.env };
   }
 
   #run(

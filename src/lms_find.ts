@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { checkOptionType, optionsObject } from "./options.ts";
 import { LMStudioError } from "./errors.ts";
 import {
   homePointerFile,
@@ -193,6 +194,9 @@ type Check = "ok" | "missing" | "not-executable" | "directory";
  * ```
  */
 export function findLms(options: FindLmsOptions = {}): LmsLocation {
+  options = optionsObject(options, "options");
+  checkOptionType(options, "path", "string");
+  checkOptionType(options, "platform", "string");
   const os = options.platform ?? currentPlatform();
   const windows = os === "win32";
   const path = windows ? nodeApis().path.win32 : nodeApis().path.posix;

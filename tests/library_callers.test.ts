@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
 import { resolveConfig } from "../src/config.ts";
+import { Lms } from "../src/lms.ts";
+import { findLms } from "../src/lms_find.ts";
 import { startSimulator } from "../src/testing/simulator.ts";
 import { GPT, QWEN } from "./_fixtures.ts";
 import { rejectsWith } from "./_helpers.ts";
@@ -158,6 +160,26 @@ describe("one rule for every options object: null is not given, a listener must 
     assert.equal(typeof config.baseUrl, "string");
     await rejectsWith(resolveConfig({ cwd: 5 as Loose }), "USAGE", { message: /cwd/ });
     await rejectsWith(resolveConfig({ configFile: 5 as Loose }), "USAGE", { message: /configFile/ });
+  });
+});
+
+describe("the lms subpath follows the same rule", () => {
+  it("new Lms(null | 5) and findLms({ path: 5 }) are USAGE; findLms(null) is findLms()", () => {
+    throwsUsage(() => new Lms(null as Loose), /location/);
+    throwsUsage(() => new Lms(5 as Loose), /location/);
+    throwsUsage(() => new Lms("/usr/bin/lms", { env: "PATH=/x" as Loose }), /env/);
+    throwsUsage(() => findLms({ path: 5 as Loose }), /path/);
+    // Found or not on this machine, but never a TypeError.
+    let outcome: string | undefined;
+    try {
+      outcome = findLms(null as Loose).source;
+    } catch (error) {
+      outcome = (error as { code?: string }).code;
+    }
+    assert.ok(
+      outcome === "LMS_NOT_FOUND" || (outcome !== undefined && !outcome.includes("Error")),
+      String(outcome),
+    );
   });
 });
 
