@@ -15,10 +15,11 @@ import { listModels } from "./listing.ts";
 import { loadModel, type LoadOptions, type LoadResult } from "./load.ts";
 import { matchModel, type ModelMatchResult } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
-import { quietListener } from "./listener.ts";
-import { checkOptionType, givenOnly, invalidOption, optionsObject } from "./options.ts";
+import { listenerOption } from "./listener.ts";
+import { givenOnly, optionsObject } from "./options.ts";
 import { LMStudioError } from "./errors.ts";
-import type { ApiFamily, ModelInfo } from "./models.ts";
+import type { ApiFamily, ModelInfo, ModelInstance } from "./models.ts";
+import type { DownloadProgress, LoadProgress } from "./progress.ts";
 import { type EnvReader, getEnv } from "./runtime.ts";
 import {
   checkServer,
@@ -230,11 +231,7 @@ export class LMStudioClient {
     return withDeadline(`Downloading ${name}`, options, DEFAULT_TIMEOUTS.download, (signal) => {
       validateModelName(name);
       const given = optionsObject(options, "options");
-      checkOptionType(given, "onProgress", "function");
-      if (given.route !== undefined && !["auto", "rest", "lms"].includes(given.route)) {
-        throw invalidOption("route", given.route, "one of auto, rest, lms");
-      }
-      const onProgress = quietListener(given.onProgress);
+      const onProgress = listenerOption<[DownloadProgress]>(given, "onProgress");
       return downloadModel(this.#conn, name, { ...given, onProgress }, signal);
     });
   }
@@ -253,11 +250,9 @@ export class LMStudioClient {
     return withDeadline(`Loading ${name}`, options, DEFAULT_TIMEOUTS.load, (signal) => {
       validateModelName(name);
       const given = optionsObject(options, "options");
-      checkOptionType(given, "onProgress", "function");
-      checkOptionType(given, "onReplace", "function");
       const listeners = {
-        onProgress: quietListener(given.onProgress),
-        onReplace: quietListener(given.onReplace),
+        onProgress: listenerOption<[LoadProgress]>(given, "onProgress"),
+        onReplace: listenerOption<[ModelInstance[]]>(given, "onReplace"),
       };
       return loadModel(this.#conn, name, { ...given, ...listeners }, signal);
     });
@@ -329,9 +324,7 @@ export class LMStudioClient {
   }
 }
 
-/** `onRetry` of a wait, checked (a function or nothing) and made quiet. */
+/** `onRetry` of a wait, checked and made quiet. */
 function retryListener(options: WaitOptions | null | undefined): WaitOptions["onRetry"] {
-  const given = optionsObject(options, "options");
-  checkOptionType(given, "onRetry", "function");
-  return quietListener(given.onRetry);
+  return listenerOption<[number, LMStudioError]>(optionsObject(options, "options"), "onRetry");
 }

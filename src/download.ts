@@ -9,6 +9,7 @@ import { type CallOptions, sleep } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
 import { isObject, nonNegativeNumber } from "./json.ts";
+import { invalidOption } from "./options.ts";
 import type { DownloadProgress } from "./progress.ts";
 
 /** Options of {@linkcode LMStudioClient.downloadModel}. */
@@ -36,6 +37,7 @@ export interface DownloadResult {
 }
 
 const JOB_STATUSES = ["downloading", "paused", "completed", "failed", "already_downloaded"];
+const DOWNLOAD_ROUTES: readonly string[] = ["auto", "rest", "lms"];
 
 /** A download status answer, checked: `status` is one LM Studio documents. */
 type DownloadJob = Record<string, unknown> & { status: string };
@@ -47,6 +49,9 @@ export async function downloadModel(
   options: DownloadOptions,
   signal: AbortSignal,
 ): Promise<DownloadResult> {
+  if (options.route !== undefined && !DOWNLOAD_ROUTES.includes(options.route)) {
+    throw invalidOption("route", options.route, `one of ${DOWNLOAD_ROUTES.join(", ")}`);
+  }
   const route = await downloadRoute(conn, options.route ?? "auto", signal);
   await conn.forgetListing();
   if (route === "lms") {

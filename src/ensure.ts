@@ -30,7 +30,7 @@ import {
 } from "./deadline.ts";
 import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import { mayComeUp } from "./http.ts";
-import { quietListener } from "./listener.ts";
+import { listenerOption, quietListener } from "./listener.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
@@ -751,13 +751,13 @@ export async function ensureOssReady(
   config = optionsObject(config, "config");
   options = optionsObject(options, "options");
   checkOptionType(config, "model", "string");
-  checkOptionType(options, "onWarning", "function");
-  checkOptionType(options, "onDownloadProgress", "function");
+  const onWarning = listenerOption<[string, LMStudioError]>(options, "onWarning");
+  const onDownloadProgress = listenerOption<[DownloadProgress]>(options, "onDownloadProgress");
   const callerSignal = validSignal(options.signal);
   const timeoutMs = options.timeoutMs;
   validDuration(timeoutMs, DEFAULT_TIMEOUTS.ensure);
-  // The load promise never rejects, so a listener that throws must not make it (nor the job) fail.
-  const warn = quietListener(options.onWarning ?? ((message: string) => console.warn(message)))!;
+  // The load promise never rejects: `onWarning` is quiet (listenerOption), so it cannot make it fail.
+  const warn = onWarning ?? ((message: string) => console.warn(message));
   const requested = config.model ?? DEFAULT_OSS_MODEL;
   validateModelName(requested);
   if (callerSignal?.aborted) throw abortReason(callerSignal, `Making ${requested} ready`);
@@ -800,7 +800,7 @@ export async function ensureOssReady(
       if (match.model) return match.model.id;
       await client.downloadModel(requested, {
         ...phase,
-        onProgress: quietListener(options.onDownloadProgress),
+        onProgress: onDownloadProgress,
       });
       return requested;
     },

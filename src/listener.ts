@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { checkOptionType } from "./options.ts";
 
 /**
  * Wraps a listener so that calling it never throws, and a promise it returns never rejects
@@ -32,4 +33,23 @@ export function quietListener<A extends unknown[]>(
       // The listener's own failure: the job goes on.
     }
   };
+}
+
+/**
+ * The listener `options[name]`, checked (a function, or not given: else `USAGE` naming it) and
+ * made quiet ({@linkcode quietListener}): the one way a caller's listener option is taken.
+ *
+ * @example
+ * ```ts
+ * import { listenerOption } from "./listener.ts";
+ * const onProgress = listenerOption<[number]>({ onProgress: (n: number) => console.log(n) }, "onProgress");
+ * onProgress?.(50);
+ * ```
+ */
+export function listenerOption<A extends unknown[]>(
+  options: object,
+  name: string,
+): ((...args: A) => void) | undefined {
+  checkOptionType(options, name, "function");
+  return quietListener((options as Record<string, ((...args: A) => unknown) | undefined>)[name] ?? undefined);
 }
