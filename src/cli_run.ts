@@ -58,7 +58,7 @@ Commands:
 
 Options:
   --url <url>           Server URL (env LMSTUDIO_URL; vtcode.toml; else LM Studio's saved port;
-                        else http://localhost:1234; /v1 optional)
+                        else http://localhost:1234; /v1 or /api/v1 optional)
   --token <token>       API token (env LM_API_TOKEN); never printed
   --lms <path>          The \`lms\` binary (env LMSTUDIO_LMS_PATH)
   -m, --model <id>      Model (env LMSTUDIO_MODEL; vtcode.toml [lmstudio] model; default openai/gpt-oss-20b)
@@ -71,7 +71,7 @@ Options:
   --no-load             ensure: stop once the model is present
   --start-server        check/ensure/wait: run \`lms server start\` when the server is down
   --all                 unload: every loaded model
-  -q, --quiet           No narration on stderr
+  -q, --quiet           No narration on stderr (warnings and errors still shown)
   --no-color            No colour (also NO_COLOR)
   -h, --help            This help
   -V, --version         The version
