@@ -5,7 +5,7 @@
  *
  *   node --import tsx scripts/test_all.ts [--only <stage,...>]
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -53,19 +53,21 @@ const stages: Stage[] = [
 
 const onlyIndex = process.argv.indexOf("--only");
 const only = onlyIndex === -1 ? undefined : new Set(process.argv[onlyIndex + 1]?.split(","));
-const results: { name: string; ok: boolean; seconds: number }[] = [];
+const results: { name: string; ok: boolean; seconds: number; tail: string[] }[] = [];
 for (const stage of stages) {
   if (only && !only.has(stage.name)) continue;
   console.log(`\n=== ${stage.name}: ${[stage.cmd.replace(root + "/", ""), ...stage.args].join(" ")}`);
   const started = Date.now();
-  const run = spawnSync(stage.cmd, stage.args, {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" },
-  });
-  const ok = run.status === 0;
-  results.push({ name: stage.name, ok, seconds: (Date.now() - started) / 1000 });
-  if (!ok) console.log(`--- ${stage.name} FAILED (exit ${run.status ?? run.signal})`);
+  const { status, tail } = await run(stage);
+  const ok = status === 0;
+  results.push({ name: stage.name, ok, seconds: (Date.now() - started) / 1000, tail });
+  if (!ok) console.log(`--- ${stage.name} FAILED (exit ${status})`);
+}
+// CI keeps only the end of the log: a failed stage's own last lines (for a test runner, its list
+// of failures) are printed again after the summary, so the reason is never cut off.
+for (const r of results.filter((r) => !r.ok)) {
+  console.log(`\n=== ${r.name} failed; its last ${r.tail.length} lines:`);
+  console.log(r.tail.join("\n"));
 }
 console.log("\n=== summary");
 for (const r of results) {
@@ -74,3 +76,32 @@ for (const r of results) {
 const failed = results.filter((r) => !r.ok);
 console.log(failed.length === 0 ? "all stages passed" : `${failed.length} stage(s) failed`);
 process.exit(failed.length === 0 ? 0 : 1);
+
+/** Runs a stage with its output passed through as it comes, keeping its last lines. */
+function run(stage: Stage): Promise<{ status: number | string; tail: string[] }> {
+  const keep = 120;
+  const tail: string[] = [];
+  let partial = "";
+  const child = spawn(stage.cmd, stage.args, {
+    cwd: root,
+    stdio: ["inherit", "pipe", "pipe"],
+    env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" },
+  });
+  const take = (into: NodeJS.WriteStream) => (chunk: Buffer) => {
+    into.write(chunk);
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop() ?? "";
+    // Colours are for a terminal; the repeated lines are for a log.
+    tail.push(...lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, "")));
+    if (tail.length > keep) tail.splice(0, tail.length - keep);
+  };
+  child.stdout.on("data", take(process.stdout));
+  child.stderr.on("data", take(process.stderr));
+  return new Promise((done) => {
+    child.on("error", (error) => done({ status: error.message, tail }));
+    child.on("close", (code, signal) => {
+      if (partial) tail.push(partial);
+      done({ status: code ?? signal ?? "unknown", tail: tail.slice(-keep) });
+    });
+  });
+}
