@@ -51,16 +51,19 @@ const stages: Stage[] = [
   { name: "npm-build-smoke", cmd: process.execPath, args: ["--import", "tsx", "scripts/smoke_npm.ts"] },
 ];
 
+/** A line naming a failed test: Node's reporters (`✖ name`), Bun's (`(fail) name`), Deno's (`name => file:line`). */
+const FAILED_TEST = /^\s*✖ |^\(fail\) |^\S.* => \S+:\d+:\d+$/;
+
 const onlyIndex = process.argv.indexOf("--only");
 const only = onlyIndex === -1 ? undefined : new Set(process.argv[onlyIndex + 1]?.split(","));
-const results: { name: string; ok: boolean; seconds: number; tail: string[] }[] = [];
+const results: { name: string; ok: boolean; seconds: number; tail: string[]; failedTests: string[] }[] = [];
 for (const stage of stages) {
   if (only && !only.has(stage.name)) continue;
   console.log(`\n=== ${stage.name}: ${[stage.cmd.replace(root + "/", ""), ...stage.args].join(" ")}`);
   const started = Date.now();
-  const { status, tail } = await run(stage);
+  const { status, tail, failedTests } = await run(stage);
   const ok = status === 0;
-  results.push({ name: stage.name, ok, seconds: (Date.now() - started) / 1000, tail });
+  results.push({ name: stage.name, ok, seconds: (Date.now() - started) / 1000, tail, failedTests });
   if (!ok) console.log(`--- ${stage.name} FAILED (exit ${status})`);
 }
 // CI keeps only the end of the log: a failed stage's own last lines (for a test runner, its list
@@ -74,34 +77,56 @@ for (const r of results) {
   console.log(`${r.ok ? "ok  " : "FAIL"} ${r.name.padEnd(16)} ${r.seconds.toFixed(1)}s`);
 }
 const failed = results.filter((r) => !r.ok);
+// The names of failed tests once more, briefly, as the very last lines: what CI shows of a log.
+for (const r of failed) {
+  for (const line of [...new Set(r.failedTests)].slice(0, 8)) {
+    console.log(`${r.name}: ${line}`);
+  }
+}
 console.log(failed.length === 0 ? "all stages passed" : `${failed.length} stage(s) failed`);
 process.exit(failed.length === 0 ? 0 : 1);
 
 /** Runs a stage with its output passed through as it comes, keeping its last lines. */
-function run(stage: Stage): Promise<{ status: number | string; tail: string[] }> {
+function run(stage: Stage): Promise<{ status: number | string; tail: string[]; failedTests: string[] }> {
   const keep = 120;
   const tail: string[] = [];
-  let partial = "";
+  const failedTests: string[] = [];
   const child = spawn(stage.cmd, stage.args, {
     cwd: root,
     stdio: ["inherit", "pipe", "pipe"],
     env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" },
   });
-  const take = (into: NodeJS.WriteStream) => (chunk: Buffer) => {
-    into.write(chunk);
-    const lines = (partial + chunk.toString("utf8")).split("\n");
-    partial = lines.pop() ?? "";
+  const keepLines = (lines: string[]) => {
     // Colours are for a terminal; the repeated lines are for a log.
-    tail.push(...lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, "")));
+    const plain = lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""));
+    tail.push(...plain);
     if (tail.length > keep) tail.splice(0, tail.length - keep);
+    failedTests.push(...plain.filter((line) => FAILED_TEST.test(line)).map((line) => line.trim()));
   };
-  child.stdout.on("data", take(process.stdout));
-  child.stderr.on("data", take(process.stderr));
+  /** Passes one stream through, line by line into `keepLines`; resolves when it ends. */
+  const passThrough = (from: NodeJS.ReadableStream, to: NodeJS.WriteStream) =>
+    new Promise<void>((ended) => {
+      let partial = "";
+      from.on("data", (chunk: Buffer) => {
+        to.write(chunk);
+        const lines = (partial + chunk.toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        keepLines(lines);
+      });
+      from.on("end", () => {
+        if (partial) keepLines([partial]);
+        ended();
+      });
+    });
+  const streamsEnded = Promise.all([
+    passThrough(child.stdout, process.stdout),
+    passThrough(child.stderr, process.stderr),
+  ]);
   return new Promise((done) => {
-    child.on("error", (error) => done({ status: error.message, tail }));
-    child.on("close", (code, signal) => {
-      if (partial) tail.push(partial);
-      done({ status: code ?? signal ?? "unknown", tail: tail.slice(-keep) });
+    child.on("error", (error) => done({ status: error.message, tail, failedTests }));
+    child.on("close", async (code, signal) => {
+      await streamsEnded;
+      done({ status: code ?? signal ?? "unknown", tail, failedTests });
     });
   });
 }
