@@ -356,8 +356,9 @@ describe("check: honest verdicts", () => {
     it(`a listing with ${what} is INVALID_RESPONSE for check, not ready`, async () => {
       const s = await sim({ models: [CODER] });
       s.inject({ match: "/api/v1/models", method: "GET", kind: "respond", status: 200, body: { models } });
+      // A generous deadline: the first malformed listing loads the validator (zod) inside it.
       await rejectsWith(
-        new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check(),
+        new LMStudioClient({ baseUrl: s.url, env: () => undefined }).check({ timeoutMs: 30_000 }),
         "INVALID_RESPONSE",
         /models/,
       );

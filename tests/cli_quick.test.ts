@@ -105,8 +105,8 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
           ["--json"],
           ["check", "--json", "-q"],
           ["--no-color", "check", "--quiet"],
-          ["--timeout", "2s", "--json"],
-          ["--timeout=500ms", "check"],
+          ["--timeout", "30s", "--json"],
+          ["--timeout=30000ms", "check"],
         ]
       ) sameAnswer(await both(s, argv, env, cwd), `LMSTUDIO_URL, ${JSON.stringify(argv)}`);
       for (const url of [s.url, `${s.url}/v1/`, `${s.url}/`]) {
@@ -214,7 +214,9 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
     "leaves every answer but a well-formed REST v1 listing to the frame, which then says what it is",
     cleanly(async (defer) => {
       const { cwd } = repository(defer);
-      const answers: [string, Parameters<typeof sim>[0], ((s: Simulator) => void) | undefined][] = [
+      /** What the server answers, how to arrange it, and flags added to `check --json`. */
+      type Answer = [string, Parameters<typeof sim>[0], ((s: Simulator) => void) | undefined, string[]?];
+      const answers: Answer[] = [
         ["an LM Studio without REST v1 (0.3)", { version: "0.3", models: [GPT] }, undefined],
         [
           "authentication on",
@@ -246,6 +248,9 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
               status: 200,
               body: { models: [{ key: 7 }] },
             }),
+          // A generous deadline (a plain one, which the quick check reads too): the frame's check
+          // loads the validator (zod) for this first malformed listing inside it.
+          ["--timeout", "30s"],
         ],
         [
           "a body that breaks off",
@@ -259,10 +264,10 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
             s.inject({ match: "/api/v1/models", kind: "size", bytes: 9 * 1024 * 1024, declareLength: true }),
         ],
       ];
-      for (const [what, state, arrange] of answers) {
+      for (const [what, state, arrange, flags = []] of answers) {
         const s = await sim(state);
         arrange?.(s);
-        const run = await both(s, ["check", "--json"], { LMSTUDIO_URL: s.url }, cwd);
+        const run = await both(s, ["check", "--json", ...flags], { LMSTUDIO_URL: s.url }, cwd);
         leftToFrame(run, what);
         assert.equal(run.quickRequests, 1, `${what}: one request`);
         assert.equal(JSON.parse(run.frameOut).ok, run.frameCode === 0, what);

@@ -108,9 +108,11 @@ describe("check and API detection", () => {
     }
   });
 
-  it("says SERVER_UNREACHABLE when the host name does not resolve", async () => {
+  // The deadline only bounds a resolver that never answers: a slow one (glibc: 5 s per attempt) must
+  // still end in its own answer, not in TIMEOUT.
+  it("says SERVER_UNREACHABLE when the host name does not resolve", { timeout: 60_000 }, async () => {
     await rejectsWith(
-      new LMStudioClient({ baseUrl: "http://no-such-host.invalid:1234" }).check({ timeoutMs: 4000 }),
+      new LMStudioClient({ baseUrl: "http://no-such-host.invalid:1234" }).check({ timeoutMs: 30_000 }),
       "SERVER_UNREACHABLE",
       { hint: /host name/ },
     );
@@ -331,7 +333,9 @@ describe("model listing", () => {
   it("reports a malformed REST v1 payload as INVALID_RESPONSE naming the endpoint and field", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] } });
-    await rejectsWith(new LMStudioClient({ baseUrl: s.url }).listModels(), "INVALID_RESPONSE", {
+    // A generous deadline: the first malformed listing loads the validator (zod) inside it.
+    const listing = new LMStudioClient({ baseUrl: s.url }).listModels({ timeoutMs: 30_000 });
+    await rejectsWith(listing, "INVALID_RESPONSE", {
       message: /GET \/api\/v1\/models.*models\.0\.key/s,
       hint: /(--url|baseUrl).*LM Studio version/,
     });
@@ -383,16 +387,29 @@ describe("download over REST v1", () => {
   it("stopped by its deadline or a signal, says that LM Studio goes on downloading, and it does", async () => {
     const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
     const client = new LMStudioClient({ baseUrl: s.url, pollIntervalMs: 20 });
-    const timedOut = await rejectsWith(client.downloadModel(GPT.key, { timeoutMs: 300 }), "TIMEOUT", {
-      message: /Downloading openai\/gpt-oss-20b timed out after 300ms/,
+    // The job must have started before the deadline (a few ms): 1 s is far more than that, and the
+    // manual download never ends on its own, so the deadline always comes.
+    const timedOut = await rejectsWith(client.downloadModel(GPT.key, { timeoutMs: 1000 }), "TIMEOUT", {
+      message: /Downloading openai\/gpt-oss-20b timed out after 1s/,
       hint: /goes on downloading openai\/gpt-oss-20b in the background \(job [^)]+\)/,
     });
     assert.match(timedOut.hint!, /timeoutMs/, "the deadline's own hint stays");
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
-    await rejectsWith(client.downloadModel(GPT.key, { signal: controller.signal }), "INTERRUPTED", {
-      hint: /goes on downloading/,
-    });
+    const seen = s.requests.length;
+    const interrupting = client.downloadModel(GPT.key, { signal: controller.signal });
+    const interrupted = rejectsWith(interrupting, "INTERRUPTED", { hint: /goes on downloading/ });
+    // Abort once this call polls the job its POST was given (so it knows the job), not after a fixed time.
+    const pollsItsJob = () => {
+      const since = s.requests.slice(seen);
+      const post = since.findIndex((r) => r.method === "POST" && r.path === "/api/v1/models/download");
+      return post >= 0 && since.slice(post + 1).some((r) => /\/download\/status/.test(r.path));
+    };
+    try {
+      await until("the second call to poll its job", pollsItsJob);
+    } finally {
+      controller.abort();
+    }
+    await interrupted;
     // A second request for a model being downloaded gets the job in progress (as `lms get` attaches:
     // "This download is already in progress.").
     const jobs = s.state.jobs() as { status: string }[];
@@ -465,9 +482,11 @@ describe("download over REST v1", () => {
 
 describe("load and unload", () => {
   it("a REST v1 load stopped by its deadline says that LM Studio may go on loading, and it does", async () => {
-    const s = await sim({ models: [GPT], loadDelayMs: 600 });
+    // The load POST must be under way at the deadline (it is sent within a few ms), and the load
+    // must outlast the deadline.
+    const s = await sim({ models: [GPT], loadDelayMs: 1500 });
     const client = new LMStudioClient({ baseUrl: s.url });
-    await rejectsWith(client.loadModel(GPT.key, { timeoutMs: 200 }), "TIMEOUT", {
+    await rejectsWith(client.loadModel(GPT.key, { timeoutMs: 1000 }), "TIMEOUT", {
       hint: /may go on loading openai\/gpt-oss-20b in the background/,
     });
     await until("the abandoned load to finish in LM Studio", () => s.state.loaded().length === 1);

@@ -102,11 +102,13 @@ describe("ensureReady", () => {
   });
 
   it("honours one overall deadline; its timeout names it, and says the download goes on", async () => {
+    // The manual download never ends, so the deadline always comes; 1 s is far more than the few ms
+    // the job takes to start (which the hint needs).
     const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
     const error = await rejectsWith(
-      ensureReady({ baseUrl: s.url, model: GPT.key, timeoutMs: 300, pollIntervalMs: 20 }),
+      ensureReady({ baseUrl: s.url, model: GPT.key, timeoutMs: 1000, pollIntervalMs: 20 }),
       "TIMEOUT",
-      { message: /^Making openai\/gpt-oss-20b ready timed out after 300ms$/, hint: /timeoutMs/ },
+      { message: /^Making openai\/gpt-oss-20b ready timed out after 1s$/, hint: /timeoutMs/ },
     );
     assert.match(error.hint!, /goes on downloading openai\/gpt-oss-20b in the background/);
   });
@@ -232,7 +234,9 @@ describe("ensureOssReady (the seed's semantics)", () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] }, times: 1 });
     const warnings: string[] = [];
+    // A generous deadline: the first malformed listing loads the validator (zod) inside it.
     const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, {
+      timeoutMs: 30_000,
       onWarning: (m) => warnings.push(m),
     });
     assert.ok(
@@ -254,11 +258,13 @@ describe("ensureOssReady (the seed's semantics)", () => {
     "timeoutMs is one deadline over the check, the listing and the download",
     { timeout: 20_000 },
     async () => {
+      // The manual download never ends, so the deadline always comes; 1 s is far more than the
+      // few ms the check, the listing and the download's start take.
       const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
       await rejectsWith(
-        ensureOssReady({ baseUrl: s.url }, { env: NO_ENV, timeoutMs: 300, pollIntervalMs: 20 }),
+        ensureOssReady({ baseUrl: s.url }, { env: NO_ENV, timeoutMs: 1000, pollIntervalMs: 20 }),
         "TIMEOUT",
-        { message: /timed out after 300ms/, hint: /timeoutMs/ },
+        { message: /timed out after 1s/, hint: /timeoutMs/ },
       );
       assert.equal(
         s.requestCount("/api/v1/models/download", "POST"),
@@ -272,9 +278,11 @@ describe("ensureOssReady (the seed's semantics)", () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models/load", kind: "hang" });
     const warnings: string[] = [];
+    // The check and the listing (a few ms) must end well within the deadline; the hung load then
+    // waits out the rest of it.
     const handle = await ensureOssReady({ baseUrl: s.url, model: GPT.key }, {
       env: NO_ENV,
-      timeoutMs: 500,
+      timeoutMs: 1000,
       onWarning: (m) => warnings.push(m),
     });
     assert.equal(await handle.load, null);

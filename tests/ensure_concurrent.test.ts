@@ -163,14 +163,17 @@ describe("ensureReady, concurrent calls for one model: one download, one load at
 
 describe("ensureReady, concurrent calls: each caller ends on its own deadline or signal", () => {
   it("a caller's deadline ends it while the shared download goes on; it hears nothing after", async () => {
-    const s = await sim({ catalog: [GPT], download: { mode: "time" } }); // about a second
+    // The download moves only when told: it is surely still going when the quitter's deadline comes
+    // (1 s: far more than the few ms the shared job takes to start).
+    const s = await sim({ catalog: [GPT], download: { mode: "manual" } });
     const quitter = recorder();
     const stayer = recorder();
-    const quitting = ensure(s, { timeoutMs: 200, onEvent: quitter.onEvent });
+    const quitting = ensure(s, { timeoutMs: 1000, onEvent: quitter.onEvent });
     const staying = ensure(s, { onEvent: stayer.onEvent });
-    await rejectsWith(quitting, "TIMEOUT", { message: /timed out after 200ms/, hint: /timeoutMs/ });
+    await rejectsWith(quitting, "TIMEOUT", { message: /timed out after 1s/, hint: /timeoutMs/ });
     assert.equal(downloadStatus(s), "downloading", "the quitter left before the shared download ended");
     const heard = quitter.events.length;
+    s.advanceDownload();
     const result = await staying;
     assert.equal(result.downloaded, true);
     assert.equal(result.loaded, true);
@@ -181,7 +184,7 @@ describe("ensureReady, concurrent calls: each caller ends on its own deadline or
   });
 
   it("a caller's abort ends it while the shared download goes on; it hears nothing after", async () => {
-    const s = await sim({ catalog: [GPT], download: { mode: "time" } }); // about a second
+    const s = await sim({ catalog: [GPT], download: { mode: "manual" } }); // moves only when told
     const controller = new AbortController();
     const quitter = recorder();
     const quitting = ensure(s, { signal: controller.signal, onEvent: quitter.onEvent });
@@ -191,17 +194,20 @@ describe("ensureReady, concurrent calls: each caller ends on its own deadline or
     await rejectsWith(quitting, "INTERRUPTED");
     assert.equal(downloadStatus(s), "downloading", "the quitter left before the shared download ended");
     const heard = quitter.events.length;
+    s.advanceDownload();
     assert.equal((await staying).loaded, true);
     assert.equal(quitter.events.length, heard, "no event after the quitter's call settled");
     assert.deepEqual(instancesOf(s).map((i) => i.id), [GPT.key]);
   });
 
   it("a caller's deadline ends it during the shared load, which goes on for the other", async () => {
-    const s = await sim({ models: [GPT], loadDelayMs: 1500 });
+    // The quitter's deadline (1 s: far more than the few ms to the load's start) comes a second before
+    // the load ends.
+    const s = await sim({ models: [GPT], loadDelayMs: 2000 });
     const quitter = recorder();
-    const quitting = ensure(s, { timeoutMs: 300, onEvent: quitter.onEvent });
+    const quitting = ensure(s, { timeoutMs: 1000, onEvent: quitter.onEvent });
     const staying = ensure(s);
-    await rejectsWith(quitting, "TIMEOUT", { message: /timed out after 300ms/ });
+    await rejectsWith(quitting, "TIMEOUT", { message: /timed out after 1s/ });
     assert.deepEqual(s.state.loaded(), [], "the quitter left before the shared load ended");
     const heard = quitter.events.length;
     const result = await staying;

@@ -509,9 +509,11 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("a JIT load honours the request's ttl (seconds) and the model unloads when idle that long", async () => {
+    // 1 s: read right after the reply, the instance is surely still there, and its TTL is the value asked.
     const s = await sim({ models: [GPT] });
-    await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 0.2 });
+    await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 1 });
     assert.equal(s.state.loaded().length, 1);
+    assert.deepEqual(s.state.instances().map((i) => [i.id, i.ttlMs]), [[GPT.key, 1000]]);
     await until("the TTL to expire", () => s.state.loaded().length === 0);
   });
 
