@@ -331,11 +331,17 @@ async function unload(context: CommandContext): Promise<CommandOutput> {
   };
 }
 
-/** `which-lms`: where `lms` was found, and by which rule (no client: no server is asked). */
+/**
+ * `which-lms`: where `lms` was found, and by which rule (no client: no server is asked). `how` is
+ * the contract's word for it (`option`, `env`, `PATH`, or `fallback` for LM Studio's own places);
+ * `source` names the place itself.
+ */
 async function whichLms({ args, env }: CommandContext): Promise<CommandOutput> {
   const { findLms } = await import("./lms_find.ts");
-  const location = findLms({ path: args.lms, env });
-  return { json: { lms: location }, human: `${location.path}\t(${location.source})\n` };
+  const { path, source } = findLms({ path: args.lms, env });
+  const how = source === "option" || source === "env" || source === "PATH" ? source : "fallback";
+  const told = how === "fallback" ? `fallback: ${source}` : how;
+  return { json: { lms: { path, how, source } }, human: `${path}\t(${told})\n` };
 }
 
 const COMMANDS: CommandTable = {

@@ -56,6 +56,24 @@ async function cli(args: string[], env: Record<string, string> = {}, io: Partial
   return { code, stdout, stderr, json };
 }
 
+/** `run` over `items`, at most `limit` at a time; the results in the order of `items`. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await run(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 describe("CLI: usage", () => {
   it("--help prints usage with examples to stdout and exits 0", async () => {
     const run = await cli(["--help"]);
@@ -189,7 +207,8 @@ describe("CLI: check", () => {
   it("exit 1 INVALID_RESPONSE for LM Studio answering a malformed listing", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: null }] } });
-    const run = await cli(["models", "--json", "--url", s.url]);
+    // A generous deadline: the first malformed listing loads the validator (zod) inside it.
+    const run = await cli(["models", "--json", "--url", s.url, "--timeout", "30s"]);
     assert.equal(run.code, 1);
     assert.equal(run.json.error?.code, "INVALID_RESPONSE");
   });
@@ -304,7 +323,21 @@ describe("CLI: ensure, download, load, unload", () => {
     later(() => lms.cleanup());
     const found = await cli(["which-lms", "--json"], { LMSTUDIO_LMS_PATH: lms.path, PATH: "/nonexistent" });
     assert.equal(found.code, 0);
-    assert.deepEqual(found.json.lms, { path: lms.path, source: "env" });
+    assert.deepEqual(found.json.lms, { path: lms.path, how: "env", source: "env" });
+  });
+
+  it("which-lms says how in the contract's words: LM Studio's own place is a fallback, named", async () => {
+    const s = await sim({ models: [GPT] });
+    const home = await createFakeLmStudioHome({ simulator: s, lms: true, pointer: false });
+    later(() => home.cleanup());
+    const env = { HOME: home.userHome, PATH: "/nonexistent" };
+    const found = await cli(["which-lms", "--json"], env);
+    assert.equal(found.code, 0, found.stderr);
+    assert.deepEqual(found.json.lms, { path: home.lmsPath, how: "fallback", source: "default-home" });
+    const text = await cli(["which-lms"], env);
+    assert.equal(text.stdout, `${home.lmsPath}\t(fallback: default-home)\n`);
+    const flagged = await cli(["which-lms", "--json", "--lms", home.lmsPath!], env);
+    assert.deepEqual(flagged.json.lms, { path: home.lmsPath, how: "option", source: "option" });
   });
 
   it("wait returns once the server answers", async () => {
@@ -366,7 +399,7 @@ describe("CLI as a subprocess on this runtime", () => {
     assert.equal(JSON.parse(refused.stdout).error.code, "SERVER_UNREACHABLE");
   });
 
-  it("every command and every exit code, as a real process", async () => {
+  it("every command and every exit code, as a real process", { timeout: 120_000 }, async () => {
     const token = "sk-lm-ProcTok1:abcdefghij0123456789";
     const s = await sim({
       models: [GPT, QWEN],
@@ -385,27 +418,35 @@ describe("CLI as a subprocess on this runtime", () => {
     const lms = await createFakeLms({});
     try {
       const refused = await closedPortUrl();
+      // Where the exit code is not TIMEOUT's, a deadline no slow start-up can reach (its own default
+      // would be 5 s for a check, in which `models --url broken` also loads zod).
+      const T = ["--timeout", "30s"];
       const cases: [string[], number, Record<string, string>?][] = [
-        [["check", "--url", s.url], 0],
-        [["models", "--url", s.url], 0],
-        [["ensure", QWEN.key, "--url", s.url], 0],
-        [["download", "x/y", "--url", s.url], 0],
-        [["load", GPT.key, "--url", s.url], 0],
-        [["unload", "--all", "--url", s.url], 0],
-        [["wait", "--url", s.url, "--timeout", "5s"], 0],
+        [["check", "--url", s.url, ...T], 0],
+        [["models", "--url", s.url, ...T], 0],
+        [["ensure", QWEN.key, "--url", s.url, ...T], 0],
+        [["download", "x/y", "--url", s.url, ...T], 0],
+        [["load", GPT.key, "--url", s.url, ...T], 0],
+        [["unload", "--all", "--url", s.url, ...T], 0],
+        [["wait", "--url", s.url, ...T], 0],
         [["which-lms", "--lms", lms.path], 0],
-        [["models", "--url", broken.url], 1],
+        [["models", "--url", broken.url, ...T], 1],
         [["check", "--url", "ftp://x"], 2],
-        [["check", "--url", refused], 3],
-        [["check", "--url", secured.url], 4],
-        [["ensure", "nobody/none", "--no-download", "--url", s.url], 5],
-        [["download", "a/b", "--url", failing.url], 6],
-        [["load", GPT.key, "--url", failing.url], 7],
+        [["check", "--url", refused, ...T], 3],
+        [["check", "--url", secured.url, ...T], 4],
+        [["ensure", "nobody/none", "--no-download", "--url", s.url, ...T], 5],
+        [["download", "a/b", "--url", failing.url, ...T], 6],
+        [["load", GPT.key, "--url", failing.url, ...T], 7],
         [["which-lms"], 8, { PATH: "/nonexistent", HOME: "/nonexistent" }],
         [["check", "--url", hung.url, "--timeout", "300ms"], 124],
       ];
-      const runs = await Promise.all(
-        cases.map(([args, _, env]) => runCliProcess([...args, "--json"], { env: { NO_COLOR: "1", ...env } })),
+      // Three processes at a time, not 17 at once: the burst starved this file's processes and the
+      // test file running beside it. Killed only if one hangs far past its deadline.
+      const runs = await mapLimited(
+        cases,
+        3,
+        ([args, _, env]) =>
+          runCliProcess([...args, "--json"], { env: { NO_COLOR: "1", ...env }, timeoutMs: 60_000 }),
       );
       cases.forEach(([args, code], i) => {
         const run = runs[i];
