@@ -292,7 +292,9 @@ export interface ServerCase {
   client?: Partial<LMStudioClientOptions>;
   /** Point the client at a port where nothing listens. */
   refused?: boolean;
-  /** The operation; default deadline 3 s (hangs use 500 ms). */
+  /**
+   * The operation; default deadline {@linkcode CASE_TIMEOUT_MS} (hangs set `timeoutMs`, and end there).
+   */
   run: (ctx: CaseContext) => Promise<unknown>;
   /** The CLI command line that walks the same path (for the secrets scan), without --url/--json. */
   cli?: string[];
@@ -1036,6 +1038,13 @@ export function caseState(c: ServerCase, token?: string): SimulatorState {
   return state;
 }
 
+/**
+ * The deadline of a case that does not hang: it is there only to bound a failure, since the case
+ * asserts which error comes, not how fast. Generous, because the first malformed answer of a process
+ * loads zod inside it, and some cases move 100 MB.
+ */
+export const CASE_TIMEOUT_MS = 20_000;
+
 /** Runs one case: simulator, client (never any real `lms`), warm-up, faults, the call. Returns the rejection. */
 export async function runServerCase(
   c: ServerCase,
@@ -1061,7 +1070,9 @@ export async function runServerCase(
       c.run({
         client,
         sim,
-        call: { timeoutMs: c.timeoutMs ? Math.min(c.timeoutMs, options.hangMs ?? c.timeoutMs) : 3000 },
+        call: {
+          timeoutMs: c.timeoutMs ? Math.min(c.timeoutMs, options.hangMs ?? c.timeoutMs) : CASE_TIMEOUT_MS,
+        },
       }),
       c.code,
       c.message,

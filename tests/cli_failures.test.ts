@@ -60,7 +60,8 @@ describe("CLI failures: the JSON document claims only what is known", () => {
   it("server.reachable is true when something answered: not LM Studio, a malformed listing", async () => {
     const s = await sim({ models: [GPT] });
     s.inject({ match: "/api/v1/models", kind: "respond", body: { models: [{ key: 42 }] } });
-    const malformed = await cli(["check", "--json", "--url", s.url]);
+    // A generous deadline: the first malformed listing of a process loads zod inside it (~0.3 s).
+    const malformed = await cli(["check", "--json", "--timeout", "30s", "--url", s.url]);
     assert.equal(malformed.json!.error!.code, "INVALID_RESPONSE");
     assert.deepEqual((malformed.json as Record<string, unknown>).server, { reachable: true, api: null });
     const down = await cli(["check", "--json", "--url", await closedPortUrl()]);
@@ -229,23 +230,43 @@ describe("CLI failures: inputs", () => {
 });
 
 describe("CLI failures: one --timeout for the whole run", () => {
-  it("wait --start-server with a short --timeout starts a server that is down, as check does", async () => {
+  it("wait --start-server starts a server that is down at once, as check does, not after a wait", async () => {
     const s = await sim({ models: [GPT], serverRunning: false });
     const lms = await createFakeLms({ simulator: s });
     try {
-      const run = await cli([
-        "wait",
-        "--json",
-        "--start-server",
-        "--timeout",
-        "1.5s",
-        "--url",
-        s.url,
-        "--lms",
-        lms.path,
-      ]);
-      assert.equal(run.code, 0, run.stderr);
+      // When each note reached stderr: the order of the start and the wait is asserted below.
+      let stderr = "";
+      const noted: { text: string; at: number }[] = [];
+      const run = await cli(
+        [
+          "wait",
+          "--json",
+          "--start-server",
+          "--timeout",
+          "30s",
+          "--url",
+          s.url,
+          "--lms",
+          lms.path,
+        ],
+        {},
+        {
+          stderr: (text) => {
+            stderr += text;
+            noted.push({ text, at: performance.now() });
+          },
+        },
+      );
+      assert.equal(run.code, 0, stderr);
       assert.ok(lms.calls().some((argv) => argv[0] === "server" && argv[1] === "start"));
+      // The regression this catches: `wait --start-server` first waited 2 s for the server, and only then
+      // started it (so a --timeout under 2 s never started it): its start note could not come before 2 s
+      // into the wait. Now one refused probe comes first: the note follows within milliseconds.
+      const waiting = noted.find((n) => n.text.includes("Waiting for LM Studio at"));
+      const starting = noted.find((n) => n.text.includes("starting it with `lms server start`"));
+      assert.ok(waiting && starting, `both notes: ${stderr}`);
+      const gap = starting.at - waiting.at;
+      assert.ok(gap < 2000, `the server was started ${Math.round(gap)} ms into the wait, not at once`);
     } finally {
       await lms.cleanup();
     }

@@ -41,14 +41,17 @@ interface Running {
   exited: Promise<void>;
 }
 
-/** Spawns without blocking (the simulator lives in this process); killed after 4 s as a safety net. */
+/**
+ * Spawns without blocking (the simulator lives in this process); killed after 20 s as a safety net
+ * (it only bounds a hang: a run takes ~0.1 s).
+ */
 function start(cmd: string, args: string[], env: Record<string, string | undefined> = process.env): Running {
   const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const guard = setTimeout(() => child.kill("SIGKILL"), 4000);
+  const guard = setTimeout(() => child.kill("SIGKILL"), 20_000);
   const done = new Promise<Run>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {

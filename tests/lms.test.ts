@@ -155,7 +155,8 @@ describe("Lms.get", { skip: !posix && "the fake lms is a #!/usr/bin/env node scr
         if (fake.pids().length >= 2) controller.abort(); // lms and its grandchild both started
       }, 20);
       defer(() => clearInterval(watcher));
-      const error = await rejection(lms.get(QWEN.key, { signal: controller.signal, timeoutMs: 4000 }));
+      // The abort ends it; the deadline only bounds a failure, so it cannot come first.
+      const error = await rejection(lms.get(QWEN.key, { signal: controller.signal, timeoutMs: 60_000 }));
       clearInterval(watcher);
       assert.equal(error.code, "INTERRUPTED");
       const pids = fake.pids();

@@ -163,10 +163,11 @@ describe("runLms", { skip: !posix && "POSIX process groups; Windows uses taskkil
       let output = "";
       reap(defer, () => Object.values(pidsFrom(output)));
       const error = await rejection(
-        runLms(hang, ["get", "--yes", "qwen/qwen3-4b"], { timeoutMs: 400, onStdout: (c) => (output += c) }),
+        // Long enough that the script surely printed its pids (ms normally) before the deadline kills it.
+        runLms(hang, ["get", "--yes", "qwen/qwen3-4b"], { timeoutMs: 2000, onStdout: (c) => (output += c) }),
       );
       assert.equal(error.code, "TIMEOUT");
-      assert.match(error.message, /lms get --yes qwen\/qwen3-4b timed out after 400ms/);
+      assert.match(error.message, /lms get --yes qwen\/qwen3-4b timed out after 2s/);
       const { child, grandchild } = pidsFrom(output);
       assert.ok(child > 0 && grandchild > 0, `pids reported: ${output}`);
       assert.equal(await gone(child), true, "lms itself is gone");

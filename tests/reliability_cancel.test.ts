@@ -19,7 +19,7 @@ import { LMStudioClient, type LMStudioClientOptions } from "../src/client.ts";
 import { CLEANUP_GRACE_MS, sleep, withDeadline } from "../src/deadline.ts";
 import { ensureOssReady, ensureReady } from "../src/ensure.ts";
 import type { LMStudioError } from "../src/errors.ts";
-import { request } from "../src/http.ts";
+import { type FetchLike, request } from "../src/http.ts";
 import { Lms } from "../src/lms.ts";
 import { runLms } from "../src/lms_run.ts";
 import { createFakeLms, type FakeLms } from "../src/testing/fake_lms.ts";
@@ -46,12 +46,18 @@ collectUnhandledRejections();
 
 const posix = process.platform !== "win32";
 const T = { timeout: 10_000 };
+/** Tests that start the CLI as a process (a cold start can take seconds on a loaded machine). */
+const CLI_T = { timeout: 30_000 };
 
-/** Starts `start`, waits until `started()`, aborts, and expects INTERRUPTED. Always aborts. */
+/**
+ * Starts `start`, waits until `started()`, aborts, and expects INTERRUPTED. Always aborts, and calls
+ * `aborted()` right after.
+ */
 async function cancels(
   start: (signal: AbortSignal) => Promise<unknown>,
   started: () => boolean,
   what: string,
+  aborted: () => void = () => {},
 ): Promise<LMStudioError> {
   const controller = new AbortController();
   const running = start(controller.signal);
@@ -60,6 +66,7 @@ async function cancels(
     await until(what, started);
   } finally {
     controller.abort();
+    aborted();
   }
   return await rejectsWith(running, "INTERRUPTED");
 }
@@ -112,15 +119,37 @@ function withHangingLms(body: (rig: LmsRig) => Promise<void>, state: SimulatorSt
 const hang = (match: string | RegExp): SimFault => ({ match, kind: "hang" });
 const STATUS = /^\/api\/v1\/models\/download\/status\//;
 
+/** A `fetch` for the client that counts the download-status polls it sends. */
+function countingPolls(): { fetch: FetchLike; sent(): number } {
+  let sent = 0;
+  return {
+    fetch: (url, init) => {
+      if (STATUS.test(new URL(url).pathname)) sent++;
+      return fetch(url, init);
+    },
+    sent: () => sent,
+  };
+}
+
 /**
- * After an abort, the download is not polled any more: a request already on the wire may still
- * land (so the count is taken after a moment), but none may follow over several poll intervals.
+ * After an abort, the download is not polled any more. Settles first (the poll that was on the wire,
+ * if any, answered or dropped), then gives a poller that went on ~15 poll intervals (300 ms) to show.
+ * What is counted cannot be late: the polls the client *sent* after the abort (none), and the ones
+ * the server saw (only polls sent before the abort; the one on the wire may land late, or never).
  */
-async function assertNoMorePolls(sim: Simulator): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const polls = sim.requestCount(STATUS);
-  await new Promise((resolve) => setTimeout(resolve, 250));
-  assert.equal(sim.requestCount(STATUS), polls, "no poll after the abort");
+async function assertNoMorePolls(
+  sim: Simulator,
+  proxy: TrackingProxy,
+  polls: { sent(): number },
+  sentAtAbort: number,
+): Promise<void> {
+  await assertNoOpenRequests(proxy);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(polls.sent(), sentAtAbort, "no poll after the abort");
+  assert.ok(
+    sim.requestCount(STATUS) <= sentAtAbort,
+    `the server saw ${sim.requestCount(STATUS)} polls, the client sent ${sentAtAbort} before the abort`,
+  );
 }
 
 describe("reliability: abort during an HTTP request drops it", () => {
@@ -199,25 +228,31 @@ describe("reliability: abort during an HTTP request drops it", () => {
     "downloadModel (REST) aborted between two polls → INTERRUPTED, the job is not polled again",
     T,
     async () => {
-      await withHttp({}, async ({ sim, client }) => {
+      const polls = countingPolls();
+      await withHttp({ client: { fetch: polls.fetch } }, async ({ sim, proxy, client }) => {
+        let sentAtAbort = NaN;
         await cancels(
           (signal) => client.downloadModel(NEW.key, { signal }),
           () => sim.requestCount(STATUS) >= 2,
           "the polling",
+          () => (sentAtAbort = polls.sent()),
         );
-        await assertNoMorePolls(sim);
+        await assertNoMorePolls(sim, proxy, polls, sentAtAbort);
       });
     },
   );
 
   it("ensureReady aborted mid-download → INTERRUPTED, and the shared download stops polling", T, async () => {
-    await withHttp({}, async ({ sim, client }) => {
+    const polls = countingPolls();
+    await withHttp({ client: { fetch: polls.fetch } }, async ({ sim, proxy, client }) => {
+      let sentAtAbort = NaN;
       await cancels(
         (signal) => ensureReady({ client, model: NEW.key, signal }),
         () => sim.requestCount(STATUS) >= 1,
         "the download",
+        () => (sentAtAbort = polls.sent()),
       );
-      await assertNoMorePolls(sim);
+      await assertNoMorePolls(sim, proxy, polls, sentAtAbort);
     });
   });
 
@@ -368,7 +403,7 @@ describe("reliability: a signal aborted before the call", () => {
 });
 
 describe("reliability: Ctrl-C on the CLI", { skip: !posix && "POSIX signals" }, () => {
-  it("during a request that never answers → exit 130, INTERRUPTED, the request dropped", T, async () => {
+  it("during a request that never answers → exit 130, INTERRUPTED, the request dropped", CLI_T, async () => {
     await withHttp({ faults: [hang("/api/v1/models/load")] }, async ({ proxy }) => {
       const run = await interruptCli(
         ["ensure", GPT.key, "--json", "--url", proxy.url],
@@ -379,19 +414,26 @@ describe("reliability: Ctrl-C on the CLI", { skip: !posix && "POSIX signals" }, 
     });
   });
 
-  it("during a REST download that is polled → exit 130, nothing polled after", T, async () => {
+  it("during a REST download that is polled → exit 130, nothing polled after", CLI_T, async () => {
     await withHttp({}, async ({ sim, proxy }) => {
+      // The count when Ctrl-C is sent: interruptCli sends it right after the `ready()` that held.
+      let atInterrupt = NaN;
       const run = await interruptCli(
         ["download", NEW.key, "--url", proxy.url],
-        () => sim.requestCount(STATUS) >= 1,
+        () => (atInterrupt = sim.requestCount(STATUS)) >= 1,
       );
       assert.equal(run.code, 130, run.stderr);
       assert.match(run.stderr, /Interrupted/i);
-      await assertNoMorePolls(sim);
+      // The CLI is gone (interruptCli waited for its exit); settle, then give a late poll time to land.
+      // It polls one at a time, so at most the poll on the wire at Ctrl-C may land after it.
+      await assertNoOpenRequests(proxy);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const polls = sim.requestCount(STATUS);
+      assert.ok(polls <= atInterrupt + 1, `${polls - atInterrupt} polls after Ctrl-C`);
     });
   });
 
-  it("while lms load runs with a child of its own → exit 130, no process left", T, async () => {
+  it("while lms load runs with a child of its own → exit 130, no process left", CLI_T, async () => {
     await withHangingLms(async ({ sim, fake }) => {
       const run = await interruptCli(
         ["load", GPT.key, "--json", "--url", sim.url, "--lms", fake.path],

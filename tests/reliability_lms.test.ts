@@ -15,7 +15,7 @@ import { Lms } from "../src/lms.ts";
 import type { FakeLmsScript } from "../src/testing/fake_lms.ts";
 import { type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
 import { GPT, NEW, QWEN } from "./_fixtures.ts";
-import { rejectsWith } from "./_helpers.ts";
+import { rejectsWith, until } from "./_helpers.ts";
 import {
   assertNoUnhandledRejections,
   collectUnhandledRejections,
@@ -52,6 +52,30 @@ function lmsFile(mode: number | null): { dir: string; path: string; remove(): vo
 }
 
 const T = { timeout: 10_000 };
+
+/**
+ * The deadline of the hang tests: far beyond the time the fake `lms` (a node script) needs to start
+ * (spawn, `env`, node: 150–430 ms, once 2.4 s, on a loaded machine), so that the deadline kills an
+ * `lms` that is running, never one that has not run a line yet.
+ */
+const HANG_DEADLINE_MS = 3000;
+
+/**
+ * Awaits `running` (a call whose `lms` hangs) and expects TIMEOUT; first waits until `ran()` says the
+ * fake `lms` got as far as it must before the deadline (or until the call ended), so that a deadline
+ * that came first fails as such instead of passing without anything having hung.
+ */
+async function timesOutOnceRunning(
+  running: Promise<unknown>,
+  ran: () => boolean,
+  what: string,
+): Promise<void> {
+  let settled = false;
+  running.then(() => (settled = true), () => (settled = true));
+  await until(`${what} (or the call to end)`, () => ran() || settled);
+  assert.ok(ran(), `the call ended before ${what}`);
+  await rejectsWith(running, "TIMEOUT");
+}
 
 describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, () => {
   describe("missing", () => {
@@ -219,28 +243,35 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
   });
 
   describe("hangs (killed at the deadline)", () => {
-    it("lms get hangs → TIMEOUT", T, async () => {
+    // The deadline must kill an `lms` that is surely running, and the fake takes a while to start (see
+    // HANG_DEADLINE_MS): each case first waits until the fake has run as far as it must.
+    const H = { timeout: 30_000 };
+    it("lms get hangs → TIMEOUT", H, async () => {
       await withFake({ get: { hang: true } }, async (r) => {
-        await rejectsWith(r.client.downloadModel(NEW.key, { timeoutMs: 500 }), "TIMEOUT");
+        const running = r.client.downloadModel(NEW.key, { timeoutMs: HANG_DEADLINE_MS });
+        await timesOutOnceRunning(running, () => r.fake.calls().length > 0, "lms to run");
       });
     });
 
-    it("lms load hangs with a child of its own → TIMEOUT, and the child dies too", T, async () => {
+    it("lms load hangs with a child of its own → TIMEOUT, and the child dies too", H, async () => {
       await withFake({ load: { hangWithChild: true } }, async (r) => {
-        await rejectsWith(r.client.loadModel(GPT.key, { timeoutMs: 800 }), "TIMEOUT");
+        const running = r.client.loadModel(GPT.key, { timeoutMs: HANG_DEADLINE_MS });
+        await timesOutOnceRunning(running, () => r.fake.pids().length >= 2, "lms and its child to run");
         assert.equal(r.fake.pids().length, 2, "lms and its child both ran");
       });
     });
 
-    it("lms server start hangs → TIMEOUT", T, async () => {
+    it("lms server start hangs → TIMEOUT", H, async () => {
       await withFake({ "server start": { hangWithChild: true } }, async (r) => {
-        await rejectsWith(r.client.startServer({ timeoutMs: 800 }), "TIMEOUT");
+        const running = r.client.startServer({ timeoutMs: HANG_DEADLINE_MS });
+        await timesOutOnceRunning(running, () => r.fake.calls().length > 0, "lms server start to run");
       }, { serverRunning: false });
     });
 
-    it("lms ps hangs during an unload → TIMEOUT", T, async () => {
+    it("lms ps hangs during an unload → TIMEOUT", H, async () => {
       await withFake({ ps: { hang: true } }, async (r) => {
-        await rejectsWith(r.client.unloadModel(QWEN.key, { timeoutMs: 500 }), "TIMEOUT");
+        const running = r.client.unloadModel(QWEN.key, { timeoutMs: HANG_DEADLINE_MS });
+        await timesOutOnceRunning(running, () => r.fake.calls().length > 0, "lms ps to run");
       });
     });
   });

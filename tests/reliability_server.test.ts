@@ -32,7 +32,8 @@ describe("reliability: server answers", () => {
   for (const group of groups) {
     describe(group, () => {
       for (const c of SERVER_CASES.filter((x) => x.group === group)) {
-        it(`${c.name} → ${c.code}`, { timeout: 8000 }, async () => {
+        // Above the case's own deadline (CASE_TIMEOUT_MS), so that a slow case fails as the case.
+        it(`${c.name} → ${c.code}`, { timeout: 30_000 }, async () => {
           const { error } = await runServerCase(c);
           // The code is the one the CLI contract maps to an exit code; the message names what failed.
           assert.ok(error.message.length < 2000, "a bounded message");
@@ -62,7 +63,8 @@ describe("reliability: something that does not speak HTTP at all", () => {
       try {
         const { port } = server.address() as AddressInfo;
         const client = new LMStudioClient({ baseUrl: `http://127.0.0.1:${port}`, env: () => undefined });
-        await rejectsWith(client.check({ timeoutMs: 500 }), "NOT_LMSTUDIO", /does not speak HTTP/);
+        // Not a wait: the banner is a parse error at once, in both variants; the deadline only bounds it.
+        await rejectsWith(client.check({ timeoutMs: 5000 }), "NOT_LMSTUDIO", /does not speak HTTP/);
         await assertNoUnhandledRejections();
       } finally {
         for (const socket of sockets) socket.destroy();
