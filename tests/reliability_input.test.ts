@@ -333,6 +333,7 @@ describe(
           assert.equal(which.code, 0, which.stderr);
           assert.deepEqual((which.json as unknown as { lms: unknown }).lms, {
             path: fake.path,
+            how: "env",
             source: "env",
           });
           const download = await cli(["download", NEW.key, "--json", "--url", sim.url], {
