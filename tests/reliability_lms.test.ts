@@ -51,7 +51,14 @@ function lmsFile(mode: number | null): { dir: string; path: string; remove(): vo
   return { dir, path, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const T = { timeout: 10_000 };
+const T = { timeout: 30_000 };
+
+/**
+ * The deadline of a call whose `lms` answers (an error, garbage, a signal): only a bound on a hang
+ * the test does not expect. The fake `lms` is a node script that a loaded machine may take seconds
+ * to start, once per call it makes, and the answer, not the time, is what these tests check.
+ */
+const ANSWER_DEADLINE_MS = 20_000;
 
 /**
  * The deadline of the hang tests: far beyond the time the fake `lms` (a node script) needs to start
@@ -88,7 +95,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
           env: () => undefined,
         });
         await rejectsWith(
-          client.downloadModel(NEW.key, { timeoutMs: 3000 }),
+          client.downloadModel(NEW.key, { timeoutMs: ANSWER_DEADLINE_MS }),
           "LMS_NOT_FOUND",
           /does not exist/,
         );
@@ -105,7 +112,10 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
         const env: Record<string, string> = { PATH: "/nonexistent-bin", HOME: "/nonexistent-home" };
         try {
           const client = new LMStudioClient({ baseUrl: sim.url, env: (name) => env[name] });
-          const error = await rejectsWith(client.loadModel(GPT.key, { timeoutMs: 3000 }), "LMS_NOT_FOUND");
+          const error = await rejectsWith(
+            client.loadModel(GPT.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+            "LMS_NOT_FOUND",
+          );
           assert.match(error.message, /nonexistent-home/);
           assert.match(error.hint!, /lmstudio\.ai/);
         } finally {
@@ -119,7 +129,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
       try {
         const lms = new Lms(file.path);
         rmSync(file.path);
-        await rejectsWith(lms.ps({ timeoutMs: 3000 }), "LMS_NOT_FOUND", /Could not run lms/);
+        await rejectsWith(lms.ps({ timeoutMs: ANSWER_DEADLINE_MS }), "LMS_NOT_FOUND", /Could not run lms/);
       } finally {
         file.remove();
       }
@@ -132,7 +142,10 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
       const sim = await startSimulator({ version: "0.3", catalog: [NEW] });
       try {
         const client = new LMStudioClient({ baseUrl: sim.url, lmsPath: file.path, env: () => undefined });
-        const error = await rejectsWith(client.downloadModel(NEW.key, { timeoutMs: 3000 }), "LMS_NOT_FOUND");
+        const error = await rejectsWith(
+          client.downloadModel(NEW.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+          "LMS_NOT_FOUND",
+        );
         assert.match(error.hint!, /chmod \+x/);
       } finally {
         await sim.close();
@@ -143,7 +156,10 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
     it("spawning a file without the execute bit → LMS_NOT_FOUND (EACCES) with a chmod hint", T, async () => {
       const file = lmsFile(0o644);
       try {
-        const error = await rejectsWith(new Lms(file.path).version({ timeoutMs: 3000 }), "LMS_NOT_FOUND");
+        const error = await rejectsWith(
+          new Lms(file.path).version({ timeoutMs: ANSWER_DEADLINE_MS }),
+          "LMS_NOT_FOUND",
+        );
         assert.match(error.hint!, /chmod \+x/);
       } finally {
         file.remove();
@@ -157,7 +173,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
         { get: { exitCode: 1, stderr: "Error: Not enough disk space to download the model\n" } },
         async (r) => {
           await rejectsWith(
-            r.client.downloadModel(NEW.key, { timeoutMs: 3000 }),
+            r.client.downloadModel(NEW.key, { timeoutMs: ANSWER_DEADLINE_MS }),
             "DOWNLOAD_FAILED",
             /Not enough disk space/,
           );
@@ -169,7 +185,11 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
       await withFake(
         { load: { exitCode: 1, stderr: "Error: Failed to load model\n  Out of memory\n" } },
         async (r) => {
-          await rejectsWith(r.client.loadModel(GPT.key, { timeoutMs: 3000 }), "LOAD_FAILED", /Out of memory/);
+          await rejectsWith(
+            r.client.loadModel(GPT.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+            "LOAD_FAILED",
+            /Out of memory/,
+          );
         },
       );
     });
@@ -180,7 +200,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
       };
       await withFake(script, async (r) => {
         await rejectsWith(
-          r.client.startServer({ timeoutMs: 3000 }),
+          r.client.startServer({ timeoutMs: ANSWER_DEADLINE_MS }),
           "SERVER_UNREACHABLE",
           /Failed to verify/,
         );
@@ -192,7 +212,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
         {},
         async (r) => {
           await rejectsWith(
-            r.client.unloadModel(QWEN.key, { timeoutMs: 3000 }),
+            r.client.unloadModel(QWEN.key, { timeoutMs: ANSWER_DEADLINE_MS }),
             "SERVER_UNREACHABLE",
             /Failed to start or connect/,
           );
@@ -207,7 +227,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
     it("lms get prints nothing → DOWNLOAD_FAILED", T, async () => {
       await withFake({ get: { exitCode: 0 } }, async (r) => {
         await rejectsWith(
-          r.client.downloadModel(NEW.key, { timeoutMs: 3000 }),
+          r.client.downloadModel(NEW.key, { timeoutMs: ANSWER_DEADLINE_MS }),
           "DOWNLOAD_FAILED",
           /did not report/,
         );
@@ -216,7 +236,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
 
     it("lms load prints nothing and loads nothing → LOAD_FAILED", T, async () => {
       await withFake({ load: { exitCode: 0 } }, async (r) => {
-        await rejectsWith(r.client.loadModel(GPT.key, { timeoutMs: 3000 }), "LOAD_FAILED");
+        await rejectsWith(r.client.loadModel(GPT.key, { timeoutMs: ANSWER_DEADLINE_MS }), "LOAD_FAILED");
         assert.equal(r.sim.state.loaded().some((i) => i.key === GPT.key), false);
       });
     });
@@ -227,7 +247,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
       async () => {
         await withFake({ get: { noop: true } }, async (r) => {
           await rejectsWith(
-            ensureReady({ client: r.client, model: NEW.key, timeoutMs: 5000 }),
+            ensureReady({ client: r.client, model: NEW.key, timeoutMs: ANSWER_DEADLINE_MS }),
             "MODEL_NOT_FOUND",
             /does not list it/,
           );
@@ -237,7 +257,11 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
 
     it("lms unload says it unloaded, but the model stays loaded → LOAD_FAILED", T, async () => {
       await withFake({ unload: { noop: true } }, async (r) => {
-        await rejectsWith(r.client.unloadModel(QWEN.key, { timeoutMs: 5000 }), "LOAD_FAILED", /still loaded/);
+        await rejectsWith(
+          r.client.unloadModel(QWEN.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+          "LOAD_FAILED",
+          /still loaded/,
+        );
       });
     });
   });
@@ -245,15 +269,14 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
   describe("hangs (killed at the deadline)", () => {
     // The deadline must kill an `lms` that is surely running, and the fake takes a while to start (see
     // HANG_DEADLINE_MS): each case first waits until the fake has run as far as it must.
-    const H = { timeout: 30_000 };
-    it("lms get hangs → TIMEOUT", H, async () => {
+    it("lms get hangs → TIMEOUT", T, async () => {
       await withFake({ get: { hang: true } }, async (r) => {
         const running = r.client.downloadModel(NEW.key, { timeoutMs: HANG_DEADLINE_MS });
         await timesOutOnceRunning(running, () => r.fake.calls().length > 0, "lms to run");
       });
     });
 
-    it("lms load hangs with a child of its own → TIMEOUT, and the child dies too", H, async () => {
+    it("lms load hangs with a child of its own → TIMEOUT, and the child dies too", T, async () => {
       await withFake({ load: { hangWithChild: true } }, async (r) => {
         const running = r.client.loadModel(GPT.key, { timeoutMs: HANG_DEADLINE_MS });
         await timesOutOnceRunning(running, () => r.fake.pids().length >= 2, "lms and its child to run");
@@ -261,14 +284,14 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
       });
     });
 
-    it("lms server start hangs → TIMEOUT", H, async () => {
+    it("lms server start hangs → TIMEOUT", T, async () => {
       await withFake({ "server start": { hangWithChild: true } }, async (r) => {
         const running = r.client.startServer({ timeoutMs: HANG_DEADLINE_MS });
         await timesOutOnceRunning(running, () => r.fake.calls().length > 0, "lms server start to run");
       }, { serverRunning: false });
     });
 
-    it("lms ps hangs during an unload → TIMEOUT", H, async () => {
+    it("lms ps hangs during an unload → TIMEOUT", T, async () => {
       await withFake({ ps: { hang: true } }, async (r) => {
         const running = r.client.unloadModel(QWEN.key, { timeoutMs: HANG_DEADLINE_MS });
         await timesOutOnceRunning(running, () => r.fake.calls().length > 0, "lms ps to run");
@@ -279,13 +302,21 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
   describe("killed by a signal", () => {
     it("lms load killed by SIGKILL → LOAD_FAILED naming the signal", T, async () => {
       await withFake({ load: { killSelf: "SIGKILL" } }, async (r) => {
-        await rejectsWith(r.client.loadModel(GPT.key, { timeoutMs: 3000 }), "LOAD_FAILED", /SIGKILL/);
+        await rejectsWith(
+          r.client.loadModel(GPT.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+          "LOAD_FAILED",
+          /SIGKILL/,
+        );
       });
     });
 
     it("lms get killed by SIGTERM → DOWNLOAD_FAILED naming the signal", T, async () => {
       await withFake({ get: { killSelf: "SIGTERM", stderr: "Downloading...\n" } }, async (r) => {
-        await rejectsWith(r.client.downloadModel(NEW.key, { timeoutMs: 3000 }), "DOWNLOAD_FAILED", /SIGTERM/);
+        await rejectsWith(
+          r.client.downloadModel(NEW.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+          "DOWNLOAD_FAILED",
+          /SIGTERM/,
+        );
       });
     });
   });
@@ -293,14 +324,17 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
   describe("prints garbage or megabytes", () => {
     it("lms ps prints garbage instead of JSON → INVALID_RESPONSE", T, async () => {
       await withFake({ ps: { garbage: true } }, async (r) => {
-        await rejectsWith(r.client.unloadModel(QWEN.key, { timeoutMs: 3000 }), "INVALID_RESPONSE");
+        await rejectsWith(
+          r.client.unloadModel(QWEN.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+          "INVALID_RESPONSE",
+        );
       });
     });
 
     it("lms ps prints 6 MB → INVALID_RESPONSE with a bounded message", T, async () => {
       await withFake({ ps: { bigOutputBytes: 6 * 1024 * 1024 } }, async (r) => {
         const error = await rejectsWith(
-          r.client.unloadModel({ all: true }, { timeoutMs: 5000 }),
+          r.client.unloadModel({ all: true }, { timeoutMs: ANSWER_DEADLINE_MS }),
           "INVALID_RESPONSE",
         );
         assert.ok(error.message.length < 1000, `message of ${error.message.length} characters`);
@@ -310,7 +344,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
     it("lms get prints 3 MB and fails → DOWNLOAD_FAILED with a bounded message", T, async () => {
       await withFake({ get: { bigOutputBytes: 3 * 1024 * 1024, exitCode: 1 } }, async (r) => {
         const error = await rejectsWith(
-          r.client.downloadModel(NEW.key, { timeoutMs: 5000 }),
+          r.client.downloadModel(NEW.key, { timeoutMs: ANSWER_DEADLINE_MS }),
           "DOWNLOAD_FAILED",
         );
         assert.ok(error.message.length < 1000, `message of ${error.message.length} characters`);
@@ -319,7 +353,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
 
     it("lms version prints garbage → INVALID_RESPONSE", T, async () => {
       await withFake({ version: { garbage: true }, "*": { garbage: true } }, async (r) => {
-        await rejectsWith(r.lms.version({ timeoutMs: 3000 }), "INVALID_RESPONSE");
+        await rejectsWith(r.lms.version({ timeoutMs: ANSWER_DEADLINE_MS }), "INVALID_RESPONSE");
       });
     });
   });
@@ -328,7 +362,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
     it("lms get of a name not in the catalog → MODEL_NOT_FOUND, as over REST v1", T, async () => {
       await withFake({}, async (r) => {
         await rejectsWith(
-          r.client.downloadModel("nobody/nothing-here", { timeoutMs: 3000 }),
+          r.client.downloadModel("nobody/nothing-here", { timeoutMs: ANSWER_DEADLINE_MS }),
           "MODEL_NOT_FOUND",
           /Failed to resolve artifact/,
         );
@@ -338,7 +372,7 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
     it("lms load of a model that is not downloaded → LOAD_FAILED", T, async () => {
       await withFake({}, async (r) => {
         await rejectsWith(
-          r.lms.load("nobody/nothing-here", { timeoutMs: 3000 }),
+          r.lms.load("nobody/nothing-here", { timeoutMs: ANSWER_DEADLINE_MS }),
           "LOAD_FAILED",
           /Model not found/,
         );
@@ -347,7 +381,10 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
 
     it("lms unload of an identifier nothing has (lms exits 0) → MODEL_NOT_FOUND", T, async () => {
       await withFake({}, async (r) => {
-        await rejectsWith(r.lms.unload("nobody/nothing-here", { timeoutMs: 3000 }), "MODEL_NOT_FOUND");
+        await rejectsWith(
+          r.lms.unload("nobody/nothing-here", { timeoutMs: ANSWER_DEADLINE_MS }),
+          "MODEL_NOT_FOUND",
+        );
       });
     });
   });
