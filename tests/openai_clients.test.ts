@@ -7,18 +7,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Simulator } from "../src/testing/simulator.ts";
+import type { SimulatorState } from "../src/testing/simulator.ts";
 import { useSimulators } from "./_helpers.ts";
-import { collectChat, openaiClient } from "./_openai.ts";
+import { collectChat, qwenLoaded } from "./_openai.ts";
 import { NOMIC, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 const REPLY = "Paris is the capital of France.";
 
-async function loaded(state: Parameters<typeof sim>[0] = {}): Promise<{ s: Simulator; client: OpenAI }> {
-  const s = await sim({ models: [QWEN, NOMIC], loaded: [QWEN.key], reply: REPLY, ...state });
-  return { s, client: openaiClient(s) };
-}
+const loaded = (state: SimulatorState = {}) =>
+  qwenLoaded(sim, { models: [QWEN, NOMIC], reply: REPLY, ...state });
 
 const WEATHER_SCHEMA = {
   type: "object",

@@ -7,20 +7,15 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type OpenAI from "openai";
-import type { Simulator } from "../src/testing/simulator.ts";
 import { request, useSimulators } from "./_helpers.ts";
-import { collectChat, openaiClient } from "./_openai.ts";
+import { collectChat, qwenLoaded } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 /** 44 characters: 11 tokens of the simulator's estimate. */
 const REPLY = "Paris is the capital city of France, indeed.";
 
-async function loaded(): Promise<{ s: Simulator; client: OpenAI }> {
-  const s = await sim({ models: [QWEN], loaded: [QWEN.key], reply: REPLY });
-  return { s, client: openaiClient(s) };
-}
+const loaded = () => qwenLoaded(sim, { reply: REPLY });
 
 describe("output limits: chat completions max_tokens", () => {
   it("cuts the reply at max_tokens, finish_reason length, usage counts what was sent", async () => {

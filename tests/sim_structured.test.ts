@@ -6,9 +6,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Simulator } from "../src/testing/simulator.ts";
+import type { Simulator, SimulatorState } from "../src/testing/simulator.ts";
 import { type Reply, request, useSimulators } from "./_helpers.ts";
-import { collectChat, openaiClient } from "./_openai.ts";
+import { collectChat, qwenLoaded } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -28,10 +28,7 @@ const CITY_SCHEMA = {
 /** What the simulator's placeholders for CITY_SCHEMA are. */
 const CITY_PLACEHOLDER = { city: "example", population: 1, tags: ["example"], kind: "capital" };
 
-async function loaded(state: Parameters<typeof sim>[0] = {}): Promise<{ s: Simulator; client: OpenAI }> {
-  const s = await sim({ models: [QWEN], loaded: [QWEN.key], ...state });
-  return { s, client: openaiClient(s) };
-}
+const loaded = (state: SimulatorState = {}) => qwenLoaded(sim, state);
 
 /** POST /v1/chat/completions asking QWEN for "A city?", with `body`'s fields added. */
 function chat(s: Simulator, body: Record<string, unknown>): Promise<Reply> {

@@ -6,9 +6,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type OpenAI from "openai";
-import type { Simulator } from "../src/testing/simulator.ts";
 import { useSimulators } from "./_helpers.ts";
-import { openaiClient } from "./_openai.ts";
+import { qwenLoaded } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
@@ -25,10 +24,7 @@ const TOOLS: OpenAI.Chat.Completions.ChatCompletionTool[] = [
   },
 ];
 
-async function loaded(): Promise<{ s: Simulator; client: OpenAI }> {
-  const s = await sim({ models: [QWEN], loaded: [QWEN.key], reply: REPLY });
-  return { s, client: openaiClient(s) };
-}
+const loaded = () => qwenLoaded(sim, { reply: REPLY });
 
 type ToolChoice = OpenAI.Chat.Completions.ChatCompletionToolChoiceOption;
 
