@@ -44,6 +44,21 @@ async function ensure(r: LmsRig, contextLength?: number) {
   return { result, warnings: events.filter((e) => e.type === "warning").map((e) => e.message) };
 }
 
+/** `vtcode-lmstudio ensure --json --context-length 8192` against the rig's server and `lms`. */
+function ensureCli(r: LmsRig, ...flags: string[]) {
+  return cli([
+    "ensure",
+    "--json",
+    ...flags,
+    "--url",
+    r.sim.url,
+    "--lms",
+    r.fake.path,
+    "--context-length",
+    "8192",
+  ]);
+}
+
 const warmUps = (s: Simulator) => s.requestCount("/v1/responses") + s.requestCount("/v1/chat/completions");
 
 describe(
@@ -157,16 +172,7 @@ describe(
       T,
       async () => {
         await withLmsRig({ state: { ...OPENAI_ONLY, memory: { maxContextLength: 4096 } } }, async (r) => {
-          const run = await cli([
-            "ensure",
-            "--json",
-            "--url",
-            r.sim.url,
-            "--lms",
-            r.fake.path,
-            "--context-length",
-            "8192",
-          ]);
+          const run = await ensureCli(r);
           assert.equal(run.code, 9, run.stderr);
           assert.equal(run.json?.error?.code, "MODEL_UNSUITABLE");
           assert.match(run.json!.error!.message, /context of 4096 tokens, less than the 8192 asked/);
@@ -229,17 +235,7 @@ describe("LM Studio 0.3: an lms ps that fails after lms load", {
 
   it("the CLI: exit 0 with the context, not INVALID_RESPONSE (the audit's repro)", T, async () => {
     await withLmsRig({ state: REST_V0, script: { ps: { garbage: true } } }, async (r) => {
-      const run = await cli([
-        "ensure",
-        "--json",
-        "-q",
-        "--url",
-        r.sim.url,
-        "--lms",
-        r.fake.path,
-        "--context-length",
-        "8192",
-      ]);
+      const run = await ensureCli(r, "-q");
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual(
         [run.json?.ok, (run.json as { contextLength?: unknown }).contextLength],
