@@ -266,18 +266,18 @@ function v0(handler: Handler): Handler {
   return async (world, body) => withV0Fields(world, await handler(world, body));
 }
 
+/** How the OpenAI-compatible endpoints answer a body that is not a JSON object. */
+const openAiMalformed = (message: string): SimResponse => openAiError(400, message);
+
 const INFERENCE: Record<string, InferenceRoute> = {
-  "/v1/chat/completions": { versions: ALL, handler: chatCompletions, malformed: (m) => openAiError(400, m) },
-  "/v1/completions": { versions: ALL, handler: completions, malformed: (m) => openAiError(400, m) },
-  "/v1/embeddings": { versions: ALL, handler: embeddings, malformed: (m) => openAiError(400, m) },
-  "/api/v0/chat/completions": {
-    versions: V03,
-    handler: v0(chatCompletions),
-    malformed: (m) => openAiError(400, m),
-  },
-  "/api/v0/completions": { versions: V03, handler: v0(completions), malformed: (m) => openAiError(400, m) },
-  "/api/v0/embeddings": { versions: V03, handler: v0(embeddings), malformed: (m) => openAiError(400, m) },
-  "/v1/responses": { versions: V03, handler: responses, malformed: (m) => openAiError(400, m) },
+  "/v1/chat/completions": { versions: ALL, handler: chatCompletions, malformed: openAiMalformed },
+  "/v1/completions": { versions: ALL, handler: completions, malformed: openAiMalformed },
+  "/v1/embeddings": { versions: ALL, handler: embeddings, malformed: openAiMalformed },
+  "/api/v0/chat/completions": { versions: V03, handler: v0(chatCompletions), malformed: openAiMalformed },
+  "/api/v0/completions": { versions: V03, handler: v0(completions), malformed: openAiMalformed },
+  // The docs' v0 embeddings example adds no field to the /v1 answer.
+  "/api/v0/embeddings": { versions: V03, handler: embeddings, malformed: openAiMalformed },
+  "/v1/responses": { versions: V03, handler: responses, malformed: openAiMalformed },
   "/v1/messages": { versions: ["0.4"], handler: messages, malformed: (m) => anthropicError(400, m) },
 };
 

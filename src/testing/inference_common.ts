@@ -92,6 +92,11 @@ export function textTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
+/** The simulated generation speed, reported in the `stats` of REST v0 answers and REST v1 chat. */
+export const TOKENS_PER_SECOND = 50;
+/** The simulated time to the first token, in seconds (the same `stats`). */
+export const TIME_TO_FIRST_TOKEN_SECONDS = 0.05;
+
 /** LM Studio's (llama.cpp's) message for a prompt that does not fit the loaded context. */
 export function contextOverflowMessage(promptTokenCount: number, contextLength: number): string {
   return `The number of tokens to keep from the initial prompt is greater than the context length (n_keep: ${promptTokenCount}>= n_ctx: ${contextLength}). Try to load the model with a larger context length, or provide a shorter input.`;

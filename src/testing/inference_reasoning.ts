@@ -15,7 +15,7 @@ import type { SimReasoningOption } from "./types.ts";
 import type { World } from "./world.ts";
 
 /** What the simulated model "thinks" (a fixed text: tests assert where it goes, not what it says). */
-export const REASONING_TEXT = "The user asked something; I will answer it plainly.";
+const REASONING_TEXT = "The user asked something; I will answer it plainly.";
 
 /** The reasoning setting a request asks for, in the dialect's spelling, if any. */
 function requestedSetting(body: Record<string, unknown>): unknown {
@@ -28,7 +28,7 @@ function requestedSetting(body: Record<string, unknown>): unknown {
  * The setting in effect for a request on this instance's model, or undefined when the model
  * declares no reasoning. A request that names none gets the model's default.
  */
-export function reasoningSetting(
+function reasoningSetting(
   world: World,
   instance: InstanceRecord,
   body: Record<string, unknown>,

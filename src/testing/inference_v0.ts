@@ -10,12 +10,9 @@
  * @module
  */
 import { isObject } from "../json.ts";
+import { TIME_TO_FIRST_TOKEN_SECONDS, TOKENS_PER_SECOND } from "./inference_common.ts";
 import { json, type SimResponse } from "./routes.ts";
 import type { World } from "./world.ts";
-
-/** The simulated generation speed, the same as REST v1 chat's `stats.tokens_per_second`. */
-const TOKENS_PER_SECOND = 50;
-const TIME_TO_FIRST_TOKEN_SECONDS = 0.05;
 
 /**
  * The runtime of the docs' v0 examples, verbatim. It is the only runtime LM Studio documents

@@ -8,8 +8,14 @@
  *
  * @module
  */
-import { isObject, tokenCount } from "../json.ts";
-import { overflowOf, promptTokens, textTokens } from "./inference_common.ts";
+import { isObject } from "../json.ts";
+import {
+  overflowOf,
+  promptTokens,
+  textTokens,
+  TIME_TO_FIRST_TOKEN_SECONDS,
+  TOKENS_PER_SECOND,
+} from "./inference_common.ts";
 import { limitText, outputLimit } from "./inference_limit.ts";
 import { reasoningOf } from "./inference_reasoning.ts";
 import {
@@ -53,14 +59,7 @@ function checkInput(input: unknown): SimResponse | undefined {
       problems.push(`Unrecognized key(s) in object: ${unknown.map((key) => `'${key}'`).join(", ")}`);
     }
     if (problems.length > 0) {
-      return json(400, {
-        error: {
-          message: problems.join(", "),
-          type: "invalid_request",
-          code: "invalid_union",
-          param: "input",
-        },
-      });
+      return v1Error(400, "invalid_request", problems.join(", "), { code: "invalid_union", param: "input" });
     }
   }
   return undefined;
@@ -83,7 +82,7 @@ export async function chatV1(world: World, body: Body): Promise<SimResponse> {
   const record = world.models.get(body.model);
   const above = record ? aboveMaximum(record, asked) : undefined;
   if (above) return v1Error(400, "invalid_request", above, { param: "context_length" });
-  const resolved = await resolveInference(world, body, "llm", tokenCount(body.context_length) ?? undefined);
+  const resolved = await resolveInference(world, body, "llm", asked);
   if ("response" in resolved) {
     const parsed = JSON.parse(resolved.response.body) as { error: unknown };
     const message = typeof parsed.error === "string"
@@ -106,8 +105,8 @@ export async function chatV1(world: World, body: Body): Promise<SimResponse> {
     input_tokens: inputTokens,
     total_output_tokens: answer.tokens + reasoningTokens, // reasoning included (docs mcp.mdx example)
     reasoning_output_tokens: reasoningTokens,
-    tokens_per_second: 50,
-    time_to_first_token_seconds: 0.05,
+    tokens_per_second: TOKENS_PER_SECOND,
+    time_to_first_token_seconds: TIME_TO_FIRST_TOKEN_SECONDS,
   };
   if (resolved.loadSeconds !== undefined) stats.model_load_time_seconds = resolved.loadSeconds;
   const output: Record<string, unknown>[] = [];

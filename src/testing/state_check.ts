@@ -49,6 +49,13 @@ function nonNegative(field: string, value: unknown): void {
   }
 }
 
+/** Refuses a field of the object at `field` that is not one of `known`. */
+function onlyFields(field: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) fail(field, `has an unknown field "${key}" (known: ${known.join(", ")})`);
+  }
+}
+
 function checkModel(field: string, model: unknown): void {
   if (!isObject(model)) fail(field, `must be an object with a "key", got ${show(model)}`);
   const m = model as SimModel & Record<string, unknown>;
@@ -158,11 +165,7 @@ export function checkState(state: unknown): void {
     if (!isObject(s.download)) {
       fail("download", `must be an object like { mode, bytesPerSecond }, got ${show(s.download)}`);
     }
-    for (const key of Object.keys(s.download)) {
-      if (key !== "mode" && key !== "bytesPerSecond") {
-        fail("download", `has an unknown field "${key}" (known: mode, bytesPerSecond)`);
-      }
-    }
+    onlyFields("download", s.download, ["mode", "bytesPerSecond"]);
     const { mode, bytesPerSecond } = s.download;
     if (mode !== undefined && mode !== "time" && mode !== "manual") {
       fail("download.mode", `must be "time" or "manual", got ${show(mode)}`);
@@ -173,11 +176,7 @@ export function checkState(state: unknown): void {
   }
   if (s.memory !== undefined) {
     if (!isObject(s.memory)) fail("memory", `must be an object, got ${show(s.memory)}`);
-    for (const key of Object.keys(s.memory)) {
-      if (key !== "maxContextLength") {
-        fail("memory", `has an unknown field "${key}" (known: maxContextLength)`);
-      }
-    }
+    onlyFields("memory", s.memory, ["maxContextLength"]);
     positiveInteger("memory.maxContextLength", s.memory.maxContextLength);
   }
   if (s.quirks !== undefined) {
