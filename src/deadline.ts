@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { LMStudioError } from "./errors.ts";
+import { isLMStudioError, LMStudioError } from "./errors.ts";
 import { invalidOption, optionsObject } from "./options.ts";
 import { startTimer } from "./runtime.ts";
 
@@ -59,6 +59,20 @@ export function abortReason(signal: AbortSignal, what: string): LMStudioError {
     });
   }
   return new LMStudioError("INTERRUPTED", `${what} was aborted`);
+}
+
+/**
+ * `error` with `note` added to its hint when it is how `signal` stopped the work (`INTERRUPTED` or
+ * `TIMEOUT`, the signal aborted): what LM Studio goes on doing without the caller, since it cannot
+ * cancel it (a download job, a REST load). Any other error is returned as it is.
+ */
+export function stoppedWithNote(error: unknown, signal: AbortSignal, note: string): unknown {
+  if (!signal.aborted || !(isLMStudioError(error, "INTERRUPTED") || isLMStudioError(error, "TIMEOUT"))) {
+    return error;
+  }
+  return new LMStudioError(error.code, error.message, {
+    hint: error.hint === undefined ? note : `${error.hint} ${note}`,
+  });
 }
 
 /**
@@ -161,7 +175,7 @@ export function withDeadline<T>(
       const report = (told?: unknown) => {
         if (grace !== undefined) clearTimeout(grace);
         // The work may say more about the same stop (what goes on without it): its error then.
-        reject(told instanceof LMStudioError && told.code === error.code ? told : error);
+        reject(isLMStudioError(told, error.code) ? told : error);
       };
       grace = setTimeout(report, CLEANUP_GRACE_MS);
       running.then(() => report(), report);

@@ -31,16 +31,17 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
   const isLmStudio = () => (greeting ??= greets(http, signal));
   for (const api of ["v1", "v0", "openai"] as const) {
     const answer = await request(http, "GET", MODELS_PATH[api], { signal });
-    const error = serverErrorOf(answer.json);
+    const listed = answer.status === 200 && looksLikeModelList(api, answer.json);
+    const unknownRoute = isUnknownRouteAnswer(answer.json);
     // Neither a listing nor LM Studio's "Unexpected endpoint": an API that is there but fails (a 5xx,
     // a 429, a 200 with an error or with something else), or another server's answer.
-    const failing = !(answer.status === 200 && looksLikeModelList(api, answer.json)) &&
-      !isUnknownRouteAnswer(answer.json);
+    const failing = !listed && !unknownRoute;
     // A failing LM Studio is not one without that API (LM Studio answers 200 "Unexpected endpoint"
     // for an API it lacks, other servers 404): probing on would take LM Studio 0.4 for 0.3, or 0.3 for
     // an OpenAI-only server, and the client would keep that verdict. Only when it says it is LM Studio:
     // anything else that fails (a proxy whose backend is down) is probed on, as any server.
     if (api !== "openai" && failing && (lmStudioFingerprint || await isLmStudio())) {
+      const error = serverErrorOf(answer.json);
       throw new LMStudioError(
         "INVALID_RESPONSE",
         `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
@@ -54,7 +55,7 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
         },
       );
     }
-    if (answer.status === 200 && looksLikeModelList(api, answer.json)) {
+    if (listed) {
       if (api === "openai" && !lmStudioFingerprint && !(await isLmStudio())) {
         throw new LMStudioError(
           "NOT_LMSTUDIO",
@@ -69,7 +70,7 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
       }
       return { api, listing: { models: await parseModelList(api, answer.json), at: Date.now() } };
     }
-    if (isUnknownRouteAnswer(answer.json)) {
+    if (unknownRoute) {
       lmStudioFingerprint = true;
       unknownRoutes++;
     } else if (answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {

@@ -5,11 +5,11 @@
  * @module
  */
 import { type Connection, lmsOf } from "./connection.ts";
-import { type CallOptions, sleep } from "./deadline.ts";
+import { type CallOptions, sleep, stoppedWithNote } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
 import { isObject, nonNegativeNumber } from "./json.ts";
-import { invalidOption } from "./options.ts";
+import { checkOptionChoice } from "./options.ts";
 import type { DownloadProgress } from "./progress.ts";
 
 /** Options of {@linkcode LMStudioClient.downloadModel}. */
@@ -49,9 +49,7 @@ export async function downloadModel(
   options: DownloadOptions,
   signal: AbortSignal,
 ): Promise<DownloadResult> {
-  if (options.route !== undefined && !DOWNLOAD_ROUTES.includes(options.route)) {
-    throw invalidOption("route", options.route, `one of ${DOWNLOAD_ROUTES.join(", ")}`);
-  }
+  checkOptionChoice(options, "route", DOWNLOAD_ROUTES);
   const route = await downloadRoute(conn, options.route ?? "auto", signal);
   await conn.forgetListing();
   if (route === "lms") {
@@ -100,13 +98,11 @@ async function restDownload(
     return await followDownload(conn, name, job, jobId, options, signal);
   } catch (error) {
     // LM Studio has no way to cancel a download job: it goes on without us, and the caller should know.
-    if (!signal.aborted || !(error instanceof LMStudioError)) throw error;
-    if (error.code !== "INTERRUPTED" && error.code !== "TIMEOUT") throw error;
-    const goesOn =
-      `LM Studio goes on downloading ${name} in the background (job ${jobId}): see its Downloads panel.`;
-    throw new LMStudioError(error.code, error.message, {
-      hint: error.hint === undefined ? goesOn : `${error.hint} ${goesOn}`,
-    });
+    throw stoppedWithNote(
+      error,
+      signal,
+      `LM Studio goes on downloading ${name} in the background (job ${jobId}): see its Downloads panel.`,
+    );
   }
 }
 

@@ -30,7 +30,7 @@ import {
 } from "./deadline.ts";
 import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
 import { mayComeUp } from "./http.ts";
-import { listenerOption, quietListener } from "./listener.ts";
+import { listenerOption } from "./listener.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
@@ -136,17 +136,16 @@ export interface EnsureResult {
 type Emit = (event: EnsureEvent) => void;
 
 /**
- * A caller's `onEvent` as the job calls it: what it throws, or a promise it returns rejects with,
- * is ignored (a broken listener must not break readiness, nor crash the process with an unhandled
- * rejection), and it hears nothing once `close()` is called, when the call has settled, although
- * shared work it took part in may go on for other callers.
+ * A caller's `onEvent` as the job calls it: quiet (see {@linkcode listenerOption}: a broken listener
+ * must not break readiness, nor crash the process with an unhandled rejection), and it hears nothing
+ * once `close()` is called, when the call has settled, although shared work it took part in may go
+ * on for other callers.
  */
-function eventSink(onEvent: EnsureReadyOptions["onEvent"]): { emit: Emit; close: () => void } {
-  const listener = quietListener(onEvent);
+function eventSink(onEvent: Emit | undefined): { emit: Emit; close: () => void } {
   let open = true;
   return {
     emit: (event) => {
-      if (open) listener?.(event);
+      if (open) onEvent?.(event);
     },
     close: () => {
       open = false;
@@ -312,7 +311,7 @@ function checkEnsureOptions(given: EnsureReadyOptions | undefined) {
   const options = optionsObject(given, "options");
   checkOptionType(options, "model", "string");
   for (const name of ["download", "load", "startServer"]) checkOptionType(options, name, "boolean");
-  checkOptionType(options, "onEvent", "function");
+  const onEvent = listenerOption<[EnsureEvent]>(options, "onEvent");
   if (options.client !== undefined && !(options.client instanceof LMStudioClient)) {
     throw invalidOption("client", options.client, "an LMStudioClient");
   }
@@ -320,6 +319,7 @@ function checkEnsureOptions(given: EnsureReadyOptions | undefined) {
   validDuration(options.timeoutMs, DEFAULT_TIMEOUTS.ensure);
   return {
     options,
+    onEvent,
     signal: validSignal(options.signal),
     required: checkRequired(options.require),
     startTimeoutMs: validDuration(
@@ -384,13 +384,13 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
   const baseUrlSource: BaseUrlSource = options.client ? "option" : config!.sources.baseUrl;
   const { required, startTimeoutMs } = checked;
   const callerDeadline = options.timeoutMs !== undefined;
-  const events = eventSink(options.onEvent);
+  const events = eventSink(checked.onEvent);
   const emit = events.emit;
   const what = `Making ${requested} ready`;
   const overall = { signal: callerSignal, timeoutMs: options.timeoutMs };
   return await withDeadline(what, overall, DEFAULT_TIMEOUTS.ensure, async (signal) => {
     validateModelName(requested);
-    const phase = (): CallOptions => phaseCall(signal, callerDeadline);
+    const phase = phaseCall(signal, callerDeadline);
     // The token stays the client's to read (option, else the variable the config names), so that
     // its hints name where it came from.
     const client = options.client ?? new LMStudioClient({
@@ -408,7 +408,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     actions.push("check");
     emit({ type: "step", step: "check", message: `Checking LM Studio at ${client.baseUrl}` });
     let starting = false;
-    const status = await checkOrStart(client, options.startServer === true, phase(), startTimeoutMs, () => {
+    const status = await checkOrStart(client, options.startServer === true, phase, startTimeoutMs, () => {
       starting = true;
       actions.push("start-server");
       emit({
@@ -428,7 +428,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
     const listStarted = Date.now();
     actions.push("list");
     emit({ type: "step", step: "list", message: `Looking for ${requested}` });
-    let match: ModelMatchResult = matchModel(requested, await client.listModels(phase()));
+    let match: ModelMatchResult = matchModel(requested, await client.listModels(phase));
     timings.listMs = Date.now() - listStarted;
     if (!match.model && match.ambiguous) {
       throw new LMStudioError(
@@ -458,11 +458,11 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       }
       const downloadStarted = Date.now();
       actions.push("download");
-      emit({ type: "step", step: "download", message: `Downloading ${requested}` });
       const downloading = `Downloading ${requested}`;
+      emit({ type: "step", step: "download", message: downloading });
       const result = await withDeadline(
         downloading,
-        phase(),
+        phase,
         DEFAULT_TIMEOUTS.download,
         (downloadSignal) =>
           downloads.run(
@@ -483,7 +483,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       downloaded = !result.alreadyDownloaded;
       timings.downloadMs = Date.now() - downloadStarted;
       emit({ type: "downloaded", model: requested, result });
-      match = matchModel(requested, await client.listModels(phase()));
+      match = matchModel(requested, await client.listModels(phase));
       if (!match.model) {
         throw new LMStudioError(
           "MODEL_NOT_FOUND",
@@ -532,7 +532,7 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
       const job: LoadJob = { client, requested, model, contextLength: options.contextLength, emit, phase };
       const outcome = await withDeadline(
         `Loading ${model.id}`,
-        phase(),
+        phase,
         DEFAULT_TIMEOUTS.load,
         (loadSignal) => loadOneAtATime(job, choice, loadSignal),
       );
@@ -590,7 +590,7 @@ interface LoadJob {
   contextLength: number | undefined;
   emit: Emit;
   /** Call options for a listing within the load step (see {@linkcode phaseCall}). */
-  phase: () => CallOptions;
+  phase: CallOptions;
 }
 
 /** A load's outcome: it loaded, or an instance loaded meanwhile serves the call as it is. */
@@ -651,7 +651,7 @@ async function loadOneAtATime(
       return { kind: "loaded", result: await entry.joined };
     }
     await entry.busy;
-    const again = matchModel(job.requested, await client.listModels({ ...job.phase(), signal }));
+    const again = matchModel(job.requested, await client.listModels({ ...job.phase, signal }));
     choice = again.model ? chooseInstance(again.model, again.instanceId, contextLength) : { kind: "load" };
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { type Connection, lmsOf } from "./connection.ts";
-import type { CallOptions } from "./deadline.ts";
+import { type CallOptions, stoppedWithNote } from "./deadline.ts";
 import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, notAnObject, request, serverErrorOf } from "./http.ts";
 import { isObject, tokenCount } from "./json.ts";
@@ -21,7 +21,7 @@ import {
   tooLittleContext,
 } from "./suitability.ts";
 import { unloadInstances } from "./unload.ts";
-import { checkOptionType, invalidOption } from "./options.ts";
+import { checkOptionChoice, checkOptionType, invalidOption } from "./options.ts";
 import type { LoadProgress } from "./progress.ts";
 
 /** Options of {@linkcode LMStudioClient.loadModel}. */
@@ -88,9 +88,7 @@ const ROUTES: readonly string[] = ["auto", "rest", "lms", "jit"];
  * setting of the wrong kind, is `USAGE` (never a silent fall-back to `auto`, nor a `NaN` sent on).
  */
 function checkLoadSettings(options: LoadOptions): void {
-  if (options.route !== undefined && !ROUTES.includes(options.route)) {
-    throw invalidOption("route", options.route, `one of ${ROUTES.join(", ")}`);
-  }
+  checkOptionChoice(options, "route", ROUTES);
   for (const name of ["ttlSeconds", "evalBatchSize", "numExperts"] as const) {
     const value: unknown = options[name];
     if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
@@ -292,19 +290,16 @@ async function restLoad(
   if (options.evalBatchSize !== undefined) body.eval_batch_size = options.evalBatchSize;
   if (options.numExperts !== undefined) body.num_experts = options.numExperts;
   if (options.offloadKvCacheToGpu !== undefined) body.offload_kv_cache_to_gpu = options.offloadKvCacheToGpu;
-  let answer;
-  try {
-    answer = await request(conn.http, "POST", "/api/v1/models/load", { body, signal });
-  } catch (error) {
-    // REST v1 has no way to cancel a load: LM Studio goes on with it, and the caller should know.
-    if (!signal.aborted || !(error instanceof LMStudioError)) throw error;
-    if (error.code !== "INTERRUPTED" && error.code !== "TIMEOUT") throw error;
-    const goesOn =
-      `LM Studio may go on loading ${model.id} in the background: \`listModels()\` shows it once loaded.`;
-    throw new LMStudioError(error.code, error.message, {
-      hint: error.hint === undefined ? goesOn : `${error.hint} ${goesOn}`,
-    });
-  }
+  const answer = await request(conn.http, "POST", "/api/v1/models/load", { body, signal }).catch(
+    (error: unknown) => {
+      // REST v1 has no way to cancel a load: LM Studio goes on with it, and the caller should know.
+      throw stoppedWithNote(
+        error,
+        signal,
+        `LM Studio may go on loading ${model.id} in the background: \`listModels()\` shows it once loaded.`,
+      );
+    },
+  );
   const error = serverErrorOf(answer.json);
   if (error || answer.status >= 300) throw loadError(model.id, answer);
   const json = answer.json;

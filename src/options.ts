@@ -68,6 +68,22 @@ export function checkOptionType(
 }
 
 /**
+ * `USAGE` unless `options[name]` is not given or one of `choices`.
+ *
+ * @example
+ * ```ts
+ * import { checkOptionChoice } from "./options.ts";
+ * checkOptionChoice({ route: "rest" }, "route", ["auto", "rest", "lms"]); // fine
+ * ```
+ */
+export function checkOptionChoice(options: object, name: string, choices: readonly string[]): void {
+  const value: unknown = (options as Record<string, unknown>)[name];
+  if (value !== undefined && !choices.includes(value as string)) {
+    throw invalidOption(name, value, `one of ${choices.join(", ")}`);
+  }
+}
+
+/**
  * The values of a config that count as given (not `undefined`, `null`, or a blank string), for
  * merging it over options of the same names: a blank value leaves the option in force rather than
  * erasing it.
