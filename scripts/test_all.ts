@@ -107,13 +107,16 @@ function run(stage: Stage): Promise<{ status: number | string; tail: string[]; f
   const passThrough = (from: NodeJS.ReadableStream, to: NodeJS.WriteStream) =>
     new Promise<void>((ended) => {
       let partial = "";
+      // A character split between two chunks (`✖` is 3 bytes) is decoded whole, with the next.
+      const decoder = new TextDecoder();
       from.on("data", (chunk: Buffer) => {
         to.write(chunk);
-        const lines = (partial + chunk.toString("utf8")).split("\n");
+        const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
         partial = lines.pop() ?? "";
         keepLines(lines);
       });
       from.on("end", () => {
+        partial += decoder.decode();
         if (partial) keepLines([partial]);
         ended();
       });

@@ -35,6 +35,12 @@ export const CLI_COMMANDS: readonly CliCommand[] = [
   "which-lms",
 ];
 
+/**
+ * The commands that act on a model: they take one as argument, and their JSON document says
+ * `model`, `downloaded`, `loaded` and `actions`.
+ */
+export const MODEL_COMMANDS: readonly CliCommand[] = ["ensure", "download", "load", "unload"];
+
 /** Parsed and validated arguments. */
 export interface CliArgs {
   /** The command (default `check`). */
@@ -137,7 +143,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     }
     args.command = first as CliCommand;
   }
-  const takesModel = ["ensure", "download", "load", "unload"].includes(args.command);
+  const takesModel = MODEL_COMMANDS.includes(args.command);
   if (rest.length > (takesModel ? 1 : 0)) {
     throw usage(`Too many arguments for ${args.command}: ${rest.map((v) => quote(v)).join(" ")}`);
   }

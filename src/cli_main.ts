@@ -116,17 +116,11 @@ async function wait(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call } = context;
   const client = clientFor(context);
   reporter.note(`Waiting for LM Studio at ${client.baseUrl}`);
-  if (!args.startServer) {
-    const status = await client.waitForServer(call);
-    return waited(status);
-  }
-  // As `check --start-server`: a server that is down now is started, and waited for; one that answers
-  // is ready. One deadline for all of it: `--timeout` is the whole run's.
-  const status = await checkOrStartWithin(client, context);
-  return waited(status);
-}
-
-function waited(status: ServerStatus): CommandOutput {
+  // With `--start-server`, as `check --start-server`: a server that is down now is started, and
+  // waited for; one that answers is ready. One deadline for all of it: `--timeout` is the whole run's.
+  const status = args.startServer
+    ? await checkOrStartWithin(client, context)
+    : await client.waitForServer(call);
   return {
     json: { server: { reachable: true, api: status.api } },
     human: `LM Studio is up at ${status.baseUrl} (API: ${status.api})\n`,
@@ -233,7 +227,7 @@ async function afterLoadFailure<T>(client: LMStudioClient, soFar: StepsSoFar, wo
 async function download(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call, soFar } = context;
   const client = clientFor(context);
-  const model = soFar.model = args.model!;
+  const model = args.model!;
   soFar.actions.push("check");
   await client.check(call);
   soFar.actions.push("download");
@@ -300,9 +294,7 @@ async function load(context: CommandContext): Promise<CommandOutput> {
       loaded: true,
       instanceId: result.instanceId,
       contextLength: result.contextLength,
-      actions: result.alreadyLoaded
-        ? ["check", "list"]
-        : ["check", "list", ...(result.unloaded.length > 0 ? ["unload"] : []), "load"],
+      actions: soFar.actions,
       route: result.route,
     },
     human: `${result.alreadyLoaded ? "already loaded" : "loaded"}: ${result.model}${
@@ -316,7 +308,6 @@ async function unload(context: CommandContext): Promise<CommandOutput> {
   const { args, call, soFar } = context;
   const client = clientFor(context);
   const target = args.all ? { all: true as const } : args.model!;
-  if (!args.all) soFar.model = args.model;
   soFar.actions.push("check", "list", "unload");
   const result = await client.unloadModel(target, call);
   return {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CLI_COMMANDS, type CliArgs, type CliCommand, parseCliArgs } from "./cli_args.ts";
+import { CLI_COMMANDS, type CliArgs, type CliCommand, MODEL_COMMANDS, parseCliArgs } from "./cli_args.ts";
 import { type CommandOutput, successText, withBaseUrlSource } from "./cli_output.ts";
 import { createReporter, type Reporter } from "./cli_reporter.ts";
 import {
@@ -133,9 +133,6 @@ export interface StepsSoFar {
   actions: string[];
 }
 
-/** The commands whose JSON document has `model`, `downloaded`, `loaded` and `actions`. */
-const MODEL_COMMANDS: readonly string[] = ["ensure", "download", "load", "unload"];
-
 /** What a command prints: the fields of its JSON document, or its human line. */
 export type { CommandOutput } from "./cli_output.ts";
 
@@ -181,15 +178,12 @@ export async function runCommandLine(
   const json = argv.includes("--json");
   // A usage error still names the command the user typed: the first word that is one (a flag's value,
   // `--url http://…`, may come before it).
-  const typed = argv.find((arg) => (CLI_COMMANDS as readonly string[]).includes(arg));
+  const typed = argv.find((arg): arg is CliCommand => (CLI_COMMANDS as readonly string[]).includes(arg));
   const command = () => args?.command ?? typed ?? "check";
   // Known before parsing, so that a usage error quoting a misplaced argument (`check $LM_API_TOKEN`,
   // `--timeout <token>`) cannot show the token.
   registerSecret(env(DEFAULT_API_TOKEN_ENV));
-  argv.forEach((arg, i) => {
-    if (arg === "--token") registerSecret(argv[i + 1]);
-    else if (arg.startsWith("--token=")) registerSecret(arg.slice("--token=".length));
-  });
+  for (const token of flagValues(argv, "--token")) registerSecret(token);
   try {
     args = parseCliArgs(argv);
     if (args.help) {
@@ -256,9 +250,7 @@ export async function runCommandLine(
       // things: the token of a variable that vtcode.toml names (a usage error may quote any argument),
       // and the URL and the model the run would have used. A `--url` the parse did not get to counts
       // when it is the only one and plain (`--url X` or `--url=X`); with any doubt, no URL is claimed.
-      const urlFlags = argv.flatMap((arg, i) =>
-        arg === "--url" ? [argv[i + 1]] : arg.startsWith("--url=") ? [arg.slice("--url=".length)] : []
-      );
+      const urlFlags = flagValues(argv, "--url");
       const plain = urlFlags.length === 1 && /^[^-\s]\S*$/.test(urlFlags[0] ?? "");
       const url = args?.url ?? (plain ? urlFlags[0] : undefined);
       try {
@@ -308,6 +300,16 @@ export async function runCommandLine(
     if (translated.hint) io.stderr(`  hint: ${translated.hint}\n`);
     return error.exitCode;
   }
+}
+
+/**
+ * The values `argv` gives `flag` (`--flag X` or `--flag=X`), read without the parser (before it,
+ * or where it failed): `undefined` for a flag that ends the line.
+ */
+function flagValues(argv: readonly string[], flag: string): (string | undefined)[] {
+  return argv.flatMap((arg, i) =>
+    arg === flag ? [argv[i + 1]] : arg.startsWith(`${flag}=`) ? [arg.slice(flag.length + 1)] : []
+  );
 }
 
 /** The failures that mean a server answered (`server.reachable: true` in `check` and `wait`). */
