@@ -19,7 +19,7 @@ import {
   type StepsSoFar,
 } from "./cli_run.ts";
 import { LMStudioClient, type ServerStatus } from "./client.ts";
-import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, withDeadline } from "./deadline.ts";
+import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, phaseCall, withDeadline } from "./deadline.ts";
 import { checkOrStart, ensureReady } from "./ensure.ts";
 import { LMStudioError } from "./errors.ts";
 import type { ModelInfo } from "./models.ts";
@@ -89,7 +89,7 @@ function checkOrStartWithin(
     checkOrStart(
       client,
       true,
-      call.timeoutMs === undefined ? { signal } : { signal, timeoutMs: MAX_TIMEOUT_MS },
+      phaseCall(signal, call.timeoutMs !== undefined),
       MAX_TIMEOUT_MS,
       () => reporter.note("Server is down; starting it with `lms server start`"),
     ));

@@ -278,3 +278,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * Call options for one phase (check, list, download, load) of a job that runs under `signal`. With
+ * a deadline the caller set, the phase gets none of its own: the caller's alone governs it, through
+ * the signal, whose abort carries that deadline's error (so a timeout names the deadline that
+ * fired). Without one, each phase keeps its default (check 5 s, list 10 s, load 10 min, download
+ * 6 h), as the client's methods have.
+ *
+ * @example
+ * ```ts
+ * import { phaseCall } from "./deadline.ts";
+ * phaseCall(new AbortController().signal, true); // { signal, timeoutMs: 2147483647 }
+ * ```
+ */
+export function phaseCall(signal: AbortSignal, callerDeadline: boolean): CallOptions {
+  return callerDeadline ? { signal, timeoutMs: MAX_TIMEOUT_MS } : { signal };
+}

@@ -24,6 +24,7 @@ import {
   type CallOptions,
   DEFAULT_TIMEOUTS,
   MAX_TIMEOUT_MS,
+  phaseCall,
   validDuration,
   validSignal,
   withDeadline,
@@ -294,17 +295,6 @@ function settled(promise: Promise<unknown>, caller: JobCaller): Promise<void> {
 const downloads = new SharedJobs<DownloadResult>();
 /** Loads in flight, per server and model id: one at a time, whatever context each asks for. */
 const loads = new SharedJobs<LoadResult>();
-
-/**
- * Call options for one phase (check, list, download, load) of a job that runs under `signal`. With
- * a deadline the caller set, the phase gets none of its own: the caller's alone governs it, through
- * the signal, whose abort carries that deadline's error (so a timeout names the deadline that
- * fired). Without one, each phase keeps its default (check 5 s, list 10 s, load 10 min, download
- * 6 h), as the client's methods have.
- */
-function phaseCall(signal: AbortSignal, callerDeadline: boolean): CallOptions {
-  return callerDeadline ? { signal, timeoutMs: MAX_TIMEOUT_MS } : { signal };
-}
 
 /** {@linkcode ensureReady}'s options, checked before anything runs (nothing read, nothing sent). */
 function checkEnsureOptions(given: EnsureReadyOptions | undefined) {
