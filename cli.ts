@@ -17,16 +17,21 @@ import { interruptSignal } from "./src/cli_process.ts";
 import { quickCheck } from "./src/cli_quick.ts";
 import { commandArgs, exitProcess, type StdoutWriter, stdoutWriter } from "./src/runtime.ts";
 
-const argv = commandArgs();
-// Made when there is something to print: a run the quick check leaves prints from the next file.
-let stdout: StdoutWriter | undefined;
-const outcome = await quickCheck(argv, {
-  stdout: (text) => (stdout ??= stdoutWriter()).write(text),
-  signal: interruptSignal(),
-});
-if (outcome.done) {
-  await stdout?.flush();
-  exitProcess(0);
+// No top-level await: the npm build also makes a CommonJS copy of this file for Bun (see
+// scripts/build_npm.ts), and a failure still ends the process as an unhandled rejection.
+void main(commandArgs());
+
+async function main(argv: string[]): Promise<void> {
+  // Made when there is something to print: a run the quick check leaves prints from the next file.
+  let stdout: StdoutWriter | undefined;
+  const outcome = await quickCheck(argv, {
+    stdout: (text) => (stdout ??= stdoutWriter()).write(text),
+    signal: interruptSignal(),
+  });
+  if (outcome.done) {
+    await stdout?.flush();
+    exitProcess(0);
+  }
+  // The npm build maps this import to cli_check.js, a file of its own.
+  await (await import("./src/cli_check.ts")).runCheckProcess(argv, outcome.handover);
 }
-// The npm build maps this import to cli_check.js, a file of its own.
-await (await import("./src/cli_check.ts")).runCheckProcess(argv, outcome.handover);

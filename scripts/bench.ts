@@ -9,7 +9,8 @@
  * What is measured, and as what:
  * - "the CLI" is the npm bin as users run it: `scripts/build_npm.ts` builds and packs the package,
  *   the tarball is `npm install`ed into a temporary folder, and `node_modules/@vtcode/lmstudio/cli.js`
- *   (the same file as `dist/package/cli.js`, one self-contained module) runs with `node`, `bun` and
+ *   (the same file as `dist/package/cli.js`: a small entry that loads the self-contained quick check,
+ *   `cli_bun.js` with its bytecode on Bun, `cli_quick.js` elsewhere) runs with `node`, `bun` and
  *   `deno run -A`;
  * - "the library" is the installed package (`import "@vtcode/lmstudio"`: the built `mod.js` and the
  *   chunks it shares with the other library entry points) on every runtime; the TypeScript source

@@ -9,7 +9,16 @@
  * manifest), dependencies from the root package.json. It prints the tarball path last.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -63,20 +72,20 @@ await build({
 });
 for (const file of walk(join(out, "src")).filter((f) => f.endsWith(".js"))) rmSync(file);
 
-// The CLI is three self-contained files, each loaded only when the one before cannot finish the
-// run. `cli.js` answers `--version` and a plain `check` that succeeds (src/cli_quick.ts: the one
-// configuration resolver, one request, the frame's output; ~15 KB); `cli_check.js` runs `check` in
-// the CLI frame (src/cli_check.ts: --help, usage errors, every failure with its hint), and
-// `cli_full.js` every other command (src/cli_main.ts). Each has its own copy of what it uses, so no
-// object crosses from one file to the other (the quick check hands over plain data). One module per
-// run instead of a file and its chunks: measured with scripts/bench.ts, medians of 21, chunks cost
-// Bun 1-1.4 ms and Deno 3-4 ms; on Bun, a file costs ~1.3 ms per 85 KB to load even when its code
-// never runs, and each function run for the first time costs more in JavaScriptCore's interpreter,
-// hence a quick path of a few small functions in a small file. Their `import()`s of their own
-// modules (the config readers, `lms` and its discovery) become calls into code that runs on first
-// use; only zod, dax, smol-toml and node: builtins stay imports. The sources have no static `node:`
-// import (one would be hoisted to the top of the file and run at start-up: on Deno, ~20 ms of Node
-// compatibility layer).
+// The CLI is a small entry and three self-contained programs, each loaded only when the one before
+// cannot finish the run. The quick check (cli.ts → src/cli_quick.ts: the one configuration
+// resolver, one request, the frame's output; ~24 KB) answers `--version` and a plain `check` that
+// succeeds; `cli_check.js` runs `check` in the CLI frame (src/cli_check.ts: --help, usage errors,
+// every failure with its hint), and `cli_full.js` every other command (src/cli_main.ts). Each has
+// its own copy of what it uses, so no object crosses from one file to the other (the quick check
+// hands over plain data). One module per run instead of a file and its chunks: measured with
+// scripts/bench.ts, medians of 21, chunks cost Bun 1-1.4 ms and Deno 3-4 ms; on Bun, a file costs
+// ~1.3 ms per 85 KB to load even when its code never runs, and each function run for the first
+// time costs more in JavaScriptCore's interpreter, hence a quick path of a few small functions in a
+// small file. Their `import()`s of their own modules (the config readers, `lms` and its discovery)
+// become calls into code that runs on first use; only zod, dax, smol-toml and node: builtins stay
+// imports. The sources have no static `node:` import (one would be hoisted to the top of the file
+// and run at start-up: on Deno, ~20 ms of Node compatibility layer).
 const cliBuild = {
   bundle: true,
   splitting: false,
@@ -86,22 +95,37 @@ const cliBuild = {
   external: Object.keys(dev.dependencies),
   logLevel: "warning",
 } as const;
-/** The CLI's programs: each source, its file, and the program its dynamic import loads. */
+/** The CLI's programs: each source, its file, its module format, and the program it imports. */
 const CLI_PROGRAMS = [
-  { source: CLI_ENTRY, file: "cli.js", next: { source: "src/cli_check.ts", file: "./cli_check.js" } },
+  {
+    source: CLI_ENTRY,
+    file: "cli_quick.js",
+    format: "esm",
+    next: { source: "src/cli_check.ts", file: "./cli_check.js" },
+  },
+  // The quick check again, as CommonJS for Bun's bytecode (below); not shipped as such.
+  {
+    source: CLI_ENTRY,
+    file: "bun/cli_bun.js",
+    format: "cjs",
+    next: { source: "src/cli_check.ts", file: "./cli_check.js" },
+  },
   {
     source: "src/cli_check.ts",
     file: "cli_check.js",
+    format: "esm",
     next: { source: "src/cli_main.ts", file: "./cli_full.js" },
   },
-  { source: "src/cli_main.ts", file: "cli_full.js" },
-];
+  { source: "src/cli_main.ts", file: "cli_full.js", format: "esm" },
+] as const;
+const bunSource = join(root, "dist", "bun");
 for (const program of CLI_PROGRAMS) {
-  const next = program.next;
+  const next = "next" in program ? program.next : undefined;
   await build({
     ...cliBuild,
+    format: program.format,
     entryPoints: [join(root, program.source)],
-    outfile: join(out, program.file),
+    outfile: program.file.startsWith("bun/") ? join(root, "dist", program.file) : join(out, program.file),
     plugins: next === undefined ? [] : [{
       name: "next-program-apart",
       setup(build) {
@@ -116,9 +140,51 @@ for (const program of CLI_PROGRAMS) {
     }],
   });
 }
+// On Bun the quick check runs from compiled bytecode: Bun compiles esbuild's CommonJS file (the
+// code stays esbuild's; Bun adds its module wrapper) and writes JavaScriptCore's bytecode beside it
+// (cli_bun.js.jsc), which spares each run the parsing and first compiling of every function it
+// calls. Measured on Bun 1.4.5 (scripts/bench.ts, 31 runs): `check` 1.30–1.33× a bare fetch →
+// see the README's Performance section. Bun ESM bytecode needs `--compile`, hence CommonJS. A
+// Bun whose JavaScriptCore cannot use the file (Bun 1.3.0: tried) ignores it and parses the
+// source, as it does when the .jsc is missing or damaged (tried: truncated, random bytes).
+execFileSync(join(root, "node_modules", ".bin", "bun"), [
+  "build",
+  "--bytecode",
+  "--format=cjs",
+  "--target=bun",
+  "--packages=external",
+  "--external",
+  "./cli_check.js",
+  "--outdir",
+  out,
+  "cli_bun.js",
+], { cwd: bunSource, stdio: ["ignore", "ignore", "inherit"] });
+rmSync(bunSource, { recursive: true, force: true });
+// The bin: Bun takes the bytecode program (through `import.meta.require`, as `@bun` files are not
+// transpiled); Node and Deno the ES module. One tiny module more per run (~0.3 ms on Bun).
+writeFileSync(
+  join(out, "cli.js"),
+  [
+    "#!/usr/bin/env node",
+    "// @bun",
+    "// The vtcode-lmstudio command: on Bun, the quick check compiled to bytecode (cli_bun.js and",
+    "// cli_bun.js.jsc); on Node and Deno, the same program as an ES module (cli_quick.js).",
+    'if (globalThis.Bun) import.meta.require("./cli_bun.js");',
+    'else import("./cli_quick.js");',
+    "",
+  ].join("\n"),
+);
+const SHIPPED_PROGRAMS = ["cli_quick.js", "cli_bun.js", "cli_check.js", "cli_full.js"];
+for (const file of ["cli_bun.js", "cli_bun.js.jsc"]) {
+  if (!existsSync(join(out, file))) throw new Error(`bun build wrote no ${file}`);
+}
+if (!readFileSync(join(out, "cli_bun.js"), "utf8").includes("// @bun @bytecode @bun-cjs")) {
+  throw new Error("cli_bun.js lacks Bun's bytecode pragma");
+}
 // A static import of a builtin would run at every start-up of the CLI: refuse to ship one.
-for (const { file } of CLI_PROGRAMS) {
-  const staticBuiltins = readFileSync(join(out, file), "utf8").match(/^import [^;]*?from\s*"node:[^"]+";/gm);
+for (const file of SHIPPED_PROGRAMS) {
+  const text = readFileSync(join(out, file), "utf8");
+  const staticBuiltins = text.match(/^import [^;]*?from\s*"node:[^"]+";|\brequire\("node:[^"]+"\)/gm);
   if (staticBuiltins) {
     throw new Error(
       `${file} imports builtins at start-up (make them lazy in src/): ${staticBuiltins.join(" ")}`,
@@ -126,8 +192,15 @@ for (const { file } of CLI_PROGRAMS) {
   }
 }
 // What the quick check and `check` must not carry (each would cost every run its load).
+const QUICK_MUST_NOT_CARRY = [
+  "class Lms ",
+  "function parseCliArgs(",
+  "function createReporter(",
+  "function parseModelList(",
+];
 const MUST_NOT_CARRY: Record<string, string[]> = {
-  "cli.js": ["class Lms ", "function parseCliArgs(", "function createReporter(", "function parseModelList("],
+  "cli_quick.js": QUICK_MUST_NOT_CARRY,
+  "cli_bun.js": QUICK_MUST_NOT_CARRY,
   "cli_check.js": ["class Lms "],
 };
 for (const [file, marks] of Object.entries(MUST_NOT_CARRY)) {

@@ -3,8 +3,9 @@
  * it works there the way users run it:
  *
  * - the bin with `node`, with `bun --bun` and with `bunx --bun`, and `cli.js` with `deno run`
- *   (a successful `check` in `cli.js` alone, also from a removed working directory, a failing one
- *   through `cli_check.js`, `ensure` through `cli_check.js` and `cli_full.js`);
+ *   (a successful `check` in the quick check alone, also from a removed working directory, a failing
+ *   one through `cli_check.js`, `ensure` through `cli_check.js` and `cli_full.js`; Bun's bytecode
+ *   program `cli_bun.js` with `cli_quick.js` gone, and the other way round for Node and Deno);
  * - the library (and `/testing`) imported from Node, Bun and Deno.
  *
  * Each run goes against the LM Studio simulator started here. Any failure exits non-zero.
@@ -12,7 +13,7 @@
  *   node --import tsx scripts/smoke_npm.ts
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -209,6 +210,31 @@ try {
     ["run", "-A", "--quiet", "import.mjs"],
     importDoc,
   );
+  // The bin takes one quick-check program per runtime: Bun the bytecode one, the others the ES
+  // module. Each runs with the other's file gone (last: this changes the install).
+  const installed = join(dir, "node_modules", "@vtcode", "lmstudio");
+  renameSync(join(installed, "cli_quick.js"), join(installed, "cli_quick.js.away"));
+  await check(
+    "bun: check --json runs cli_bun.js (cli_quick.js gone)",
+    bin("bun"),
+    [cliJs, "check", "--json"],
+    checkDoc,
+  );
+  renameSync(join(installed, "cli_quick.js.away"), join(installed, "cli_quick.js"));
+  rmSync(join(installed, "cli_bun.js"));
+  await check("node: check --json runs cli_quick.js (cli_bun.js gone)", process.execPath, [
+    cliJs,
+    "check",
+    "--json",
+  ], checkDoc);
+  await check("deno: check --json runs cli_quick.js (cli_bun.js gone)", bin("deno"), [
+    "run",
+    "-A",
+    "--quiet",
+    cliJs,
+    "check",
+    "--json",
+  ], checkDoc);
 } finally {
   await simulator.close();
   rmSync(dir, { recursive: true, force: true });
