@@ -220,4 +220,19 @@ describe("simulator state: settings of the wrong type", () => {
       "Simulator state: download.bytesPerSecond must be a positive number, got 0",
     );
   });
+
+  it("a size or delay below 0, or not finite, is refused in the faults' words", async () => {
+    await refused(
+      { loadDelayMs: -5 },
+      "Simulator state: loadDelayMs must be a non-negative number, got -5",
+    );
+    await refused(
+      { models: [{ key: "a/b", sizeBytes: Infinity }] },
+      "Simulator state: models[0].sizeBytes must be a non-negative number, got Infinity",
+    );
+    await refused(
+      { download: { bytesPerSecond: -1 } },
+      "Simulator state: download.bytesPerSecond must be a positive number, got -1",
+    );
+  });
 });

@@ -42,11 +42,17 @@ function positiveInteger(field: string, value: unknown): void {
   }
 }
 
-function nonNegative(field: string, value: unknown): void {
-  if (value === undefined) return;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    fail(field, `must be a number of 0 or more, got ${show(value)}`);
+/** What is wrong with a number that must be finite and 0 or more (more than 0 if `positive`), if anything. */
+function numberProblem(value: unknown, positive: boolean): string | undefined {
+  if (typeof value === "number" && Number.isFinite(value) && (positive ? value > 0 : value >= 0)) {
+    return undefined;
   }
+  return `must be a ${positive ? "positive" : "non-negative"} number, got ${show(value)}`;
+}
+
+function nonNegative(field: string, value: unknown): void {
+  const problem = value === undefined ? undefined : numberProblem(value, false);
+  if (problem !== undefined) fail(field, problem);
 }
 
 /** Refuses a field of the object at `field` that is not one of `known`. */
@@ -170,9 +176,8 @@ export function checkState(state: unknown): void {
     if (mode !== undefined && mode !== "time" && mode !== "manual") {
       fail("download.mode", `must be "time" or "manual", got ${show(mode)}`);
     }
-    if (bytesPerSecond !== undefined && !(typeof bytesPerSecond === "number" && bytesPerSecond > 0)) {
-      fail("download.bytesPerSecond", `must be a positive number, got ${show(bytesPerSecond)}`);
-    }
+    const problem = bytesPerSecond === undefined ? undefined : numberProblem(bytesPerSecond, true);
+    if (problem !== undefined) fail("download.bytesPerSecond", problem);
   }
   if (s.memory !== undefined) {
     if (!isObject(s.memory)) fail("memory", `must be an object, got ${show(s.memory)}`);
@@ -348,7 +353,6 @@ export function checkFault(fault: unknown): void {
 }
 
 function nonNegativeFault(field: string, value: unknown, positive: boolean): void {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
-    faultFail(field, `must be a ${positive ? "positive" : "non-negative"} number, got ${show(value)}`);
-  }
+  const problem = numberProblem(value, positive);
+  if (problem !== undefined) faultFail(field, problem);
 }
