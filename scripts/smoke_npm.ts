@@ -113,6 +113,8 @@ try {
   );
   const cliJs = join(dir, "node_modules", "@vtcode", "lmstudio", "cli.js");
   const nodeBin = join(dir, "node_modules", ".bin", "vtcode-lmstudio");
+  /** `deno run`'s arguments for a script and its own. */
+  const denoRun = (...args: string[]) => ["run", "-A", "--quiet", ...args];
   writeFileSync(
     join(dir, "import.mjs"),
     [
@@ -162,7 +164,7 @@ try {
   await check(
     "deno: cli.js check (nothing there)",
     bin("deno"),
-    ["run", "-A", "--quiet", cliJs, ...failing],
+    denoRun(cliJs, ...failing),
     unreachableDoc,
     3,
   );
@@ -185,29 +187,15 @@ try {
     "ensure",
     "--json",
   ], ensureDoc);
-  await check("deno run -A cli.js check --json", bin("deno"), [
-    "run",
-    "-A",
-    "--quiet",
-    cliJs,
-    "check",
-    "--json",
-  ], checkDoc);
+  await check("deno run -A cli.js check --json", bin("deno"), denoRun(cliJs, "check", "--json"), checkDoc);
   // Every command but check runs from cli_full.js, which cli_check.js imports.
-  await check("deno run -A cli.js ensure --json", bin("deno"), [
-    "run",
-    "-A",
-    "--quiet",
-    cliJs,
-    "ensure",
-    "--json",
-  ], ensureDoc);
+  await check("deno run -A cli.js ensure --json", bin("deno"), denoRun(cliJs, "ensure", "--json"), ensureDoc);
   await check("node: import the library and /testing", process.execPath, ["import.mjs"], importDoc);
   await check("bun: import the library and /testing", bin("bun"), ["import.mjs"], importDoc);
   await check(
     "deno: import the library and /testing",
     bin("deno"),
-    ["run", "-A", "--quiet", "import.mjs"],
+    denoRun("import.mjs"),
     importDoc,
   );
   // The bin takes one quick-check program per runtime: Bun the bytecode one, the others the ES
@@ -227,14 +215,12 @@ try {
     "check",
     "--json",
   ], checkDoc);
-  await check("deno: check --json runs cli_quick.js (cli_bun.js gone)", bin("deno"), [
-    "run",
-    "-A",
-    "--quiet",
-    cliJs,
-    "check",
-    "--json",
-  ], checkDoc);
+  await check(
+    "deno: check --json runs cli_quick.js (cli_bun.js gone)",
+    bin("deno"),
+    denoRun(cliJs, "check", "--json"),
+    checkDoc,
+  );
 } finally {
   await simulator.close();
   rmSync(dir, { recursive: true, force: true });
