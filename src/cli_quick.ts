@@ -40,15 +40,8 @@ import {
 import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS } from "./deadline.ts";
 import { declaresLengthWithin, DEFAULT_MAX_BYTES, type FetchLike, requestInit } from "./http.ts";
 import { conformsFast, looksLikeModelList, MODELS_PATH } from "./models.ts";
-import {
-  cwd as currentDir,
-  type EnvReader,
-  getEnv,
-  pathKind,
-  platform,
-  sizeAt,
-  startTimer,
-} from "./runtime.ts";
+import { cwd as currentDir, type EnvReader, getEnv, platform, startTimer } from "./runtime.ts";
+import { pathKind, sizeAt } from "./runtime_files.ts";
 import { readServerSettings } from "./server_settings.ts";
 import { VERSION } from "./version.ts";
 

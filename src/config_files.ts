@@ -18,7 +18,8 @@ import {
   type LMStudioConfig,
 } from "./config.ts";
 import { LMStudioError } from "./errors.ts";
-import { cwd as runtimeCwd, fileAccess } from "./runtime.ts";
+import { cwd as runtimeCwd } from "./runtime.ts";
+import { fileAccess } from "./runtime_files.ts";
 
 /**
  * The largest `vtcode.toml` read: 1 MiB (a larger one is an error, and is not read past that).

@@ -22,15 +22,8 @@ import {
   smallFileText,
   userHomeDir,
 } from "./lmstudio_home.ts";
-import {
-  envDenied,
-  type EnvReader,
-  getEnv,
-  nodeBuiltin,
-  nodeFileAccess,
-  platform as currentPlatform,
-  type SyncFileAccess,
-} from "./runtime.ts";
+import { envDenied, type EnvReader, getEnv, nodeBuiltin, platform as currentPlatform } from "./runtime.ts";
+import { nodeFileAccess, type SyncFileAccess } from "./runtime_files.ts";
 
 /**
  * How {@linkcode findLms} found `lms`.

@@ -12,22 +12,14 @@
  *
  * This module imports no `node:` module: `check` reads the saved settings on every run without a
  * URL, and on Deno `node:fs`/`node:path` would load the Node compatibility layer (10-20 ms). By
- * default it reads through the runtime shim's `fileAccess()` with the platform's path rules
+ * default it reads through `fileAccess()` (runtime_files.ts) with the platform's path rules
  * (`node:path.win32` is loaded only for `win32`); `lms` discovery, which is synchronous and has
  * `node:fs` loaded anyway, passes its own probe and `node:path` rules.
  *
  * @module
  */
-import {
-  type EnvReader,
-  type FileAccess,
-  fileAccess,
-  getEnv,
-  homeDir,
-  type PathRules,
-  pathRules,
-  platform as currentPlatform,
-} from "./runtime.ts";
+import { type EnvReader, getEnv, homeDir, platform as currentPlatform } from "./runtime.ts";
+import { type FileAccess, fileAccess, type PathRules, pathRules } from "./runtime_files.ts";
 
 /**
  * The two file-system questions home discovery asks; injectable for tests. `lms` discovery's
@@ -89,9 +81,9 @@ export interface LmStudioHomeOptions {
   env?: EnvReader;
   /** Platform as Node names it (`linux`, `darwin`, `win32`); selects path rules. */
   platform?: string;
-  /** File-system probe (default: the real file system, {@linkcode homeProbe} of the shim's `fileAccess()`). */
+  /** File-system probe (default: the real file system, {@linkcode homeProbe} of `fileAccess()`). */
   fs?: HomeFileSystemProbe;
-  /** Path rules (default: those of `platform`, the runtime shim's `pathRules`). */
+  /** Path rules (default: those of `platform`, `pathRules` of runtime_files.ts). */
   path?: PathRules;
 }
 
@@ -102,7 +94,7 @@ export interface LmStudioHomeOptions {
  * @example
  * ```ts
  * import type { HomeLookup } from "./lmstudio_home.ts";
- * import { posixPath } from "./runtime.ts";
+ * import { posixPath } from "./runtime_files.ts";
  * const lookup: HomeLookup = {
  *   home: "/home/ada",
  *   fs: { readText: () => undefined, isDirectory: () => false },
@@ -146,7 +138,7 @@ export function smallFileText(bytes: Uint8Array | undefined): string | undefined
  * @example
  * ```ts
  * import { homeProbe } from "./lmstudio_home.ts";
- * import { fileAccess } from "./runtime.ts";
+ * import { fileAccess } from "./runtime_files.ts";
  * const probe = homeProbe(await fileAccess());
  * await probe.isDirectory("/tmp"); // true on Linux
  * ```
@@ -171,8 +163,8 @@ export function homeProbe(files: Pick<FileAccess, "readFile" | "isDirectory">): 
 }
 
 /**
- * Fills in what `options` leaves out: the probe of the real file system (the runtime shim's
- * `fileAccess()`: `Deno.*` on Deno, `node:fs` elsewhere, loaded on first use) and the path rules of
+ * Fills in what `options` leaves out: the probe of the real file system (`fileAccess()` of
+ * runtime_files.ts: `Deno.*` on Deno, `node:fs` elsewhere, loaded on first use) and the path rules of
  * the platform (POSIX in plain JavaScript, or `node:path.win32` for `win32`).
  *
  * @example
@@ -213,7 +205,7 @@ export function userHomeDir(options: LmStudioHomeOptions = {}): string | undefin
  * @example
  * ```ts
  * import { homePointerFile } from "./lmstudio_home.ts";
- * import { posixPath } from "./runtime.ts";
+ * import { posixPath } from "./runtime_files.ts";
  * homePointerFile("/home/ada", posixPath); // "/home/ada/.lmstudio-home-pointer"
  * ```
  */
@@ -231,7 +223,7 @@ export function homePointerFile(userHome: string, path: PathRules): string {
  * @example
  * ```ts
  * import { lmStudioHomesFrom } from "./lmstudio_home.ts";
- * import { posixPath } from "./runtime.ts";
+ * import { posixPath } from "./runtime_files.ts";
  * lmStudioHomesFrom("/home/ada", "/data/lmstudio\n", posixPath);
  * // [{ path: "/data/lmstudio", source: "home-pointer" },
  * //  { path: "/home/ada/.cache/lm-studio", source: "legacy-cache" },
@@ -259,7 +251,7 @@ export function lmStudioHomesFrom(
  * @example
  * ```ts
  * import { lmStudioHomeCandidates } from "./lmstudio_home.ts";
- * import { posixPath } from "./runtime.ts";
+ * import { posixPath } from "./runtime_files.ts";
  * const fs = { readText: () => undefined, isDirectory: () => false };
  * await lmStudioHomeCandidates({ platform: "linux", home: "/home/ada", fs, path: posixPath });
  * // [{ path: "/home/ada/.cache/lm-studio", source: "legacy-cache" },

@@ -8,7 +8,7 @@
  * wrongly typed file, a symlink loop, a directory in its place, or Deno without `--allow-read` /
  * `--allow-env` all give `undefined`, so the caller's default applies.
  *
- * No `node:` module is imported (the file is read through the runtime shim's `fileAccess()`, native
+ * No `node:` module is imported (the file is read through `fileAccess()` of runtime_files.ts, native
  * on Deno), so `check` without a URL does not load Deno's Node compatibility layer.
  *
  * @module

@@ -20,7 +20,7 @@ import {
   userHomeDir,
 } from "../src/lmstudio_home.ts";
 import { readServerSettings, serverUrlFromSettings } from "../src/server_settings.ts";
-import { answeredLater, fileAccess, nodeFileAccess, pathRules, posixPath } from "../src/runtime.ts";
+import { answeredLater, fileAccess, nodeFileAccess, pathRules, posixPath } from "../src/runtime_files.ts";
 import { cleanly, type Defer, denoWithoutNode, ROOT } from "./_helpers.ts";
 
 /** A temp user home, removed after the test. */
@@ -319,8 +319,8 @@ describe("readServerSettings", () => {
   );
 });
 
-describe("file access of the home lookup (the runtime shim's, and the node:fs one lms discovery uses)", () => {
-  // On Bun the shim's is Bun.file, on Deno Deno.*, on Node node:fs: the same answers everywhere.
+describe("file access of the home lookup (runtime_files.ts's, and the node:fs one lms discovery uses)", () => {
+  // On Bun runtime_files.ts's is Bun.file, on Deno Deno.*, on Node node:fs: the same answers everywhere.
   const accesses = [
     ["fileAccess()", () => fileAccess()],
     ["nodeFileAccess(node:fs)", () => Promise.resolve(answeredLater(nodeFileAccess(nodeFs, nodePath)))],
