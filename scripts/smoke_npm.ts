@@ -6,7 +6,7 @@
  *   (a successful `check` in the quick check alone, also from a removed working directory, a failing
  *   one through `cli_check.js`, `ensure` through `cli_check.js` and `cli_full.js`; Bun's bytecode
  *   program `cli_bun.js` with `cli_quick.js` gone, and the other way round for Node and Deno);
- * - the library (and `/testing`) imported from Node, Bun and Deno.
+ * - the library and its subpaths (`/testing`, `/lms`, `/config`) imported from Node, Bun and Deno.
  *
  * Each run goes against the LM Studio simulator started here. Any failure exits non-zero.
  *
@@ -120,17 +120,24 @@ try {
     [
       `import { LMStudioClient, VERSION, ensureReady } from "@vtcode/lmstudio";`,
       `import { startSimulator } from "@vtcode/lmstudio/testing";`,
+      `import { findLms, Lms } from "@vtcode/lmstudio/lms";`,
+      `import { resolveConfig } from "@vtcode/lmstudio/config";`,
       `const status = await new LMStudioClient().check();`,
       `const own = await startSimulator({ catalog: [{ key: "qwen/qwen3-4b-2507" }] });`,
       `const ready = await ensureReady({ baseUrl: own.url, model: "qwen/qwen3-4b-2507", pollIntervalMs: 20 });`,
       `await own.close();`,
-      `console.log(JSON.stringify({ version: VERSION, api: status.api, actions: ready.actions }));`,
+      `const config = await resolveConfig();`,
+      `const lms = findLms({ path: process.execPath }); // an executable that exists: stands in for lms`,
+      `new Lms(lms);`,
+      `console.log(JSON.stringify({ version: VERSION, api: status.api, actions: ready.actions,`,
+      `  config: [config.baseUrl, config.sources.baseUrl], lms: [lms.path, lms.source] }));`,
     ].join("\n"),
   );
   const importDoc = (stdout: string) => {
     const doc = JSON.parse(stdout);
     return doc.api === "v1" && doc.actions.join() === "check,list,download,load" &&
-      typeof doc.version === "string";
+      typeof doc.version === "string" && doc.config.join() === `${simulator.url},env` &&
+      doc.lms[1] === "option";
   };
 
   await check("node: vtcode-lmstudio check --json", process.execPath, [nodeBin, "check", "--json"], checkDoc);
@@ -190,10 +197,15 @@ try {
   await check("deno run -A cli.js check --json", bin("deno"), denoRun(cliJs, "check", "--json"), checkDoc);
   // Every command but check runs from cli_full.js, which cli_check.js imports.
   await check("deno run -A cli.js ensure --json", bin("deno"), denoRun(cliJs, "ensure", "--json"), ensureDoc);
-  await check("node: import the library and /testing", process.execPath, ["import.mjs"], importDoc);
-  await check("bun: import the library and /testing", bin("bun"), ["import.mjs"], importDoc);
   await check(
-    "deno: import the library and /testing",
+    "node: import the library, /testing, /lms and /config",
+    process.execPath,
+    ["import.mjs"],
+    importDoc,
+  );
+  await check("bun: import the library, /testing, /lms and /config", bin("bun"), ["import.mjs"], importDoc);
+  await check(
+    "deno: import the library, /testing, /lms and /config",
     bin("deno"),
     denoRun("import.mjs"),
     importDoc,

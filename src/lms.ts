@@ -19,6 +19,7 @@ import {
   stripAnsi,
 } from "./lms_progress.ts";
 import { type LmsRunOptions, type LmsRunResult, runLms } from "./lms_run.ts";
+import { quote } from "./text.ts";
 import { validateModelName } from "./model_name.ts";
 import { type Capability, capabilityList } from "./models.ts";
 import type { DownloadProgress } from "./progress.ts";
@@ -331,7 +332,7 @@ export class Lms {
    * `{ alreadyDownloaded: true }` when `lms` says the model is already there. Rejects with
    * `MODEL_NOT_FOUND` when `lms` finds no such model (or variant) in the catalog, else
    * `DOWNLOAD_FAILED` (carrying `lms`'s last `Error:` line) on a non-zero exit, and also when `lms`
-   * exits 0 without saying it downloaded anything. Default deadline: `DEFAULT_TIMEOUTS.download`.
+   * exits 0 without saying it downloaded anything. Default deadline: 6 hours.
    *
    * @example
    * ```ts
@@ -396,7 +397,7 @@ export class Lms {
   /**
    * Loads a model with `lms load -y <model>` and resolves the identifier `lms` gave the instance
    * (`key`, or `key:2` when the model was already loaded). Rejects with `LOAD_FAILED` on failure.
-   * Default deadline: `DEFAULT_TIMEOUTS.load`.
+   * Default deadline: 10 minutes.
    *
    * @example
    * ```ts
@@ -738,10 +739,10 @@ function notLoaded(identifier: string, loaded: LmsLoadedInstance[]): LMStudioErr
   );
 }
 
+/** What `lms` printed, as a message quotes it (colours stripped, unprintable characters escaped). */
 function preview(text: string): string {
   const clean = stripAnsi(text).trim();
-  if (clean === "") return "(nothing)";
-  return JSON.stringify(clean.length > 200 ? `${clean.slice(0, 200)}…` : clean);
+  return clean === "" ? "(nothing)" : quote(clean, 200);
 }
 
 function parseList<T>(

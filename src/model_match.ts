@@ -10,7 +10,7 @@ import type { ModelInfo, ModelInstance } from "./models.ts";
 /** How a name matched. */
 export type MatchKind = "exact" | "instance" | "variant" | "case" | "publisher";
 
-/** The result of {@linkcode matchModel}. */
+/** Which model a name means, as `LMStudioClient.findModel()` answers it. */
 export interface ModelMatchResult {
   /** The model meant, if exactly one fits. */
   model?: ModelInfo;

@@ -35,3 +35,20 @@ export function truncate(text: string, max: number): string {
 export function quote(text: string, max = 60): string {
   return escapeUnprintable(JSON.stringify(truncate(text, max)));
 }
+
+/**
+ * Any value as a message about it shows it: a number, boolean, `null` or `undefined` as written,
+ * anything else as its JSON (or its type, when JSON cannot write it), at most `max` characters.
+ */
+export function showValue(value: unknown, max = 80): string {
+  if (value === undefined || value === null || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // A cycle or a BigInt.
+  }
+  return text === undefined ? typeof value : escapeUnprintable(truncate(text, max));
+}

@@ -6,7 +6,7 @@
  */
 import { networkAddresses } from "./runtime.ts";
 import { LMStudioError } from "./errors.ts";
-import { truncate } from "./text.ts";
+import { hasUnprintable, truncate } from "./text.ts";
 
 /**
  * Normalises a server base URL: `http://h:1234`, `http://h:1234/`, `http://h:1234/v1` and
@@ -24,9 +24,9 @@ export function normalizeBaseUrl(input: string): string {
   const raw = typeof input === "string" ? input.trim() : "";
   const hint = "Use a URL like http://localhost:1234 (with or without /v1).";
   if (raw === "") throw new LMStudioError("USAGE", "The server URL is empty", { hint });
-  // Spaces, C0/C1 controls and bidi overrides: refused without echoing them (a message must not
-  // reorder or forge what the terminal shows).
-  if (/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\s]/.test(raw)) {
+  // Spaces and what text.ts calls unprintable (C0/C1 controls, bidi overrides): refused without
+  // echoing them (a message must not reorder or forge what the terminal shows).
+  if (/\s/.test(raw) || hasUnprintable(raw)) {
     throw new LMStudioError("USAGE", "The server URL contains spaces or control characters", { hint });
   }
   if (/^[\w.-]+:\d+(\/.*)?$/.test(raw) || /^\[[0-9a-f:]+\]:\d+/i.test(raw)) {

@@ -6,33 +6,22 @@
  *
  * @module
  */
+import { isObject } from "../json.ts";
+import { showValue } from "../text.ts";
 import type { SimReply, SimToolCall } from "./inference_types.ts";
 import type { World } from "./world.ts";
 
 const scripts = new WeakMap<World, SimReply[]>();
 
-function describe(value: unknown): string {
-  try {
-    const text = JSON.stringify(value);
-    return text === undefined ? String(value) : text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return String(value);
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 function checkCall(call: unknown, where: string): SimToolCall {
-  if (!isPlainObject(call)) throw new TypeError(`${where} must be an object like { name, arguments? }`);
+  if (!isObject(call)) throw new TypeError(`${where} must be an object like { name, arguments? }`);
   if (typeof call.name !== "string" || call.name.trim() === "") {
-    throw new TypeError(`${where} needs a non-empty "name" (the tool to call): ${describe(call)}`);
+    throw new TypeError(`${where} needs a non-empty "name" (the tool to call): ${showValue(call)}`);
   }
   const args = call.arguments;
-  if (args !== undefined && typeof args !== "string" && !isPlainObject(args)) {
+  if (args !== undefined && typeof args !== "string" && !isObject(args)) {
     throw new TypeError(
-      `${where} ("${call.name}"): "arguments" must be an object, a string or absent, not ${describe(args)}`,
+      `${where} ("${call.name}"): "arguments" must be an object, a string or absent, not ${showValue(args)}`,
     );
   }
   for (const key of Object.keys(call)) {
@@ -51,13 +40,13 @@ export function checkReplies(replies: unknown, where = "replies"): SimReply[] {
   if (!Array.isArray(replies)) throw new TypeError(`${where} must be an array of { text } or { toolCalls }`);
   return replies.map((reply, index): SimReply => {
     const at = `${where}[${index}]`;
-    if (!isPlainObject(reply)) {
-      throw new TypeError(`${at} must be { text } or { toolCalls }, not ${describe(reply)}`);
+    if (!isObject(reply)) {
+      throw new TypeError(`${at} must be { text } or { toolCalls }, not ${showValue(reply)}`);
     }
     const hasText = "text" in reply;
     const hasCalls = "toolCalls" in reply;
     if (hasText === hasCalls) {
-      throw new TypeError(`${at} needs exactly one of "text" and "toolCalls": ${describe(reply)}`);
+      throw new TypeError(`${at} needs exactly one of "text" and "toolCalls": ${showValue(reply)}`);
     }
     const extra = Object.keys(reply).filter((key) => key !== "text" && key !== "toolCalls");
     if (extra.length > 0) throw new TypeError(`${at}: unknown field "${extra[0]}" (use text or toolCalls)`);
@@ -84,9 +73,4 @@ export function queueReplies(world: World, replies: unknown, where?: string): vo
 /** Takes the next scripted reply, if any. */
 export function takeReply(world: World): SimReply | undefined {
   return scripts.get(world)?.shift();
-}
-
-/** How many scripted replies are left. */
-export function pendingReplies(world: World): number {
-  return scripts.get(world)?.length ?? 0;
 }

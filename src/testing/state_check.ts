@@ -8,6 +8,7 @@
  * @module
  */
 import { isObject } from "../json.ts";
+import { showValue } from "../text.ts";
 import { normalizeModel } from "./models.ts";
 import type { SimFault, SimModel, SimQuirks, SimReasoningOption, SimulatorState } from "./types.ts";
 
@@ -23,22 +24,11 @@ function fail(field: string, problem: string): never {
   throw new TypeError(`Simulator state: ${field} ${problem}`);
 }
 
-function show(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
-  if (value === undefined) return "undefined";
-  try {
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return typeof value;
-  }
-}
-
 /** A positive integer when present. */
 function positiveInteger(field: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    fail(field, `must be a positive integer, got ${show(value)}`);
+    fail(field, `must be a positive integer, got ${showValue(value)}`);
   }
 }
 
@@ -47,7 +37,7 @@ function numberProblem(value: unknown, positive: boolean): string | undefined {
   if (typeof value === "number" && Number.isFinite(value) && (positive ? value > 0 : value >= 0)) {
     return undefined;
   }
-  return `must be a ${positive ? "positive" : "non-negative"} number, got ${show(value)}`;
+  return `must be a ${positive ? "positive" : "non-negative"} number, got ${showValue(value)}`;
 }
 
 function nonNegative(field: string, value: unknown): void {
@@ -63,16 +53,16 @@ function onlyFields(field: string, value: object, known: readonly string[]): voi
 }
 
 function checkModel(field: string, model: unknown): void {
-  if (!isObject(model)) fail(field, `must be an object with a "key", got ${show(model)}`);
+  if (!isObject(model)) fail(field, `must be an object with a "key", got ${showValue(model)}`);
   const m = model as SimModel & Record<string, unknown>;
   if (typeof m.key !== "string" || m.key.trim() === "") {
-    fail(`${field}.key`, `must be a non-empty string, got ${show(m.key)}`);
+    fail(`${field}.key`, `must be a non-empty string, got ${showValue(m.key)}`);
   }
   if (m.type !== undefined && m.type !== "llm" && m.type !== "embedding") {
-    fail(`${field}.type`, `must be "llm" or "embedding", got ${show(m.type)}`);
+    fail(`${field}.type`, `must be "llm" or "embedding", got ${showValue(m.type)}`);
   }
   if (m.format !== undefined && m.format !== "gguf" && m.format !== "mlx") {
-    fail(`${field}.format`, `must be "gguf" or "mlx", got ${show(m.format)}`);
+    fail(`${field}.format`, `must be "gguf" or "mlx", got ${showValue(m.format)}`);
   }
   positiveInteger(`${field}.maxContextLength`, m.maxContextLength);
   positiveInteger(`${field}.fitContextLength`, m.fitContextLength);
@@ -80,7 +70,7 @@ function checkModel(field: string, model: unknown): void {
   if (m.reasoning !== undefined && typeof m.reasoning !== "boolean") {
     const reasoning = m.reasoning as unknown;
     if (!isObject(reasoning)) {
-      fail(`${field}.reasoning`, `must be a boolean or an object, got ${show(reasoning)}`);
+      fail(`${field}.reasoning`, `must be a boolean or an object, got ${showValue(reasoning)}`);
     }
     const options = reasoning.allowedOptions;
     if (
@@ -90,14 +80,14 @@ function checkModel(field: string, model: unknown): void {
       fail(
         `${field}.reasoning.allowedOptions`,
         `must be a non-empty list of ${REASONING_OPTIONS.map((o) => `"${o}"`).join(", ")}, got ${
-          show(options)
+          showValue(options)
         }`,
       );
     }
     if (!options.includes(reasoning.default)) {
       fail(
         `${field}.reasoning.default`,
-        `must be one of allowedOptions ${show(options)}, got ${show(reasoning.default)}`,
+        `must be one of allowedOptions ${showValue(options)}, got ${showValue(reasoning.default)}`,
       );
     }
   }
@@ -124,7 +114,7 @@ const STATE_FIELDS: Readonly<Record<keyof SimulatorState, true>> = {
 /** Throws a `TypeError` naming the first field of `state` that cannot be. */
 export function checkState(state: unknown): void {
   if (state === undefined) return;
-  if (!isObject(state)) throw new TypeError(`Simulator state must be an object, got ${show(state)}`);
+  if (!isObject(state)) throw new TypeError(`Simulator state must be an object, got ${showValue(state)}`);
   const s = state as SimulatorState & Record<string, unknown>;
   for (const key of Object.keys(s)) {
     if (Object.hasOwn(STATE_FIELDS, key)) continue;
@@ -140,7 +130,7 @@ export function checkState(state: unknown): void {
   }
   for (const name of ["models", "catalog", "loaded"] as const) {
     if (s[name] !== undefined && !Array.isArray(s[name])) {
-      fail(name, `must be an array, got ${show(s[name])}`);
+      fail(name, `must be an array, got ${showValue(s[name])}`);
     }
   }
   for (const list of ["models", "catalog"] as const) {
@@ -161,38 +151,38 @@ export function checkState(state: unknown): void {
   nonNegative("loadDelayMs", s.loadDelayMs);
   for (const name of ["jit", "serverRunning"] as const) {
     if (s[name] !== undefined && typeof s[name] !== "boolean") {
-      fail(name, `must be true or false, got ${show(s[name])}`);
+      fail(name, `must be true or false, got ${showValue(s[name])}`);
     }
   }
   if (s.reply !== undefined && typeof s.reply !== "string") {
-    fail("reply", `must be a string, got ${show(s.reply)}`);
+    fail("reply", `must be a string, got ${showValue(s.reply)}`);
   }
   if (s.download !== undefined) {
     if (!isObject(s.download)) {
-      fail("download", `must be an object like { mode, bytesPerSecond }, got ${show(s.download)}`);
+      fail("download", `must be an object like { mode, bytesPerSecond }, got ${showValue(s.download)}`);
     }
     onlyFields("download", s.download, ["mode", "bytesPerSecond"]);
     const { mode, bytesPerSecond } = s.download;
     if (mode !== undefined && mode !== "time" && mode !== "manual") {
-      fail("download.mode", `must be "time" or "manual", got ${show(mode)}`);
+      fail("download.mode", `must be "time" or "manual", got ${showValue(mode)}`);
     }
     const problem = bytesPerSecond === undefined ? undefined : numberProblem(bytesPerSecond, true);
     if (problem !== undefined) fail("download.bytesPerSecond", problem);
   }
   if (s.memory !== undefined) {
-    if (!isObject(s.memory)) fail("memory", `must be an object, got ${show(s.memory)}`);
+    if (!isObject(s.memory)) fail("memory", `must be an object, got ${showValue(s.memory)}`);
     onlyFields("memory", s.memory, ["maxContextLength"]);
     positiveInteger("memory.maxContextLength", s.memory.maxContextLength);
   }
   if (s.quirks !== undefined) {
-    if (!isObject(s.quirks)) fail("quirks", `must be an object, got ${show(s.quirks)}`);
+    if (!isObject(s.quirks)) fail("quirks", `must be an object, got ${showValue(s.quirks)}`);
     const known = Object.keys(QUIRK_DEFAULTS);
     for (const [name, value] of Object.entries(s.quirks)) {
       if (!known.includes(name)) {
         fail("quirks", `has an unknown quirk "${name}" (known: ${known.join(", ")})`);
       }
       if (typeof value !== "boolean" && value !== undefined) {
-        fail(`quirks.${name}`, `must be true or false, got ${show(value)}`);
+        fail(`quirks.${name}`, `must be true or false, got ${showValue(value)}`);
       }
     }
   }
@@ -203,10 +193,12 @@ export function checkState(state: unknown): void {
   (s.loaded ?? []).forEach((entry, i) => {
     const field = `loaded[${i}]`;
     const instance = typeof entry === "string" ? { key: entry } : entry;
-    if (!isObject(instance)) fail(field, `must be a model key or an object with a "key", got ${show(entry)}`);
+    if (!isObject(instance)) {
+      fail(field, `must be a model key or an object with a "key", got ${showValue(entry)}`);
+    }
     const keyField = typeof entry === "string" ? field : `${field}.key`;
     if (typeof instance.key !== "string" || instance.key === "") {
-      fail(keyField, `must be a non-empty string, got ${show(instance.key)}`);
+      fail(keyField, `must be a non-empty string, got ${showValue(instance.key)}`);
     }
     const model = downloaded.get(instance.key);
     if (!model) {
@@ -219,7 +211,7 @@ export function checkState(state: unknown): void {
     }
     if (instance.id !== undefined) {
       if (typeof instance.id !== "string" || instance.id === "") {
-        fail(`${field}.id`, `must be a non-empty string, got ${show(instance.id)}`);
+        fail(`${field}.id`, `must be a non-empty string, got ${showValue(instance.id)}`);
       }
       if (ids.has(instance.id)) {
         fail(`${field}.id`, `"${instance.id}" is already the id of an earlier instance`);
@@ -243,7 +235,9 @@ export function checkState(state: unknown): void {
  */
 export function checkOptions(options: unknown): void {
   if (options === undefined) return;
-  if (!isObject(options)) throw new TypeError(`Simulator options must be an object, got ${show(options)}`);
+  if (!isObject(options)) {
+    throw new TypeError(`Simulator options must be an object, got ${showValue(options)}`);
+  }
   for (const key of Object.keys(options)) {
     if (key !== "host" && key !== "port") {
       throw new TypeError(`Simulator options have an unknown field "${key}" (known: host, port)`);
@@ -254,11 +248,11 @@ export function checkOptions(options: unknown): void {
     port !== undefined && (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535)
   ) {
     throw new TypeError(
-      `Simulator options: port must be an integer from 0 (a free port) to 65535, got ${show(port)}`,
+      `Simulator options: port must be an integer from 0 (a free port) to 65535, got ${showValue(port)}`,
     );
   }
   if (host !== undefined && (typeof host !== "string" || host.trim() === "")) {
-    throw new TypeError(`Simulator options: host must be a non-empty string, got ${show(host)}`);
+    throw new TypeError(`Simulator options: host must be a non-empty string, got ${showValue(host)}`);
   }
 }
 
@@ -281,7 +275,7 @@ function faultFail(field: string, problem: string): never {
 function httpStatus(field: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 100 || value > 599) {
-    faultFail(field, `must be an HTTP status from 100 to 599, got ${show(value)}`);
+    faultFail(field, `must be an HTTP status from 100 to 599, got ${showValue(value)}`);
   }
 }
 
@@ -293,12 +287,12 @@ function httpStatus(field: string, value: unknown): void {
  */
 export function checkFault(fault: unknown): void {
   if (!isObject(fault)) {
-    throw new TypeError(`Simulator fault must be an object like { match, kind }, got ${show(fault)}`);
+    throw new TypeError(`Simulator fault must be an object like { match, kind }, got ${showValue(fault)}`);
   }
   const f = fault as Record<string, unknown>;
   const kinds = Object.keys(FAULT_FIELDS);
   if (typeof f.kind !== "string" || !Object.hasOwn(FAULT_FIELDS, f.kind)) {
-    faultFail("kind", `must be one of ${kinds.map((k) => `"${k}"`).join(", ")}, got ${show(f.kind)}`);
+    faultFail("kind", `must be one of ${kinds.map((k) => `"${k}"`).join(", ")}, got ${showValue(f.kind)}`);
   }
   const fields = FAULT_FIELDS[f.kind as SimFault["kind"]];
   for (const key of Object.keys(f)) {
@@ -314,41 +308,41 @@ export function checkFault(fault: unknown): void {
     if (required && f[key] === undefined) faultFail(key, `is required for a "${f.kind}" fault`);
   }
   if (!(typeof f.match === "string" || f.match instanceof RegExp)) {
-    faultFail("match", `must be a path string or a RegExp, got ${show(f.match)}`);
+    faultFail("match", `must be a path string or a RegExp, got ${showValue(f.match)}`);
   }
   // A path never lacks its leading "/": such a match could never apply.
   if (typeof f.match === "string" && !f.match.startsWith("/")) {
-    faultFail("match", `must be a path starting with "/", like "/api/v1/models", got ${show(f.match)}`);
+    faultFail("match", `must be a path starting with "/", like "/api/v1/models", got ${showValue(f.match)}`);
   }
   if (f.method !== undefined && (typeof f.method !== "string" || f.method === "")) {
-    faultFail("method", `must be an HTTP method name, got ${show(f.method)}`);
+    faultFail("method", `must be an HTTP method name, got ${showValue(f.method)}`);
   }
   if (f.times !== undefined && (typeof f.times !== "number" || !Number.isInteger(f.times) || f.times < 1)) {
-    faultFail("times", `must be a positive integer (leave it out for "always"), got ${show(f.times)}`);
+    faultFail("times", `must be a positive integer (leave it out for "always"), got ${showValue(f.times)}`);
   }
   httpStatus("status", f.status);
   for (const key of ["ms", "bytes", "intervalMs"]) {
     if (f[key] !== undefined) nonNegativeFault(key, f[key], key === "intervalMs");
   }
   if (f.kind === "respond" && typeof f.body !== "string" && !isObject(f.body) && !Array.isArray(f.body)) {
-    faultFail("body", `must be a string or a JSON object/array, got ${show(f.body)}`);
+    faultFail("body", `must be a string or a JSON object/array, got ${showValue(f.body)}`);
   }
   if (f.kind === "redirect" && (typeof f.location !== "string" || f.location === "")) {
-    faultFail("location", `must be a non-empty URL or path, got ${show(f.location)}`);
+    faultFail("location", `must be a non-empty URL or path, got ${showValue(f.location)}`);
   }
   for (const key of ["contentType", "chunk"]) {
     if (f[key] !== undefined && typeof f[key] !== "string") {
-      faultFail(key, `must be a string, got ${show(f[key])}`);
+      faultFail(key, `must be a string, got ${showValue(f[key])}`);
     }
   }
   if (
     f.headers !== undefined &&
     (!isObject(f.headers) || !Object.values(f.headers).every((v) => typeof v === "string"))
   ) {
-    faultFail("headers", `must be an object of string values, got ${show(f.headers)}`);
+    faultFail("headers", `must be an object of string values, got ${showValue(f.headers)}`);
   }
   if (f.declareLength !== undefined && typeof f.declareLength !== "boolean") {
-    faultFail("declareLength", `must be true or false, got ${show(f.declareLength)}`);
+    faultFail("declareLength", `must be true or false, got ${showValue(f.declareLength)}`);
   }
 }
 
