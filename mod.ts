@@ -39,17 +39,19 @@ export {
   type WaitOptions,
 } from "./src/client.ts";
 export {
-  DEFAULT_OSS_MODEL,
   type EnsureAction,
   type EnsureEvent,
-  ensureOssReady,
-  type EnsureOssReadyOptions,
   ensureReady,
   type EnsureReadyOptions,
   type EnsureResult,
+} from "./src/ensure.ts";
+export {
+  DEFAULT_OSS_MODEL,
+  ensureOssReady,
+  type EnsureOssReadyOptions,
   type OssConfig,
   type OssReadyHandle,
-} from "./src/ensure.ts";
+} from "./src/ensure_oss.ts";
 export { type ErrorCode, LMStudioError, type LMStudioErrorOptions } from "./src/errors.ts";
 export type { CallOptions } from "./src/deadline.ts";
 export type { FetchLike } from "./src/http.ts";

@@ -20,9 +20,10 @@ import {
 } from "./cli_run.ts";
 import { LMStudioClient, type ServerStatus } from "./client.ts";
 import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, phaseCall, withDeadline } from "./deadline.ts";
-import { checkOrStart, ensureReady } from "./ensure.ts";
+import { ensureReady } from "./ensure.ts";
 import { LMStudioError } from "./errors.ts";
 import type { ModelInfo } from "./models.ts";
+import { checkOrStart } from "./server_control.ts";
 
 export type { CliIO };
 

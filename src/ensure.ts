@@ -1,7 +1,7 @@
 /**
  * The main job: make a model ready. `ensureReady` is the strict form (every failure is an error,
- * typed progress events, one deadline, single-flight per model); `ensureOssReady` keeps the Rust
- * crate's forgiving semantics.
+ * typed progress events, one deadline, single-flight per model: see shared_jobs.ts); the Rust
+ * crate's forgiving `ensureOssReady` lives in ensure_oss.ts.
  *
  * @module
  */
@@ -29,14 +29,15 @@ import {
   validSignal,
   withDeadline,
 } from "./deadline.ts";
-import { isLMStudioError, LMStudioError, toLMStudioError } from "./errors.ts";
-import { mayComeUp } from "./http.ts";
+import { isLMStudioError, LMStudioError } from "./errors.ts";
 import { listenerOption } from "./listener.ts";
 import type { MatchKind, ModelMatchResult } from "./model_match.ts";
 import { matchModel } from "./model_match.ts";
 import { validateModelName } from "./model_name.ts";
-import { type ModelInfo, type ModelInstance, MODELS_PATH } from "./models.ts";
-import { checkOptionType, givenOnly, invalidOption, optionsObject } from "./options.ts";
+import type { ModelInfo, ModelInstance } from "./models.ts";
+import { checkOptionType, invalidOption, optionsObject } from "./options.ts";
+import { checkOrStart } from "./server_control.ts";
+import { type Emit, eventSink, type JobCaller, SharedJobs, type StartJob } from "./shared_jobs.ts";
 import {
   checkContextLength,
   checkRequired,
@@ -45,9 +46,6 @@ import {
   requireCapabilities,
 } from "./suitability.ts";
 import type { DownloadProgress, LoadProgress } from "./progress.ts";
-
-/** The Rust crate's name for the default model, `openai/gpt-oss-20b`. */
-export const DEFAULT_OSS_MODEL: string = DEFAULT_MODEL;
 
 /** A step of {@linkcode ensureReady}, as listed in `actions`. */
 export type EnsureAction = "start-server" | "check" | "list" | "download" | "unload" | "load";
@@ -133,168 +131,10 @@ export interface EnsureResult {
   timings: { totalMs: number; checkMs: number; listMs: number; downloadMs?: number; loadMs?: number };
 }
 
-/** Where one caller's events go (see {@linkcode eventSink}). */
-type Emit = (event: EnsureEvent) => void;
-
-/**
- * A caller's `onEvent` as the job calls it: quiet (see {@linkcode listenerOption}: a broken listener
- * must not break readiness, nor crash the process with an unhandled rejection), and it hears nothing
- * once `close()` is called, when the call has settled, although shared work it took part in may go
- * on for other callers.
- */
-function eventSink(onEvent: Emit | undefined): { emit: Emit; close: () => void } {
-  let open = true;
-  return {
-    emit: (event) => {
-      if (open) onEvent?.(event);
-    },
-    close: () => {
-      open = false;
-    },
-  };
-}
-
-/** One caller of a shared job: its own signal (its deadline and abort) and where its events go. */
-interface JobCaller {
-  signal: AbortSignal;
-  emit: Emit;
-  /** The step, for an abort error: `Downloading m/a`. */
-  what: string;
-}
-
-/** A download or a load that concurrent callers share. */
-interface SharedJob<T> {
-  /** What the job was started for: only a caller that needs the same joins it. */
-  readonly purpose: string;
-  readonly promise: Promise<T>;
-  /** Aborts the work, once every caller waiting on it has gone. */
-  readonly controller: AbortController;
-  /** The event sinks of the callers waiting on it: each gets the job's events while it waits. */
-  readonly callers: Set<Emit>;
-}
-
-/** Starts a shared job's work, which reports its events through `broadcast` (to every caller). */
-type StartJob<T> = (signal: AbortSignal, broadcast: Emit) => Promise<T>;
-
-/**
- * Jobs shared by concurrent callers in this process, at most one per key (a model on a server).
- * A caller joins the running job when it needs the same (`purpose`); otherwise it waits for that
- * job to settle, then decides again. Each caller leaves on its own deadline or abort, at once;
- * the work is aborted only when every caller has gone.
- */
-class SharedJobs<T> {
-  readonly #running = new Map<string, SharedJob<T>>();
-
-  /**
-   * Joins the job under `key` when it runs for `purpose`, or starts one with `start` when none
-   * runs: `{ joined }` is its outcome for this caller. When a job for another purpose, or one that
-   * every caller has left, holds the key, joins nothing: `{ busy }` resolves once that job has
-   * settled (and rejects when the caller's signal aborts first).
-   */
-  enter(
-    key: string,
-    purpose: string,
-    caller: JobCaller,
-    start: StartJob<T>,
-  ): { joined: Promise<T> } | { busy: Promise<void> } {
-    const running = this.#running.get(key);
-    if (running && (running.purpose !== purpose || running.controller.signal.aborted)) {
-      return { busy: settled(running.promise, caller) };
-    }
-    return { joined: join(running ?? this.#start(key, purpose, start), caller) };
-  }
-
-  /** {@linkcode enter}, waiting out whatever holds the key, until the caller has joined a job. */
-  async run(key: string, purpose: string, caller: JobCaller, start: StartJob<T>): Promise<T> {
-    for (;;) {
-      const entry = this.enter(key, purpose, caller, start);
-      if ("joined" in entry) return await entry.joined;
-      await entry.busy;
-    }
-  }
-
-  #start(key: string, purpose: string, start: StartJob<T>): SharedJob<T> {
-    const controller = new AbortController();
-    const callers = new Set<Emit>();
-    const broadcast: Emit = (event) => {
-      for (const emit of callers) emit(event);
-    };
-    const promise = Promise.resolve().then(() => start(controller.signal, broadcast)).finally(() => {
-      // The key is free once the work has settled, not when the last caller leaves: an abandoned
-      // load may still be unloading, and the next one must not race it.
-      if (this.#running.get(key) === job) this.#running.delete(key);
-    });
-    // Each caller gets the outcome through `join`; with none left, a failure is nobody's to report.
-    promise.catch(() => {});
-    const job: SharedJob<T> = { purpose, promise, controller, callers };
-    this.#running.set(key, job);
-    return job;
-  }
-}
-
-/**
- * `job`'s outcome for one caller, who gets its events until then. When its signal aborts, the
- * caller leaves: at once, with its own deadline or abort, while others still wait on the work;
- * the last one to leave aborts the work and reports how it stopped, since that may say more (a
- * download goes on in LM Studio's background).
- */
-function join<T>(job: SharedJob<T>, caller: JobCaller): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const leave = () => {
-      job.callers.delete(caller.emit);
-      caller.signal.removeEventListener("abort", quit);
-    };
-    const quit = () => {
-      leave();
-      const stop = abortReason(caller.signal, caller.what);
-      if (job.callers.size > 0) {
-        reject(stop);
-        return;
-      }
-      job.controller.abort(caller.signal.reason);
-      const told = (error: unknown) => reject(isLMStudioError(error, stop.code) ? error : stop);
-      job.promise.then(() => reject(stop), told);
-    };
-    if (caller.signal.aborted) {
-      quit();
-      return;
-    }
-    job.callers.add(caller.emit);
-    caller.signal.addEventListener("abort", quit, { once: true });
-    job.promise.then(
-      (value) => {
-        leave();
-        resolve(value);
-      },
-      (error) => {
-        leave();
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Resolves once `promise` has settled, either way; rejects when the caller's signal aborts first. */
-function settled(promise: Promise<unknown>, caller: JobCaller): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const quit = () => reject(abortReason(caller.signal, caller.what));
-    if (caller.signal.aborted) {
-      quit();
-      return;
-    }
-    caller.signal.addEventListener("abort", quit, { once: true });
-    const done = () => {
-      caller.signal.removeEventListener("abort", quit);
-      resolve();
-    };
-    promise.then(done, done);
-  });
-}
-
 /** Downloads in flight, per server and model name. */
-const downloads = new SharedJobs<DownloadResult>();
+const downloads = new SharedJobs<DownloadResult, EnsureEvent>();
 /** Loads in flight, per server and model id: one at a time, whatever context each asks for. */
-const loads = new SharedJobs<LoadResult>();
+const loads = new SharedJobs<LoadResult, EnsureEvent>();
 
 /** {@linkcode ensureReady}'s options, checked before anything runs (nothing read, nothing sent). */
 function checkEnsureOptions(given: EnsureReadyOptions | undefined) {
@@ -370,11 +210,11 @@ export async function ensureReady(options: EnsureReadyOptions = {}): Promise<Ens
         model: options.model,
       },
     });
-  const requested = options.model ?? config?.model ?? DEFAULT_OSS_MODEL;
+  const requested = options.model ?? config?.model ?? DEFAULT_MODEL;
   const baseUrlSource: BaseUrlSource = options.client ? "option" : config!.sources.baseUrl;
   const { required, startTimeoutMs } = checked;
   const callerDeadline = options.timeoutMs !== undefined;
-  const events = eventSink(checked.onEvent);
+  const events = eventSink<EnsureEvent>(checked.onEvent);
   const emit = events.emit;
   const what = `Making ${requested} ready`;
   const overall = { signal: callerSignal, timeoutMs: options.timeoutMs };
@@ -578,7 +418,7 @@ interface LoadJob {
   requested: string;
   model: ModelInfo;
   contextLength: number | undefined;
-  emit: Emit;
+  emit: Emit<EnsureEvent>;
   /** Call options for a listing within the load step (see {@linkcode phaseCall}). */
   phase: CallOptions;
 }
@@ -598,9 +438,9 @@ async function loadOneAtATime(
   signal: AbortSignal,
 ): Promise<LoadOutcome> {
   const { client, model, contextLength, emit } = job;
-  const caller: JobCaller = { signal, emit, what: `Loading ${model.id}` };
+  const caller: JobCaller<EnsureEvent> = { signal, emit, what: `Loading ${model.id}` };
   let unloading: ModelInstance[] | undefined;
-  const start: StartJob<LoadResult> = (shared, broadcast) =>
+  const start: StartJob<LoadResult, EnsureEvent> = (shared, broadcast) =>
     client.loadModel(model.id, {
       signal: shared,
       // The callers' own deadlines govern the shared load (it is aborted when the last one has
@@ -653,156 +493,4 @@ function startTimedOut(error: LMStudioError): LMStudioError {
       "Give the startServerTimeoutMs option more time, or check why the server does not start (lms log stream).",
     cause: error,
   });
-}
-
-/**
- * `check` (with `call`); when the server is down and `start` allows it, `lms server start` and a
- * wait of up to `startTimeoutMs` (default 60 s). Internal: `ensureReady` and the CLI's `check`
- * share it.
- */
-export async function checkOrStart(
-  client: LMStudioClient,
-  start: boolean,
-  call: CallOptions,
-  startTimeoutMs: number | undefined,
-  onStart: () => void,
-): Promise<ServerStatus> {
-  try {
-    return await client.check(call);
-  } catch (error) {
-    if (!start || !mayComeUp(error)) throw error;
-    onStart();
-    return await client.startServer({
-      signal: call.signal,
-      timeoutMs: startTimeoutMs ?? DEFAULT_TIMEOUTS.wait,
-    });
-  }
-}
-
-/** The Rust crate's configuration (`OssConfig`): the model and where the server is. */
-export interface OssConfig {
-  /** Model to make ready (default `openai/gpt-oss-20b`). */
-  model?: string;
-  /** Server URL (default `LMSTUDIO_URL`, else `http://localhost:1234`). */
-  baseUrl?: string;
-  /** API token (default `LM_API_TOKEN`). */
-  apiToken?: string;
-  /** `lms` binary (default: discovery). */
-  lmsPath?: string;
-}
-
-/** Options of {@linkcode ensureOssReady}. */
-export interface EnsureOssReadyOptions extends LMStudioClientOptions {
-  /** Where warnings go (default: `console.warn`). What it throws is ignored. */
-  onWarning?: (message: string, error: LMStudioError) => void;
-  /** Progress of a download. What it throws is ignored: the download goes on. */
-  onDownloadProgress?: (progress: DownloadProgress) => void;
-  /**
-   * Cancels the check, the listing and the download (they reject with `INTERRUPTED`) and the
-   * background load (which then resolves `null` after a warning, as any failed load does).
-   */
-  signal?: AbortSignal;
-  /**
-   * One deadline, in milliseconds, over the check, the listing and the download (they reject with
-   * `TIMEOUT`); the background load gets what remains of it. Without it, each step has its default
-   * (check 5 s, list 10 s, download 6 h, load 10 min).
-   */
-  timeoutMs?: number;
-}
-
-/** What {@linkcode ensureOssReady} returns: the model, the client, and the background load. */
-export interface OssReadyHandle {
-  /** The model id made ready. */
-  model: string;
-  /** The client used. */
-  client: LMStudioClient;
-  /** The background load: resolves with its result, or `null` if it failed (after a warning). Never rejects. */
-  load: Promise<LoadResult | null>;
-}
-
-/**
- * The Rust crate's `ensure_oss_ready`: model from config or `openai/gpt-oss-20b`; an unreachable server
- * is fatal; a failed listing is a warning; a missing model is downloaded (failure fatal); the load
- * runs in the background and its failure is only a warning. Improved: tolerant model matching,
- * REST v1 download with `lms` fallback, an awaitable load, and `timeoutMs`, one deadline over the
- * check, the listing and the download (the load gets what remains).
- *
- * @example
- * ```ts
- * import { ensureOssReady } from "@vtcode/lmstudio";
- * const { model, load } = await ensureOssReady({ model: "openai/gpt-oss-20b" }, { timeoutMs: 30 * 60_000 });
- * await load; // optional: wait for the background load
- * ```
- */
-export async function ensureOssReady(
-  config: OssConfig = {},
-  options: EnsureOssReadyOptions = {},
-): Promise<OssReadyHandle> {
-  config = optionsObject(config, "config");
-  options = optionsObject(options, "options");
-  checkOptionType(config, "model", "string");
-  const onWarning = listenerOption<[string, LMStudioError]>(options, "onWarning");
-  const onDownloadProgress = listenerOption<[DownloadProgress]>(options, "onDownloadProgress");
-  const callerSignal = validSignal(options.signal);
-  const timeoutMs = options.timeoutMs;
-  validDuration(timeoutMs, DEFAULT_TIMEOUTS.ensure);
-  // The load promise never rejects: `onWarning` is quiet (listenerOption), so it cannot make it fail.
-  const warn = onWarning ?? ((message: string) => console.warn(message));
-  const requested = config.model ?? DEFAULT_OSS_MODEL;
-  validateModelName(requested);
-  if (callerSignal?.aborted) throw abortReason(callerSignal, `Making ${requested} ready`);
-  // The config's values win over the options' (the Rust crate's constructor), when given.
-  const { baseUrl, apiToken, lmsPath } = config;
-  const client = new LMStudioClient({ ...options, ...givenOnly({ baseUrl, apiToken, lmsPath }) });
-  const endsAt = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-  const overall = { signal: callerSignal, timeoutMs };
-  const model = await withDeadline(
-    `Making ${requested} ready`,
-    overall,
-    DEFAULT_TIMEOUTS.ensure,
-    async (signal) => {
-      const phase = phaseCall(signal, timeoutMs !== undefined);
-      let models: ModelInfo[] | undefined;
-      let listingError: unknown;
-      try {
-        await client.check(phase);
-      } catch (error) {
-        // The check reads the listing too: LM Studio answering with a malformed listing is reachable, and
-        // for the Rust crate's semantics that is a failed listing (a warning below), not a failed check.
-        const listing = Object.values(MODELS_PATH).map((path) => `GET ${path}`);
-        if (
-          !isLMStudioError(error, "INVALID_RESPONSE") || !listing.includes(error.endpoint ?? "")
-        ) throw error;
-        listingError = error;
-      }
-      try {
-        if (listingError) throw listingError;
-        models = await client.listModels(phase);
-      } catch (error) {
-        const typed = toLMStudioError(error);
-        // Cancelled (or out of time) is not a failed listing: stop here rather than download on a guess.
-        if (signal.aborted) throw typed;
-        // Not fatal, as in the Rust crate: later requests surface the problem if there is one.
-        warn(`Failed to query local models from LM Studio: ${typed.message}.`, typed);
-      }
-      if (!models) return requested;
-      const match = matchModel(requested, models);
-      if (match.model) return match.model.id;
-      await client.downloadModel(requested, {
-        ...phase,
-        onProgress: onDownloadProgress,
-      });
-      return requested;
-    },
-  );
-  // What remains of the caller's deadline, or the load's default without one.
-  const loadTimeoutMs = endsAt === undefined ? undefined : Math.max(1, endsAt - Date.now());
-  const load = client.loadModel(model, { signal: callerSignal, timeoutMs: loadTimeoutMs }).catch(
-    (error: unknown) => {
-      const typed = toLMStudioError(error);
-      warn(`Failed to load model ${model}: ${typed.message}`, typed);
-      return null;
-    },
-  );
-  return { model, client, load };
 }

@@ -1,5 +1,6 @@
 /**
- * Waiting for the server, and starting it with `lms server start` when it runs on this machine.
+ * Waiting for the server, and starting it with `lms server start` when it runs on this machine;
+ * `checkOrStart`, the check that starts a server found down, which `ensureReady` and the CLI share.
  *
  * @module
  */
@@ -99,4 +100,37 @@ export async function startServer(
   const lms = await lmsOf(conn);
   await lms.serverStart({ signal, port });
   return await waitForServer(conn, onRetry, signal);
+}
+
+/**
+ * What {@linkcode checkOrStart} needs of a client: an `LMStudioClient`'s `check` and `startServer`
+ * (named by shape, since client.ts imports this module).
+ */
+export interface CheckOrStartClient {
+  check(options: CallOptions): Promise<ServerStatus>;
+  startServer(options: WaitOptions): Promise<ServerStatus>;
+}
+
+/**
+ * `check` (with `call`); when the server is down and `start` allows it, `lms server start` and a
+ * wait of up to `startTimeoutMs` (default 60 s). Internal: `ensureReady` and the CLI's `check`
+ * share it.
+ */
+export async function checkOrStart(
+  client: CheckOrStartClient,
+  start: boolean,
+  call: CallOptions,
+  startTimeoutMs: number | undefined,
+  onStart: () => void,
+): Promise<ServerStatus> {
+  try {
+    return await client.check(call);
+  } catch (error) {
+    if (!start || !mayComeUp(error)) throw error;
+    onStart();
+    return await client.startServer({
+      signal: call.signal,
+      timeoutMs: startTimeoutMs ?? DEFAULT_TIMEOUTS.wait,
+    });
+  }
 }

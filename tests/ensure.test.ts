@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LMStudioClient } from "../src/client.ts";
-import {
-  type EnsureEvent,
-  ensureOssReady,
-  type EnsureOssReadyOptions,
-  ensureReady,
-  type EnsureReadyOptions,
-  type EnsureResult,
-  type OssConfig,
-} from "../src/ensure.ts";
+import { type EnsureEvent, ensureReady, type EnsureReadyOptions, type EnsureResult } from "../src/ensure.ts";
+import { ensureOssReady, type EnsureOssReadyOptions, type OssConfig } from "../src/ensure_oss.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import { FAST, GPT, QWEN } from "./_fixtures.ts";
 import { closedPortUrl, rejectsWith, useSimulators } from "./_helpers.ts";
