@@ -41,6 +41,20 @@ export const NOMIC: SimModel & { sizeBytes: number } = frozen({
   sizeBytes: 84_106_624,
 });
 
+/** {@linkcode QWEN} as a coding model: trained for tool use, a 128k context ceiling. */
+export const CODER: SimModel & { sizeBytes: number } = frozen({
+  ...QWEN,
+  trainedForToolUse: true,
+  maxContextLength: 131_072,
+});
+
+/** A chat model without tool use, with a small (32k) context ceiling. */
+export const CHAT: SimModel = frozen({
+  key: "google/gemma-3-1b",
+  trainedForToolUse: false,
+  maxContextLength: 32_768,
+});
+
 /** A simulated download fast enough that a 12 GB model takes about 0.3 s. */
 export const FAST: NonNullable<SimulatorState["download"]> = frozen({
   mode: "time",

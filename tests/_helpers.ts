@@ -25,6 +25,7 @@ import { type ErrorCode, LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { QWEN } from "./_fixtures.ts";
 
 export const ROOT: string = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 
@@ -157,6 +158,14 @@ export function isAlive(pid: number): boolean {
 export async function gone(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
   return !isAlive(pid);
+}
+
+/**
+ * An `env` lookup (as `resolveConfig`, `mergeConfig` and `findLms` take) that sees only `vars`:
+ * never this machine's environment, nor a name inherited from `Object.prototype`.
+ */
+export function envOf(vars: Record<string, string>): (name: string) => string | undefined {
+  return (name) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
 }
 
 /** Registers cleanup for the running test. */
@@ -426,4 +435,17 @@ export async function request<T = unknown>(
     json = undefined; // not JSON: tests that care read `text`
   }
   return { status: response.status, headers: response.headers, text, json: json as T };
+}
+
+/**
+ * POST /v1/chat/completions to `server` asking {@linkcode QWEN} `question` (one user message), with
+ * `body`'s fields added (a field of `body` replaces the default one: `model`, `messages`).
+ */
+export function chatCompletions(
+  server: { url: string },
+  body: Record<string, unknown> = {},
+  question = "hi",
+): Promise<Reply> {
+  const ask = { model: QWEN.key, messages: [{ role: "user", content: question }] };
+  return request(server, "POST", "/v1/chat/completions", { ...ask, ...body });
 }

@@ -10,13 +10,10 @@ import { type EnsureEvent, ensureReady } from "../src/ensure.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import type { Simulator, SimulatorState } from "../src/testing/simulator.ts";
 import { rejectsWith, useSimulators } from "./_helpers.ts";
+import { CHAT, CODER, TOKEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 
-/** A coding model: tool use, a 128k ceiling. */
-const CODER = { key: "qwen/qwen3-4b-2507", trainedForToolUse: true, maxContextLength: 131072 };
-/** A chat model without tool use, with a small ceiling. */
-const CHAT = { key: "google/gemma-3-1b", trainedForToolUse: false, maxContextLength: 32768 };
 /** A vision model. */
 const SEER = { key: "qwen/qwen2.5-vl-7b", vision: true, trainedForToolUse: true, maxContextLength: 131072 };
 
@@ -332,8 +329,6 @@ describe("listModels: what an agent needs to choose", () => {
 });
 
 describe("check: honest verdicts", () => {
-  const TOKEN = "sk-lm-Hon3stTk:A1b2C3d4E5f6G7h8I9j0";
-
   it("authenticated only when the server required the token and accepted it", async () => {
     const open = await sim({ models: [CODER] });
     const sent = await new LMStudioClient({ baseUrl: open.url, apiToken: TOKEN, env: () => undefined })

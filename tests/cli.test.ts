@@ -21,7 +21,7 @@ import {
   startServer,
   useSimulators,
 } from "./_helpers.ts";
-import { FAST, GPT, QWEN } from "./_fixtures.ts";
+import { CHAT, CODER, FAST, GPT, QWEN } from "./_fixtures.ts";
 
 const later = atFileEnd();
 
@@ -534,9 +534,6 @@ async function runUnderScript(command: string, env: Record<string, string>): Pro
 }
 
 describe("CLI: agent readiness (--context-length, --require, exit 9)", () => {
-  const CODER = { key: "qwen/qwen3-4b-2507", trainedForToolUse: true, maxContextLength: 131072 };
-  const CHAT = { key: "google/gemma-3-1b", trainedForToolUse: false, maxContextLength: 32768 };
-
   it("ensure replaces a 4096 instance and reports instanceId and contextLength", async () => {
     const s = await sim({ models: [CODER], loaded: [{ key: CODER.key, contextLength: 4096 }] });
     const run = await cli([

@@ -1,8 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { inspect } from "node:util";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+import { inspect, promisify } from "node:util";
 import { LMStudioError } from "../src/errors.ts";
 import {
   CONFIG_FILE_NAME,
@@ -18,31 +21,22 @@ import { runCli } from "../src/cli_main.ts";
 import { LMStudioClient } from "../src/client.ts";
 import { ensureReady } from "../src/ensure.ts";
 import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
-import { cleanly, closedPortUrl, type Defer, useSimulators, workspace } from "./_helpers.ts";
-
-const TOKEN = "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo";
-
-function envOf(vars: Record<string, string>): (name: string) => string | undefined {
-  return (name) => (Object.hasOwn(vars, name) ? vars[name] : undefined);
-}
+import { detectRuntime } from "../src/runtime.ts";
+import {
+  cleanly,
+  closedPortUrl,
+  type Defer,
+  envOf,
+  rejectsWith,
+  ROOT,
+  useSimulators,
+  workspace,
+} from "./_helpers.ts";
+import { QWEN, TOKEN } from "./_fixtures.ts";
 
 /** The resolver, kept away from this machine's LM Studio settings unless a test asks for them. */
 function load(options: ResolveConfigOptions = {}) {
   return resolveConfig({ lmstudioSettings: false, ...options });
-}
-
-/** Asserts a USAGE rejection whose message matches `message`, and returns the error. */
-async function usageError(promise: Promise<unknown>, message: RegExp): Promise<LMStudioError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof LMStudioError, `expected an LMStudioError, got ${String(caught)}`);
-  assert.equal(caught.code, "USAGE");
-  assert.match(caught.message, message);
-  return caught;
 }
 
 const FULL_FILE = `[agent]
@@ -491,30 +485,32 @@ describe("resolveConfig: the token", () => {
     cleanly(async (defer) => {
       const token = "sk-lm-Pasted12:Secret0123456789mnop";
       const unquoted = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = ${token}\n` });
-      const error = await usageError(
+      const error = await rejectsWith(
         load({ cwd: unquoted, env: envOf({ LM_API_TOKEN: token }) }),
+        "USAGE",
         /vtcode\.toml:2:9: invalid value/,
       );
       assert.ok(!error.message.includes(token) && !(error.hint ?? "").includes(token), error.message);
       // Even a token the resolver never registered does not show: the parser's quote of the file is left out.
       const other = "zz-never-registered-Secret0123456789";
       const quoted = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = ${other}\n` });
-      const plain = await usageError(load({ cwd: quoted, env: envOf({}) }), /vtcode\.toml:2:9: /);
+      const plain = await rejectsWith(load({ cwd: quoted, env: envOf({}) }), "USAGE", /vtcode\.toml:2:9: /);
       assert.ok(!plain.message.includes(other) && !(plain.hint ?? "").includes(other), plain.message);
     }),
   );
 });
 
 describe("resolveConfig: api_token_env must name an environment variable", () => {
-  for (const bad of ["sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo", "1ABC", "MY-TOKEN", "$LM_API_TOKEN", "A B"]) {
+  for (const bad of [TOKEN, "1ABC", "MY-TOKEN", "$LM_API_TOKEN", "A B"]) {
     it(
       `rejects ${JSON.stringify(bad)} in the file without echoing it`,
       cleanly(async (defer) => {
         const cwd = workspace(defer, {
           "vtcode.toml": `# c\n[lmstudio]\napi_token_env = ${JSON.stringify(bad)}\n`,
         });
-        const error = await usageError(
+        const error = await rejectsWith(
           load({ cwd, env: envOf({}) }),
+          "USAGE",
           /vtcode\.toml:3: \[lmstudio\] api_token_env must be the name of an environment variable/,
         );
         assert.ok(error.message.includes(join(cwd, "vtcode.toml")));
@@ -525,8 +521,9 @@ describe("resolveConfig: api_token_env must name an environment variable", () =>
   }
 
   it("rejects a bad apiTokenEnv option without echoing it", async () => {
-    const error = await usageError(
+    const error = await rejectsWith(
       load({ configFile: false, env: envOf({}), overrides: { apiTokenEnv: TOKEN } }),
+      "USAGE",
       /^apiTokenEnv must be the name of an environment variable/,
     );
     assert.ok(!error.message.includes(TOKEN) && !(error.hint ?? "").includes(TOKEN));
@@ -559,8 +556,9 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
       cleanly(async (defer) => {
         const cwd = workspace(defer, { "vtcode.toml": `[agent]\nx = 1\n\n[lmstudio]\n${line}\n` });
         const key = line.split(" ")[0];
-        const error = await usageError(
+        const error = await rejectsWith(
           load({ cwd, env: envOf({}) }),
+          "USAGE",
           new RegExp(`vtcode\\.toml:5: \\[lmstudio\\] ${key} must be a string, but it is ${type}$`),
         );
         assert.ok(error.message.startsWith(`${join(cwd, "vtcode.toml")}:5: `), error.message);
@@ -573,15 +571,17 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     "names the line of a dotted key or an inline table",
     cleanly(async (defer) => {
       const dotted = workspace(defer, { "vtcode.toml": "a = 1\n\nlmstudio.model = 5\n" });
-      await usageError(
+      await rejectsWith(
         load({ cwd: dotted, env: envOf({}) }),
+        "USAGE",
         /vtcode\.toml:3: \[lmstudio\] model must be a string/,
       );
       const inline = workspace(defer, {
         "vtcode.toml": '# x\nlmstudio = { base_url = "u", model = false }\n',
       });
-      await usageError(
+      await rejectsWith(
         load({ cwd: inline, env: envOf({}) }),
+        "USAGE",
         /vtcode\.toml:2: \[lmstudio\] model must be a string/,
       );
     }),
@@ -591,7 +591,11 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     "rejects a wrong type even when the environment would override the value",
     cleanly(async (defer) => {
       const cwd = workspace(defer, { "vtcode.toml": "[lmstudio]\nbase_url = 1234\n" });
-      await usageError(load({ cwd, env: envOf({ LMSTUDIO_URL: "http://env:1" }) }), /:2: .*base_url/);
+      await rejectsWith(
+        load({ cwd, env: envOf({ LMSTUDIO_URL: "http://env:1" }) }),
+        "USAGE",
+        /:2: .*base_url/,
+      );
     }),
   );
 
@@ -599,13 +603,15 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     "rejects lmstudio that is not a table",
     cleanly(async (defer) => {
       const scalar = workspace(defer, { "vtcode.toml": 'a = 1\nlmstudio = "http://x"\n' });
-      await usageError(
+      await rejectsWith(
         load({ cwd: scalar, env: envOf({}) }),
+        "USAGE",
         /:2: lmstudio must be a table, but it is a string$/,
       );
       const array = workspace(defer, { "vtcode.toml": '[[lmstudio]]\nmodel = "m"\n' });
-      await usageError(
+      await rejectsWith(
         load({ cwd: array, env: envOf({}) }),
+        "USAGE",
         /:1: lmstudio must be a table, but it is an array$/,
       );
     }),
@@ -615,8 +621,9 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     "rejects empty strings in the file",
     cleanly(async (defer) => {
       const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "  "\n' });
-      const error = await usageError(
+      const error = await rejectsWith(
         load({ cwd, env: envOf({}) }),
+        "USAGE",
         /:2: \[lmstudio\] model must not be empty$/,
       );
       assert.match(error.hint ?? "", /Remove model/);
@@ -627,8 +634,9 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     "refuses api_token in the file, without echoing it",
     cleanly(async (defer) => {
       const cwd = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = "m"\napi_token = "${TOKEN}"\n` });
-      const error = await usageError(
+      const error = await rejectsWith(
         load({ cwd, env: envOf({}) }),
+        "USAGE",
         /:3: \[lmstudio\] api_token is not read from files/,
       );
       assert.ok(!error.message.includes(TOKEN) && !(error.hint ?? "").includes(TOKEN));
@@ -641,7 +649,11 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     cleanly(async (defer) => {
       const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "m"\n\n[lmstudio]\n' });
       const file = join(cwd, "vtcode.toml");
-      const error = await usageError(load({ cwd, env: envOf({}) }), /redefine an already defined table/);
+      const error = await rejectsWith(
+        load({ cwd, env: envOf({}) }),
+        "USAGE",
+        /redefine an already defined table/,
+      );
       assert.ok(error.message.startsWith(`${file}:4:2: `), error.message);
       assert.ok(!error.message.includes("\n"), "one line, without the parser's quote of the file");
       assert.ok(
@@ -661,7 +673,11 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
         0x0a,
       ]);
       const cwd = workspace(defer, { "vtcode.toml": latin1 });
-      const error = await usageError(load({ cwd, env: envOf({}) }), /vtcode\.toml:2: not valid UTF-8$/);
+      const error = await rejectsWith(
+        load({ cwd, env: envOf({}) }),
+        "USAGE",
+        /vtcode\.toml:2: not valid UTF-8$/,
+      );
       assert.match(error.hint ?? "", /UTF-8/);
       const bom = workspace(defer, { "vtcode.toml": '\uFEFF[lmstudio]\nmodel = "café"\n' });
       assert.equal((await load({ cwd: bom, env: envOf({}) })).model, "café");
@@ -682,7 +698,7 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
       const cwd = workspace(defer, {
         "vtcode.toml": '[lmstudio]\nmodel = "m"\n' + "#".repeat(1 << 20) + "\n",
       });
-      const error = await usageError(load({ cwd, env: envOf({}) }), /is larger than 1 MiB/);
+      const error = await rejectsWith(load({ cwd, env: envOf({}) }), "USAGE", /is larger than 1 MiB/);
       assert.ok(error.hint);
     }),
   );
@@ -692,8 +708,9 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
     cleanly(async (defer) => {
       const cwd = workspace(defer);
       mkdirSync(join(cwd, "vtcode.toml"));
-      const explicit = await usageError(
+      const explicit = await rejectsWith(
         load({ cwd, configFile: "vtcode.toml", env: envOf({}) }),
+        "USAGE",
         /not found/,
       );
       assert.ok(explicit.hint);
@@ -713,13 +730,15 @@ describe("resolveConfig: a broken vtcode.toml is a USAGE error naming the file, 
 
 describe("a configured URL that is not one names where it came from", () => {
   it("ensureReady: LMSTUDIO_URL, the baseUrl option", async () => {
-    const fromEnv = await usageError(
+    const fromEnv = await rejectsWith(
       ensureReady({ env: envOf({ LMSTUDIO_URL: "ftp://x" }) }),
+      "USAGE",
       /^LMSTUDIO_URL: unsupported URL scheme/,
     );
     assert.ok(fromEnv.hint);
-    await usageError(
+    await rejectsWith(
       ensureReady({ baseUrl: "http://h:1234/v1/chat/completions", env: envOf({}) }),
+      "USAGE",
       /^The baseUrl option: the server URL points at an endpoint/,
     );
   });
@@ -812,8 +831,9 @@ describe("resolveConfig: which file is read", () => {
     "fails when an explicit configFile is missing",
     cleanly(async (defer) => {
       const root = workspace(defer);
-      const error = await usageError(
+      const error = await rejectsWith(
         load({ cwd: root, configFile: "missing.toml", env: envOf({}) }),
+        "USAGE",
         /^Config file not found: .*missing\.toml$/,
       );
       assert.ok(error.hint);
@@ -863,7 +883,7 @@ describe("resolveConfig: which file is read", () => {
     const denied = Object.assign(new Error("EACCES: permission denied, open '/w/vtcode.toml'"), {
       code: "EACCES",
     });
-    const error = await usageError(
+    const error = await rejectsWith(
       load({
         cwd: "/w",
         env: envOf({}),
@@ -872,6 +892,7 @@ describe("resolveConfig: which file is read", () => {
         },
         exists: () => true,
       }),
+      "USAGE",
       /^Cannot read \/w\/vtcode\.toml: EACCES/,
     );
     assert.match(error.hint ?? "", /readable/);
@@ -887,8 +908,9 @@ describe("resolveConfig: which file is read", () => {
     };
     const config = await load({ cwd: "/w", env: envOf({}), readFile: notCapable, exists: () => false });
     assert.equal(config.configFile, undefined);
-    const error = await usageError(
+    const error = await rejectsWith(
       load({ cwd: "/w", configFile: "vtcode.toml", env: envOf({}), readFile: notCapable }),
+      "USAGE",
       /^Cannot read \/w\/vtcode\.toml/,
     );
     assert.match(error.hint ?? "", /--allow-read/);
@@ -922,13 +944,62 @@ describe("readVtcodeToml", () => {
   });
 
   it("names the file it was given in errors", async () => {
-    await usageError(readVtcodeToml("conf/v.toml", () => "[lmstudio]\nmodel = 1\n"), /^conf\/v\.toml:2: /);
+    await rejectsWith(
+      readVtcodeToml("conf/v.toml", () => "[lmstudio]\nmodel = 1\n"),
+      "USAGE",
+      /^conf\/v\.toml:2: /,
+    );
   });
+});
+
+describe("start-up cost: smol-toml loads only when a vtcode.toml exists", {
+  skip: detectRuntime().name !== "node" &&
+    "module resolve hooks are Node's (the module graph is the same source)",
+}, () => {
+  it(
+    "(Node, resolve hook) resolveConfig without a vtcode.toml never resolves smol-toml; with one it does",
+    cleanly(async (defer) => {
+      // A resolve hook that refuses smol-toml: any import of it, static or dynamic, fails naming the importer.
+      const dir = workspace(defer, {
+        "block-toml.mjs": `export async function resolve(specifier, context, next) {
+  if (specifier === "smol-toml" || specifier.startsWith("smol-toml/")) {
+    throw new Error("smol-toml resolved from " + context.parentURL);
+  }
+  return next(specifier, context);
+}\n`,
+        "register.mjs":
+          'import { register } from "node:module";\nregister(new URL("./block-toml.mjs", import.meta.url));\n',
+        "main.mjs": `const { resolveConfig } = await import(${
+          JSON.stringify(pathToFileURL(join(ROOT, "src/config.ts")).href)
+        });
+console.log("imported");
+for (const cwd of process.argv.slice(2)) {
+  await resolveConfig({ cwd, env: () => undefined, lmstudioSettings: false })
+    .then((config) => console.log("resolved " + config.model), (error) => console.log(error.message));
+}
+`,
+      });
+      const bare = workspace(defer);
+      const withFile = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "file/model"\n' });
+      const run = await promisify(execFile)(
+        process.execPath,
+        ["--import", "tsx", "--import", join(dir, "register.mjs"), join(dir, "main.mjs"), bare, withFile],
+        { cwd: ROOT, env: { ...process.env, HOME: bare, NO_COLOR: "1" }, timeout: 20_000 },
+      );
+      const [imported, withoutFile, withOne] = run.stdout.trim().split("\n");
+      assert.equal(imported, "imported", "importing the resolver does not resolve smol-toml");
+      assert.equal(withoutFile, `resolved ${DEFAULT_MODEL}`, "no vtcode.toml: no smol-toml");
+      assert.match(
+        withOne!,
+        /^smol-toml resolved from .*\/src\/config_files\.ts$/,
+        "a vtcode.toml needs smol-toml (the hook works)",
+      );
+    }),
+  );
 });
 
 describe("one resolver for the CLI and the library (end to end, against the simulator)", () => {
   const sim = useSimulators();
-  const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_500_000 };
 
   /** Runs the CLI in-process with exactly `env`, in `cwd`; returns the exit code and the JSON document. */
   async function cliJson(args: string[], env: Record<string, string>, cwd: string) {

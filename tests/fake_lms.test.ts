@@ -11,17 +11,13 @@ import { delimiter } from "node:path";
 import process from "node:process";
 import { createFakeLms, type FakeLms, type FakeLmsOptions } from "../src/testing/fake_lms.ts";
 import { type Simulator, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
-import { GPT } from "./_fixtures.ts";
+import { GPT, NOMIC, QWEN } from "./_fixtures.ts";
 import { atFileEnd, until } from "./_helpers.ts";
 
 const later = atFileEnd();
 
-const QWEN = { key: "qwen/qwen3-4b-2507", sizeBytes: 2_497_281_632, variants: ["qwen/qwen3-4b-2507@q4_k_m"] };
-const NOMIC = {
-  key: "text-embedding-nomic-embed-text-v1.5",
-  type: "embedding" as const,
-  publisher: "nomic-ai",
-};
+/** The shared QWEN with the one variant LM Studio's catalog lists for it. */
+const QWEN_VARIANTS = { ...QWEN, variants: ["qwen/qwen3-4b-2507@q4_k_m"] };
 const windows = process.platform === "win32";
 
 interface Run {
@@ -167,7 +163,7 @@ describe("fake lms: the executable", () => {
   });
 
   it("rejects options lms does not have, as commander does", async () => {
-    const { lms } = await rig({ catalog: [QWEN] });
+    const { lms } = await rig({ catalog: [QWEN_VARIANTS] });
     const removed = await lms("get", QWEN.key, "--yes", "--limit", "5");
     assert.equal(removed.code, 1);
     assert.equal(removed.stderr, "error: unknown option '--limit'\n");
@@ -184,7 +180,7 @@ describe("fake lms: get", () => {
 
   it("draws lms's progress bar on stdout, then Finalizing/Download completed on stderr; the model appears", async () => {
     const { sim, fake } = await rig({
-      catalog: [QWEN],
+      catalog: [QWEN_VARIANTS],
       download: { mode: "manual", bytesPerSecond: 45_670_000 },
     });
     const get = start(fake.path, ["get", "--yes", QWEN.key]);
@@ -212,7 +208,7 @@ describe("fake lms: get", () => {
   });
 
   it("says 'Model already downloaded' on stderr with exit 0", async () => {
-    const { sim, lms } = await rig({ models: [QWEN], catalog: [QWEN] });
+    const { sim, lms } = await rig({ models: [QWEN_VARIANTS], catalog: [QWEN_VARIANTS] });
     const result = await lms("get", "--yes", QWEN.key);
     assert.deepEqual(result, {
       code: 0,
@@ -226,7 +222,7 @@ describe("fake lms: get", () => {
   // lms src/subcommands/get.ts (07b7252): `owner/name` goes to LM Studio's artifact resolution,
   // anything else to the staff-pick search; both failures exit 1 with lms's "Error:" line.
   it("an owner/name the catalog does not have: LM Studio's resolution error, as lms prints it", async () => {
-    const { sim, lms } = await rig({ catalog: [QWEN] });
+    const { sim, lms } = await rig({ catalog: [QWEN_VARIANTS] });
     const unknown = await lms("get", "--yes", "Nobody/Nothing");
     assert.equal(unknown.code, 1);
     assert.equal(
@@ -244,7 +240,7 @@ describe("fake lms: get", () => {
   });
 
   it("a search term without staff picks, and a missing variant: lms's own words", async () => {
-    const { sim, lms } = await rig({ catalog: [QWEN], download: { bytesPerSecond: 1e12 } });
+    const { sim, lms } = await rig({ catalog: [QWEN_VARIANTS], download: { bytesPerSecond: 1e12 } });
     const search = await lms("get", "--yes", "Nothing-Like-It");
     assert.equal(search.code, 1);
     assert.equal(
@@ -263,7 +259,7 @@ describe("fake lms: get", () => {
 
   it("a search term with --yes picks the first staff pick", async () => {
     const { sim, lms } = await rig({
-      catalog: [QWEN, { key: "qwen/qwen3-8b" }],
+      catalog: [QWEN_VARIANTS, { key: "qwen/qwen3-8b" }],
       download: { bytesPerSecond: 1e12 },
     });
     const result = await lms("get", "qwen3", "--yes");
@@ -276,7 +272,7 @@ describe("fake lms: get", () => {
   });
 
   it("a failed download ends with 'Error: Download failed: ...' and exit 1; nothing is added", async () => {
-    const { sim, lms } = await rig({ catalog: [QWEN], download: { bytesPerSecond: 1e12 } });
+    const { sim, lms } = await rig({ catalog: [QWEN_VARIANTS], download: { bytesPerSecond: 1e12 } });
     sim.failNextDownload(QWEN.key, 0.5);
     const result = await lms("get", "-y", QWEN.key);
     assert.equal(result.code, 1);
@@ -287,7 +283,7 @@ describe("fake lms: get", () => {
 
 describe("fake lms: load and unload", () => {
   it("loads with -y: spinner on stdout, success and identifier on stderr; a second load makes :2", async () => {
-    const { sim, lms } = await rig({ models: [QWEN] });
+    const { sim, lms } = await rig({ models: [QWEN_VARIANTS] });
     const first = await lms("load", "-y", QWEN.key);
     assert.equal(first.code, 0);
     assert.equal(first.stdout, `\rLoading ${QWEN.key} 0% ⠋\rLoading ${QWEN.key} 100% ⠙\r\x1b[K`);
@@ -303,7 +299,7 @@ describe("fake lms: load and unload", () => {
   });
 
   it("passes --context-length, --identifier and --ttl through to the instance", async () => {
-    const { lms } = await rig({ models: [QWEN] });
+    const { lms } = await rig({ models: [QWEN_VARIANTS] });
     assert.equal(
       (await lms("load", "-y", QWEN.key, "-c", "16384", "--identifier", "mine", "--ttl", "3600")).code,
       0,
@@ -318,7 +314,7 @@ describe("fake lms: load and unload", () => {
   });
 
   it("matches keys fuzzily, and warns when several match", async () => {
-    const { sim, lms } = await rig({ models: [GPT, QWEN, { key: "qwen/qwen3-8b" }] });
+    const { sim, lms } = await rig({ models: [GPT, QWEN_VARIANTS, { key: "qwen/qwen3-8b" }] });
     assert.equal((await lms("load", "-y", "gpt-oss")).code, 0);
     const several = await lms("load", "-y", "qwen3");
     assert.match(
@@ -329,7 +325,7 @@ describe("fake lms: load and unload", () => {
   });
 
   it("fails with exit 1 when nothing matches or the load fails, and loads nothing", async () => {
-    const { sim, lms } = await rig({ models: [QWEN] });
+    const { sim, lms } = await rig({ models: [QWEN_VARIANTS] });
     const missing = await lms("load", "-y", "llama-9000");
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^Error: Model not found/);
@@ -341,7 +337,7 @@ describe("fake lms: load and unload", () => {
   });
 
   it("unloads by identifier; an unknown identifier prints an error but exits 0, as real lms does", async () => {
-    const { sim, lms } = await rig({ models: [QWEN], loaded: [QWEN.key, QWEN.key] });
+    const { sim, lms } = await rig({ models: [QWEN_VARIANTS], loaded: [QWEN.key, QWEN.key] });
     const one = await lms("unload", `${QWEN.key}:2`);
     assert.deepEqual([one.code, one.stderr], [0, `Model "${QWEN.key}:2" unloaded.\n`]);
     const unknown = await lms("unload", "ghost");
@@ -351,7 +347,7 @@ describe("fake lms: load and unload", () => {
   });
 
   it("unload --all unloads everything; with nothing loaded a bare unload exits 1", async () => {
-    const { sim, lms } = await rig({ models: [QWEN, NOMIC], loaded: [QWEN.key, NOMIC.key] });
+    const { sim, lms } = await rig({ models: [QWEN_VARIANTS, NOMIC], loaded: [QWEN.key, NOMIC.key] });
     const all = await lms("unload", "--all");
     assert.equal(all.code, 0);
     assert.equal(all.stderr, `Unloading "${QWEN.key}"...\nUnloading "${NOMIC.key}"...\nUnloaded 2 models.\n`);
@@ -366,7 +362,7 @@ describe("fake lms: load and unload", () => {
 describe("fake lms: ls, ps and server", () => {
   it("ls --json prints SDK ModelInfo objects (camelCase; MLX as safetensors)", async () => {
     const { lms } = await rig({
-      models: [QWEN, NOMIC, { key: "mlx-community/qwen3-8b", format: "mlx", vision: true }],
+      models: [QWEN_VARIANTS, NOMIC, { key: "mlx-community/qwen3-8b", format: "mlx", vision: true }],
     });
     const result = await lms("ls", "--json");
     assert.equal(result.code, 0);
@@ -384,8 +380,8 @@ describe("fake lms: ls, ps and server", () => {
       paramsString: "4B",
       architecture: "llama",
       quantization: { name: "Q4_K_M", bits: 4 },
-      variants: QWEN.variants,
-      selectedVariant: QWEN.variants[0],
+      variants: QWEN_VARIANTS.variants,
+      selectedVariant: QWEN_VARIANTS.variants[0],
       vision: false,
       trainedForToolUse: false,
       maxContextLength: 131072,
@@ -400,7 +396,7 @@ describe("fake lms: ls, ps and server", () => {
   });
 
   it("ps --json prints loaded instances, LLMs first, with status, queued and parallel; [] when none", async () => {
-    const { sim, lms } = await rig({ models: [NOMIC, QWEN] });
+    const { sim, lms } = await rig({ models: [NOMIC, QWEN_VARIANTS] });
     assert.equal((await lms("ps", "--json")).stdout, "[]\n");
     sim.loadModel(NOMIC.key);
     sim.loadModel(QWEN.key, { contextLength: 8192 });
@@ -441,7 +437,7 @@ describe("fake lms: ls, ps and server", () => {
 
 describe("fake lms: scripted behaviour", () => {
   it("scripted output and exit code replace the real command and leave the simulator alone", async () => {
-    const { sim, fake, lms } = await rig({ models: [QWEN] }, {
+    const { sim, fake, lms } = await rig({ models: [QWEN_VARIANTS] }, {
       script: { load: { stdout: "out\n", stderr: "Error: scripted\n", exitCode: 7 } },
     });
     assert.deepEqual(await lms("load", "-y", QWEN.key), {
@@ -479,7 +475,7 @@ describe("fake lms: scripted behaviour", () => {
   });
 
   it("noop prints the usual success but changes nothing (a lying lms)", async () => {
-    const { sim, lms } = await rig({ models: [QWEN], loaded: [QWEN.key] }, {
+    const { sim, lms } = await rig({ models: [QWEN_VARIANTS], loaded: [QWEN.key] }, {
       script: { load: { noop: true }, unload: { noop: true } },
     });
     const load = await lms("load", "-y", QWEN.key);

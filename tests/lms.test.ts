@@ -6,7 +6,7 @@ import { type Simulator, type SimulatorState, startSimulator } from "../src/test
 import { Lms } from "../src/lms.ts";
 import type { DownloadProgress } from "../src/progress.ts";
 import { cleanly, type Defer, gone, rejection, rejectsWith } from "./_helpers.ts";
-import { QWEN } from "./_fixtures.ts";
+import { FAST, QWEN } from "./_fixtures.ts";
 
 const posix = process.platform !== "win32";
 
@@ -31,13 +31,14 @@ async function rig(
   return { sim, fake, lms: new Lms({ path: fake.path, source: "option" }) };
 }
 
-const FAST = { mode: "time" as const, bytesPerSecond: 12_000_000_000 };
+/** Slower than `FAST` (12 GB/s): a 2.5 GB download shows several progress lines, not one or two. */
+const SEVERAL_PROGRESS_LINES = { ...FAST, bytesPerSecond: 12_000_000_000 };
 
 describe("Lms.get", { skip: !posix && "the fake lms is a #!/usr/bin/env node script" }, () => {
   it(
     "downloads with `get --yes <model>` and reports the progress bar as events",
     cleanly(async (defer) => {
-      const { sim, fake, lms } = await rig(defer, { catalog: [QWEN], download: FAST });
+      const { sim, fake, lms } = await rig(defer, { catalog: [QWEN], download: SEVERAL_PROGRESS_LINES });
       const events: DownloadProgress[] = [];
       const result = await lms.get(QWEN.key, { onProgress: (p) => events.push(p) });
       assert.deepEqual(result, { alreadyDownloaded: false });

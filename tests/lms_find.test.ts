@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FileSystemProbe, findLms, type FindLmsOptions, nodeFileSystemProbe } from "../src/lms_find.ts";
 import { LMStudioError } from "../src/errors.ts";
-import { cleanly } from "./_helpers.ts";
+import { cleanly, envOf } from "./_helpers.ts";
 
 /** An in-memory file system: executables, plain files, directories and text files. */
 function memoryFs(
@@ -31,10 +31,6 @@ function memoryFs(
       isDirectory: (p) => dirs.has(p),
     },
   };
-}
-
-function envOf(vars: Record<string, string>): (name: string) => string | undefined {
-  return (name) => vars[name];
 }
 
 function notFound(options: FindLmsOptions): LMStudioError {

@@ -17,6 +17,7 @@ import {
 } from "../src/models.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import type { SimulatorState } from "../src/testing/simulator.ts";
+import { NEW, NOMIC, QWEN } from "./_fixtures.ts";
 import { rejectsWith, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
@@ -548,51 +549,43 @@ describe("context lengths that are not one", () => {
 // --- Through the simulator, end to end --------------------------------------------------------------
 
 describe("listModels against the simulator", () => {
-  const QWEN = {
-    key: "qwen/qwen3-4b-2507",
-    sizeBytes: 2_497_281_632,
-    maxContextLength: 262144,
-    trainedForToolUse: true,
-  };
-  const GEMMA = {
-    key: "google/gemma-3-4b",
-    sizeBytes: 3_000_000_000,
-    vision: true,
-    trainedForToolUse: false,
-  };
-  const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
+  const QWEN_TOOLS_256K = { ...QWEN, maxContextLength: 262144, trainedForToolUse: true };
+  const GEMMA_VISION = { ...NEW, vision: true, trainedForToolUse: false };
 
   it("LM Studio 0.4 (REST v1): every instance with its own context, capabilities per model", async () => {
     const s = await sim({
-      models: [QWEN, GEMMA, NOMIC],
-      loaded: [{ key: QWEN.key, contextLength: 4096 }, { key: QWEN.key, contextLength: 32768 }],
+      models: [QWEN_TOOLS_256K, GEMMA_VISION, NOMIC],
+      loaded: [{ key: QWEN_TOOLS_256K.key, contextLength: 4096 }, {
+        key: QWEN_TOOLS_256K.key,
+        contextLength: 32768,
+      }],
     });
     const client = new LMStudioClient({ baseUrl: s.url, env: () => undefined, lmsPath: "/nonexistent/lms" });
     const byId = new Map((await client.listModels()).map((m) => [m.id, m]));
-    assert.deepEqual(byId.get(QWEN.key)?.instances, [
-      { id: QWEN.key, contextLength: 4096 },
-      { id: `${QWEN.key}:2`, contextLength: 32768 },
+    assert.deepEqual(byId.get(QWEN_TOOLS_256K.key)?.instances, [
+      { id: QWEN_TOOLS_256K.key, contextLength: 4096 },
+      { id: `${QWEN_TOOLS_256K.key}:2`, contextLength: 32768 },
     ]);
-    assert.equal(byId.get(QWEN.key)?.maxContextLength, 262144);
-    assert.deepEqual(byId.get(QWEN.key)?.capabilities, ["tool-use"]);
-    assert.deepEqual(byId.get(GEMMA.key)?.capabilities, ["vision"]);
+    assert.equal(byId.get(QWEN_TOOLS_256K.key)?.maxContextLength, 262144);
+    assert.deepEqual(byId.get(QWEN_TOOLS_256K.key)?.capabilities, ["tool-use"]);
+    assert.deepEqual(byId.get(GEMMA_VISION.key)?.capabilities, ["vision"]);
     assert.deepEqual(byId.get(NOMIC.key)?.capabilities, []);
-    assert.deepEqual(byId.get(GEMMA.key)?.instances, []);
+    assert.deepEqual(byId.get(GEMMA_VISION.key)?.instances, []);
   });
 
   it("LM Studio 0.3 (REST v0) and 0.2 (OpenAI): what each can say", async () => {
     const v0 = await sim({
       version: "0.3",
-      models: [QWEN, GEMMA],
-      loaded: [{ key: QWEN.key, contextLength: 16384 }],
+      models: [QWEN_TOOLS_256K, GEMMA_VISION],
+      loaded: [{ key: QWEN_TOOLS_256K.key, contextLength: 16384 }],
     });
     const v0Models = await new LMStudioClient({ baseUrl: v0.url, env: () => undefined }).listModels();
-    const qwen = v0Models.find((m) => m.id === QWEN.key);
-    assert.deepEqual(qwen?.instances, [{ id: QWEN.key, contextLength: 16384 }]);
+    const qwen = v0Models.find((m) => m.id === QWEN_TOOLS_256K.key);
+    assert.deepEqual(qwen?.instances, [{ id: QWEN_TOOLS_256K.key, contextLength: 16384 }]);
     assert.deepEqual(qwen?.capabilities, ["tool-use"]);
-    assert.deepEqual(v0Models.find((m) => m.id === GEMMA.key)?.capabilities, ["vision"]);
+    assert.deepEqual(v0Models.find((m) => m.id === GEMMA_VISION.key)?.capabilities, ["vision"]);
 
-    const openai = await sim({ version: "0.2", models: [QWEN], loaded: [QWEN.key] });
+    const openai = await sim({ version: "0.2", models: [QWEN_TOOLS_256K], loaded: [QWEN_TOOLS_256K.key] });
     const [only] = await new LMStudioClient({ baseUrl: openai.url, env: () => undefined }).listModels();
     assert.deepEqual(
       { instances: only.instances, capabilities: only.capabilities, max: only.maxContextLength },
@@ -604,8 +597,11 @@ describe("listModels against the simulator", () => {
   // of a model is not documented. `lms ps` lists each instance, on this machine.
   const TWO_INSTANCES: SimulatorState = {
     version: "0.3",
-    models: [QWEN, GEMMA],
-    loaded: [{ key: QWEN.key, contextLength: 4096 }, { key: QWEN.key, contextLength: 32768 }],
+    models: [QWEN_TOOLS_256K, GEMMA_VISION],
+    loaded: [{ key: QWEN_TOOLS_256K.key, contextLength: 4096 }, {
+      key: QWEN_TOOLS_256K.key,
+      contextLength: 32768,
+    }],
   };
 
   it("LM Studio 0.3 on this machine: every instance, each with its own context, from lms ps", async () => {
@@ -614,14 +610,17 @@ describe("listModels against the simulator", () => {
     try {
       const client = new LMStudioClient({ baseUrl: s.url, env: () => undefined, lmsPath: fake.path });
       const byId = new Map((await client.listModels()).map((m) => [m.id, m]));
-      assert.deepEqual(byId.get(QWEN.key)?.instances, [
-        { id: QWEN.key, contextLength: 4096 },
-        { id: `${QWEN.key}:2`, contextLength: 32768 },
+      assert.deepEqual(byId.get(QWEN_TOOLS_256K.key)?.instances, [
+        { id: QWEN_TOOLS_256K.key, contextLength: 4096 },
+        { id: `${QWEN_TOOLS_256K.key}:2`, contextLength: 32768 },
       ]);
-      assert.deepEqual([byId.get(GEMMA.key)?.loaded, byId.get(GEMMA.key)?.instances], [false, []]);
+      assert.deepEqual([byId.get(GEMMA_VISION.key)?.loaded, byId.get(GEMMA_VISION.key)?.instances], [
+        false,
+        [],
+      ]);
       assert.deepEqual(fake.calls(), [["ps", "--json"]]);
-      s.unloadInstance(QWEN.key);
-      s.unloadInstance(`${QWEN.key}:2`);
+      s.unloadInstance(QWEN_TOOLS_256K.key);
+      s.unloadInstance(`${QWEN_TOOLS_256K.key}:2`);
       await client.listModels();
       assert.deepEqual(fake.calls(), [["ps", "--json"]], "nothing loaded: lms is not asked");
     } finally {
@@ -639,8 +638,8 @@ describe("listModels against the simulator", () => {
         { lmsPath: fake.path, local: false },
       ].map((options) => new LMStudioClient({ baseUrl: s.url, env: () => undefined, ...options }));
       for (const client of clients) {
-        const qwen = (await client.listModels()).find((m) => m.id === QWEN.key);
-        assert.deepEqual(qwen?.instances, [{ id: QWEN.key, contextLength: 4096 }]);
+        const qwen = (await client.listModels()).find((m) => m.id === QWEN_TOOLS_256K.key);
+        assert.deepEqual(qwen?.instances, [{ id: QWEN_TOOLS_256K.key, contextLength: 4096 }]);
       }
       assert.equal(fake.calls().length, 1, "only the local client with an lms asked it");
     } finally {

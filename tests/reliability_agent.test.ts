@@ -9,9 +9,9 @@ import { runCli } from "../src/cli_main.ts";
 import { type EnsureEvent, ensureReady } from "../src/ensure.ts";
 import type { Simulator } from "../src/testing/simulator.ts";
 import { ROOT, useSimulators } from "./_helpers.ts";
+import { CODER } from "./_fixtures.ts";
 
 const sim = useSimulators();
-const CODER = { key: "qwen/qwen3-4b-2507", trainedForToolUse: true, maxContextLength: 131072 };
 
 async function cli(args: string[]): Promise<{ code: number; json: Record<string, unknown>; stderr: string }> {
   let stdout = "";

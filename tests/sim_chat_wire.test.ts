@@ -7,8 +7,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { SimModel, Simulator, SimulatorVersion } from "../src/testing/simulator.ts";
-import { type Reply, request, useSimulators } from "./_helpers.ts";
+import type { SimModel, SimulatorVersion } from "../src/testing/simulator.ts";
+import { chatCompletions, useSimulators } from "./_helpers.ts";
 import { collectChat, openaiClient } from "./_openai.ts";
 import { GPT, QWEN } from "./_fixtures.ts";
 
@@ -19,12 +19,6 @@ const REASONER: SimModel = {
   reasoning: { allowedOptions: ["low", "medium", "high"], default: "medium" },
 };
 
-/** POST /v1/chat/completions asking QWEN "hi", with `body`'s fields added. */
-function chat(s: Simulator, body: Record<string, unknown>): Promise<Reply> {
-  const ask = { model: QWEN.key, messages: [{ role: "user", content: "hi" }] };
-  return request(s, "POST", "/v1/chat/completions", { ...ask, ...body });
-}
-
 describe("chat wire: tool_calls on text answers", () => {
   for (const [version, expected] of [["0.4", []], ["0.3", []], ["0.2", undefined]] as const) {
     it(`${version}: a text answer's message ${expected ? "has tool_calls: []" : "has no tool_calls"}`, async () => {
@@ -34,7 +28,7 @@ describe("chat wire: tool_calls on text answers", () => {
         loaded: [QWEN.key],
         reply: REPLY,
       });
-      const body = (await chat(s, {})).json as { choices: { message: Record<string, unknown> }[] };
+      const body = (await chatCompletions(s)).json as { choices: { message: Record<string, unknown> }[] };
       assert.deepEqual(body.choices[0]!.message.tool_calls, expected);
       assert.equal(body.choices[0]!.message.content, REPLY);
     });
@@ -46,7 +40,7 @@ describe("chat wire: a streamed request whose prompt does not fit", () => {
 
   it("0.4: HTTP 200, an event stream with one `event: error` frame in LM Studio 0.4.21's words", async () => {
     const s = await sim({ models: [QWEN], loaded: [QWEN.key] });
-    const response = await chat(s, { messages: [{ role: "user", content: big }], stream: true });
+    const response = await chatCompletions(s, { messages: [{ role: "user", content: big }], stream: true });
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
     const message =
@@ -73,11 +67,11 @@ describe("chat wire: a streamed request whose prompt does not fit", () => {
 
   it("0.4 without stream, and 0.3 streamed, keep the plain 400 with llama.cpp's message", async () => {
     const s4 = await sim({ models: [QWEN], loaded: [QWEN.key] });
-    const whole = await chat(s4, { messages: [{ role: "user", content: big }] });
+    const whole = await chatCompletions(s4, { messages: [{ role: "user", content: big }] });
     assert.equal(whole.status, 400);
     assert.match((whole.json as { error: string }).error, /n_keep: 5000>= n_ctx: 4096/);
     const s3 = await sim({ version: "0.3", models: [QWEN], loaded: [QWEN.key] });
-    const streamed = await chat(s3, { messages: [{ role: "user", content: big }], stream: true });
+    const streamed = await chatCompletions(s3, { messages: [{ role: "user", content: big }], stream: true });
     assert.equal(streamed.status, 400);
   });
 });
@@ -122,11 +116,11 @@ describe("chat wire: reasoning of a model declared with reasoning", () => {
 
   it("reasoning_effort none turns it off; a model without reasoning never has it", async () => {
     const s = await sim({ models: [REASONER, QWEN], loaded: [REASONER.key, QWEN.key] });
-    const off = (await chat(s, { model: REASONER.key, reasoning_effort: "none" })).json as {
+    const off = (await chatCompletions(s, { model: REASONER.key, reasoning_effort: "none" })).json as {
       choices: { message: Record<string, unknown> }[];
     };
     assert.equal(off.choices[0]!.message.reasoning, undefined);
-    const plain = (await chat(s, {})).json as { choices: { message: Record<string, unknown> }[] };
+    const plain = (await chatCompletions(s)).json as { choices: { message: Record<string, unknown> }[] };
     assert.equal(plain.choices[0]!.message.reasoning, undefined);
   });
 });

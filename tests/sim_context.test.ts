@@ -9,15 +9,16 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { Simulator } from "../src/testing/simulator.ts";
 import { request, runFile, useFakeLms, useSimulators } from "./_helpers.ts";
+import { GPT, NOMIC, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 const fakeLms = useFakeLms();
 const lms = runFile;
 
-const GPT = { key: "openai/gpt-oss-20b", maxContextLength: 131072, trainedForToolUse: true };
-const QWEN = { key: "qwen/qwen3-4b-2507", maxContextLength: 262144 };
+/** The shared models with the maximum context lengths these specs count on. */
+const GPT_128K = { ...GPT, maxContextLength: 131072 };
+const QWEN_256K = { ...QWEN, maxContextLength: 262144 };
 const SMALL = { key: "small-model", maxContextLength: 2048 };
-const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
 
 /** The fields of LM Studio's answers these specs read. */
@@ -64,7 +65,7 @@ describe("simulator context: loads honour the request", () => {
   it("REST v1 load with context_length: echoed in load_config, shown by REST v1, REST v0 and lms ps", {
     skip: windows,
   }, async () => {
-    const s = await sim({ models: [GPT, NOMIC] });
+    const s = await sim({ models: [GPT_128K, NOMIC] });
     const path = await fakeLms(s);
     const loaded = await request<Answer>(s, "POST", "/api/v1/models/load", {
       model: GPT.key,
@@ -87,7 +88,7 @@ describe("simulator context: loads honour the request", () => {
   });
 
   it("without echo_load_config the load answer has no load_config", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_128K] });
     const { json: body } = await request<Answer>(s, "POST", "/api/v1/models/load", {
       model: GPT.key,
       context_length: 8192,
@@ -100,7 +101,7 @@ describe("simulator context: loads honour the request", () => {
     "lms load -c N, --context-length N and --context-length=N load with that context",
     { skip: windows },
     async () => {
-      const s = await sim({ models: [GPT] });
+      const s = await sim({ models: [GPT_128K] });
       const path = await fakeLms(s);
       for (const args of [["-c", "12288"], ["--context-length", "24576"], ["--context-length=32768"]]) {
         const result = await lms(path, ["load", GPT.key, "-y", ...args]);
@@ -155,7 +156,7 @@ describe("simulator context: loads honour the request", () => {
   });
 
   it("REST v1 refuses a context that is not a positive integer, and loads nothing", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_128K] });
     for (const bad of [0, -1, 1.5, "4096"]) {
       const { status, json: body } = await request<Answer>(s, "POST", "/api/v1/models/load", {
         model: GPT.key,
@@ -170,7 +171,7 @@ describe("simulator context: loads honour the request", () => {
 
 describe("simulator context: defaults and JIT", () => {
   it("a JIT load gets the default 4096, the instance shows it everywhere", { skip: windows }, async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_128K] });
     const path = await fakeLms(s);
     const chat = await request<Answer>(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(chat.status, 200);
@@ -187,7 +188,7 @@ describe("simulator context: defaults and JIT", () => {
   it("defaultContextLength changes what JIT, lms load without -c and REST without context_length get", {
     skip: windows,
   }, async () => {
-    const s = await sim({ models: [GPT, QWEN, SMALL, NOMIC], defaultContextLength: 32768 });
+    const s = await sim({ models: [GPT_128K, QWEN_256K, SMALL, NOMIC], defaultContextLength: 32768 });
     const path = await fakeLms(s);
     await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal((await lms(path, ["load", QWEN.key, "-y"])).code, 0);
@@ -206,7 +207,7 @@ describe("simulator context: defaults and JIT", () => {
 
   it("the start-up state's loaded contexts are taken as given; without one the default applies", async () => {
     const s = await sim({
-      models: [GPT, QWEN],
+      models: [GPT_128K, QWEN_256K],
       loaded: [{ key: GPT.key, contextLength: 65536 }, QWEN.key],
       memory: { maxContextLength: 8192 },
     });
@@ -223,7 +224,7 @@ describe("simulator context: auto-fit to memory", () => {
     "memory.maxContextLength gives less than asked, silently, on every load path",
     { skip: windows },
     async () => {
-      const s = await sim({ models: [GPT, QWEN], memory: { maxContextLength: 8192 } });
+      const s = await sim({ models: [GPT_128K, QWEN_256K], memory: { maxContextLength: 8192 } });
       const path = await fakeLms(s);
       const rest = await request<Answer>(s, "POST", "/api/v1/models/load", {
         model: GPT.key,
@@ -259,7 +260,7 @@ describe("simulator context: auto-fit to memory", () => {
 
   it("a model's fitContextLength limits that model only; with memory too the smaller wins", async () => {
     const s = await sim({
-      models: [{ ...GPT, fitContextLength: 4864 }, { ...QWEN, fitContextLength: 50000 }, SMALL],
+      models: [{ ...GPT_128K, fitContextLength: 4864 }, { ...QWEN_256K, fitContextLength: 50000 }, SMALL],
       memory: { maxContextLength: 40000 },
     });
     await request(s, "POST", "/api/v1/models/load", { model: GPT.key, context_length: 65536 });
@@ -275,7 +276,7 @@ describe("simulator context: auto-fit to memory", () => {
 
   it("a JIT load is fitted too", async () => {
     const s = await sim({
-      models: [GPT],
+      models: [GPT_128K],
       defaultContextLength: 16384,
       memory: { maxContextLength: 6144 },
     });
@@ -286,7 +287,7 @@ describe("simulator context: auto-fit to memory", () => {
 
 describe("simulator context: reading the end state", () => {
   it("contextLength() resolves instance ids, then model keys (variants too); undefined when not loaded", async () => {
-    const s = await sim({ models: [GPT], loaded: [{ key: GPT.key, contextLength: 8192 }] });
+    const s = await sim({ models: [GPT_128K], loaded: [{ key: GPT.key, contextLength: 8192 }] });
     s.loadModel(GPT.key, { contextLength: 16384 });
     assert.equal(s.state.contextLength(GPT.key), 8192);
     assert.equal(s.state.contextLength(`${GPT.key}:2`), 16384);
@@ -295,7 +296,7 @@ describe("simulator context: reading the end state", () => {
   });
 
   it("GET /__simulator/state carries the instances with requested and given context", async () => {
-    const s = await sim({ models: [GPT], memory: { maxContextLength: 8192 } });
+    const s = await sim({ models: [GPT_128K], memory: { maxContextLength: 8192 } });
     await request(s, "POST", "/api/v1/models/load", { model: GPT.key, context_length: 12000 });
     const state = await (await fetch(`${s.controlUrl}/__simulator/state`)).json();
     assert.deepEqual(state.instances, [{

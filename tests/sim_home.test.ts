@@ -12,10 +12,10 @@ import process from "node:process";
 import { createFakeLmStudioHome, type FakeLmStudioHome, type FakeLmStudioHomeOptions } from "../testing.ts";
 import { type Simulator, startSimulator } from "../src/testing/simulator.ts";
 import { atFileEnd } from "./_helpers.ts";
+import { QWEN } from "./_fixtures.ts";
 
 const later = atFileEnd();
 
-const QWEN = { key: "qwen/qwen3-4b-2507" };
 const windows = process.platform === "win32";
 
 async function home(options: FakeLmStudioHomeOptions = {}): Promise<FakeLmStudioHome> {

@@ -8,27 +8,29 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import type { Simulator } from "../src/testing/simulator.ts";
 import { request, runFile, until, useFakeLms, useSimulators } from "./_helpers.ts";
+import { GPT, NOMIC, QWEN } from "./_fixtures.ts";
 
 const sim = useSimulators();
 const fakeLms = useFakeLms();
 const lms = runFile;
 
-const GPT = { key: "openai/gpt-oss-20b", trainedForToolUse: true, reasoning: true };
+/** The shared GPT as LM Studio 2026 describes it: trained for tool use, reasoning off/on. */
+const GPT_TOOLS_REASONING = { ...GPT, trainedForToolUse: true, reasoning: true };
 const GEMMA = {
   key: "google/gemma-4-26b-a4b",
   vision: true,
   trainedForToolUse: true,
   reasoning: { allowedOptions: ["off" as const, "on" as const], default: "on" as const },
 };
-const QWEN = {
-  key: "qwen/qwen3-4b-2507",
+/** The shared QWEN with reasoning effort levels low/medium/high. */
+const QWEN_EFFORT = {
+  ...QWEN,
   reasoning: {
     allowedOptions: ["low" as const, "medium" as const, "high" as const],
     default: "medium" as const,
   },
 };
 const PLAIN = { key: "plain-model" };
-const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
 const windows = process.platform === "win32";
 
 /** A request to the simulator, its answer's status and JSON body. */
@@ -55,7 +57,7 @@ interface V0Entry {
 
 describe("simulator 2026: a failed REST v1 load", () => {
   it("answers 500 model_load_failed with LM Studio's message and loads nothing", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS_REASONING] });
     s.failNextLoad(GPT.key);
     const { status, body } = await fetchJson(s, "/api/v1/models/load", { model: GPT.key });
     assert.equal(status, 500);
@@ -72,7 +74,7 @@ describe("simulator 2026: a failed REST v1 load", () => {
 
 describe("simulator 2026: capabilities", () => {
   it("REST v1: an object with vision, trained_for_tool_use and reasoning when the model has it; none on embeddings", async () => {
-    const s = await sim({ models: [GPT, GEMMA, QWEN, PLAIN, NOMIC] });
+    const s = await sim({ models: [GPT_TOOLS_REASONING, GEMMA, QWEN_EFFORT, PLAIN, NOMIC] });
     const { body } = await fetchJson<{ models: V1Entry[] }>(s, "/api/v1/models");
     const capabilities = Object.fromEntries(body.models.map((m) => [m.key, m.capabilities]));
     assert.deepEqual(capabilities, {
@@ -98,7 +100,7 @@ describe("simulator 2026: capabilities", () => {
   });
 
   it("REST v0: a tool_use array, type vlm for vision models, embeddings without capabilities", async () => {
-    const s = await sim({ models: [GPT, GEMMA, PLAIN, NOMIC] });
+    const s = await sim({ models: [GPT_TOOLS_REASONING, GEMMA, PLAIN, NOMIC] });
     const { body } = await fetchJson<{ data: V0Entry[] }>(s, "/api/v0/models");
     assert.deepEqual(body.data.map((m) => [m.id, m.type, m.capabilities]), [
       [GPT.key, "llm", ["tool_use"]],
@@ -112,7 +114,7 @@ describe("simulator 2026: capabilities", () => {
     "lms ls --json: vision and trainedForToolUse on LLMs, neither on embedding models",
     { skip: windows },
     async () => {
-      const s = await sim({ models: [GPT, GEMMA, NOMIC] });
+      const s = await sim({ models: [GPT_TOOLS_REASONING, GEMMA, NOMIC] });
       const path = await fakeLms(s);
       const listed = JSON.parse((await lms(path, ["ls", "--json"])).stdout) as Record<string, unknown>[];
       assert.deepEqual(listed.map((m) => [m.modelKey, m.vision, m.trainedForToolUse]), [
@@ -125,10 +127,10 @@ describe("simulator 2026: capabilities", () => {
   );
 
   it("sim.state.models() gives reasoning back in the shape it was given", async () => {
-    const s = await sim({ models: [GPT, QWEN, PLAIN] });
+    const s = await sim({ models: [GPT_TOOLS_REASONING, QWEN_EFFORT, PLAIN] });
     assert.deepEqual(s.state.models().map((m) => m.reasoning), [
       { allowedOptions: ["off", "on"], default: "on" },
-      QWEN.reasoning,
+      QWEN_EFFORT.reasoning,
       undefined,
     ]);
   });
@@ -136,7 +138,7 @@ describe("simulator 2026: capabilities", () => {
 
 describe("simulator 2026: lms server status --json keeps the saved port", { skip: windows }, () => {
   it("prints only JSON: running with the port, then running:false with the same port once stopped", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS_REASONING] });
     const path = await fakeLms(s);
     const on = await lms(path, ["server", "status", "--json"]);
     assert.deepEqual(on, { code: 0, stdout: `{"running":true,"port":${s.port}}\n`, stderr: "" });
@@ -169,7 +171,7 @@ describe("simulator 2026: quirks", () => {
     fetchJson<{ model: string }>(s, "/v1/chat/completions", { model, messages: [] });
 
   it("by default overlapping JIT loads of one model share one instance", async () => {
-    const s = await sim({ models: [GPT], loadDelayMs: 1000 });
+    const s = await sim({ models: [GPT_TOOLS_REASONING], loadDelayMs: 1000 });
     const answers = [chat(s, GPT.key), chat(s, GPT.key), chat(s, GPT.key)];
     await until("three requests", () => s.requestCount("/v1/chat/completions") === 3);
     const done = await Promise.all(answers);
@@ -179,7 +181,7 @@ describe("simulator 2026: quirks", () => {
 
   it("concurrentJitDuplicates: overlapping JIT loads create key, key:2, key:3 (#1751); listings show all", async () => {
     const s = await sim({
-      models: [GPT, PLAIN],
+      models: [GPT_TOOLS_REASONING, PLAIN],
       loadDelayMs: 1000,
       quirks: { concurrentJitDuplicates: true },
     });

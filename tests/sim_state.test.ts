@@ -5,9 +5,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type SimulatorOptions, type SimulatorState, startSimulator } from "../src/testing/simulator.ts";
+import { GPT, NOMIC } from "./_fixtures.ts";
 
-const GPT = { key: "openai/gpt-oss-20b", maxContextLength: 131072 };
-const NOMIC = { key: "text-embedding-nomic-embed-text-v1.5", type: "embedding" as const };
+/** The shared GPT with the maximum context length the messages below name. */
+const GPT_128K = { ...GPT, maxContextLength: 131072 };
 
 /** Asserts that `startSimulator(state)` rejects with a TypeError whose message is exactly `message`. */
 async function refused(state: unknown, message: string): Promise<void> {
@@ -21,12 +22,12 @@ async function refused(state: unknown, message: string): Promise<void> {
 describe("simulator state: loaded instances that cannot be", () => {
   it("a loaded model that is not downloaded", async () => {
     await refused(
-      { models: [GPT], loaded: ["qwen/qwen3-4b-2507"] },
+      { models: [GPT_128K], loaded: ["qwen/qwen3-4b-2507"] },
       'Simulator state: loaded[0] is "qwen/qwen3-4b-2507", which is not downloaded: a loaded model must be among state.models',
     );
     await refused(
       {
-        models: [GPT],
+        models: [GPT_128K],
         catalog: [{ key: "qwen/qwen3-4b-2507" }],
         loaded: [GPT.key, { key: "qwen/qwen3-4b-2507" }],
       },
@@ -36,7 +37,7 @@ describe("simulator state: loaded instances that cannot be", () => {
 
   it("a context above the model's maximum (the defaults count: 2048 for embedding models)", async () => {
     await refused(
-      { models: [GPT], loaded: [{ key: GPT.key, contextLength: 262144 }] },
+      { models: [GPT_128K], loaded: [{ key: GPT.key, contextLength: 262144 }] },
       'Simulator state: loaded[0].contextLength (262144) is above the maximum context length of "openai/gpt-oss-20b" (131072; see its maxContextLength)',
     );
     await refused(
@@ -48,7 +49,7 @@ describe("simulator state: loaded instances that cannot be", () => {
   it("a negative, zero, fractional or non-number context", async () => {
     for (const bad of [-1, 0, 4096.5, "4096", Number.NaN]) {
       await refused(
-        { models: [GPT], loaded: [{ key: GPT.key, contextLength: bad }] },
+        { models: [GPT_128K], loaded: [{ key: GPT.key, contextLength: bad }] },
         `Simulator state: loaded[0].contextLength must be a positive integer, got ${
           typeof bad === "string" ? `"${bad}"` : String(bad)
         }`,
@@ -58,11 +59,11 @@ describe("simulator state: loaded instances that cannot be", () => {
 
   it("an instance id given twice, or one the defaults already took", async () => {
     await refused(
-      { models: [GPT], loaded: [{ key: GPT.key, id: "a" }, { key: GPT.key, id: "a" }] },
+      { models: [GPT_128K], loaded: [{ key: GPT.key, id: "a" }, { key: GPT.key, id: "a" }] },
       'Simulator state: loaded[1].id "a" is already the id of an earlier instance',
     );
     await refused(
-      { models: [GPT], loaded: [GPT.key, { key: GPT.key, id: GPT.key }] },
+      { models: [GPT_128K], loaded: [GPT.key, { key: GPT.key, id: GPT.key }] },
       `Simulator state: loaded[1]: An instance with the identifier "${GPT.key}" already exists.`,
     );
   });
@@ -73,15 +74,15 @@ describe("simulator state: other fields that cannot be", () => {
     const known =
       "version, models, loaded, catalog, auth, jit, download, loadDelayMs, serverRunning, reply, replies, defaultContextLength, memory, quirks";
     await refused(
-      { model: [GPT] },
+      { model: [GPT_128K] },
       `Simulator state has an unknown field "model" (known: ${known})`,
     );
     await refused(
-      { models: [GPT], port: 1234 },
+      { models: [GPT_128K], port: 1234 },
       `Simulator state has an unknown field "port" (known: ${known}); "port" goes in the options: startSimulator(state, { port })`,
     );
     // Where it belongs, it is taken; the options know only host and port.
-    const sim = await startSimulator({ models: [GPT] }, { host: "127.0.0.1" });
+    const sim = await startSimulator({ models: [GPT_128K] }, { host: "127.0.0.1" });
     await sim.close();
     await assert.rejects(
       startSimulator({}, { prot: 1234 } as unknown as SimulatorOptions),
@@ -122,7 +123,7 @@ describe("simulator state: other fields that cannot be", () => {
       "Simulator state: models[0].maxContextLength must be a positive integer, got 1.5",
     );
     await refused(
-      { models: [GPT, { key: "m", fitContextLength: -1 }] },
+      { models: [GPT_128K, { key: "m", fitContextLength: -1 }] },
       "Simulator state: models[1].fitContextLength must be a positive integer, got -1",
     );
   });
@@ -153,7 +154,7 @@ describe("simulator state: other fields that cannot be", () => {
 
   it("two models, or two catalog entries, with one key", async () => {
     await refused(
-      { models: [GPT, NOMIC, { key: GPT.key }] },
+      { models: [GPT_128K, NOMIC, { key: GPT.key }] },
       'Simulator state: models[2].key "openai/gpt-oss-20b" is already the key of models[0]: keys must be unique',
     );
     await refused(
@@ -185,7 +186,7 @@ describe("simulator options that cannot be", () => {
 describe("simulator state: limits that can be", () => {
   it("a context equal to the maximum, every quirk off or on, a limit below the default", async () => {
     const sim = await startSimulator({
-      models: [GPT, { key: "m", fitContextLength: 1024 }],
+      models: [GPT_128K, { key: "m", fitContextLength: 1024 }],
       loaded: [{ key: GPT.key, contextLength: 131072 }, "m"],
       quirks: { concurrentJitDuplicates: false, autoFitIgnoresRequest: false },
       memory: { maxContextLength: 2048 },

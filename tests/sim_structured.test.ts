@@ -6,8 +6,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import type { Simulator, SimulatorState } from "../src/testing/simulator.ts";
-import { type Reply, request, useSimulators } from "./_helpers.ts";
+import type { SimulatorState } from "../src/testing/simulator.ts";
+import { chatCompletions, useSimulators } from "./_helpers.ts";
 import { collectChat, qwenLoaded } from "./_openai.ts";
 import { QWEN } from "./_fixtures.ts";
 
@@ -29,12 +29,6 @@ const CITY_SCHEMA = {
 const CITY_PLACEHOLDER = { city: "example", population: 1, tags: ["example"], kind: "capital" };
 
 const loaded = (state: SimulatorState = {}) => qwenLoaded(sim, state);
-
-/** POST /v1/chat/completions asking QWEN for "A city?", with `body`'s fields added. */
-function chat(s: Simulator, body: Record<string, unknown>): Promise<Reply> {
-  const ask = { model: QWEN.key, messages: [{ role: "user", content: "A city?" }] };
-  return request(s, "POST", "/v1/chat/completions", { ...ask, ...body });
-}
 
 describe("structured output: chat completions response_format", () => {
   it("json_schema: the content is JSON satisfying the schema, and chat.completions.parse() reads it", async () => {
@@ -83,7 +77,7 @@ describe("structured output: chat completions response_format", () => {
 
   it("type text is accepted and answers the plain reply", async () => {
     const { s } = await loaded({ reply: "plain" });
-    const response = await chat(s, { response_format: { type: "text" } });
+    const response = await chatCompletions(s, { response_format: { type: "text" } }, "A city?");
     assert.equal(response.status, 200);
     const body = response.json as { choices: { message: { content: string } }[] };
     assert.equal(body.choices[0]!.message.content, "plain");
@@ -91,7 +85,7 @@ describe("structured output: chat completions response_format", () => {
 
   it("json_object gets LM Studio's 400 (0.3.18+), and the openai SDK a BadRequestError", async () => {
     const { s, client } = await loaded();
-    const response = await chat(s, { response_format: { type: "json_object" } });
+    const response = await chatCompletions(s, { response_format: { type: "json_object" } }, "A city?");
     assert.equal(response.status, 400);
     assert.deepEqual(response.json, {
       error: "'response_format.type' must be 'json_schema' or 'text'",
@@ -109,7 +103,10 @@ describe("structured output: chat completions response_format", () => {
 
   it("the 0.2 profile predates structured output and accepts any response_format", async () => {
     const { s } = await loaded({ version: "0.2", reply: "plain" });
-    assert.equal((await chat(s, { response_format: { type: "json_object" } })).status, 200);
+    assert.equal(
+      (await chatCompletions(s, { response_format: { type: "json_object" } }, "A city?")).status,
+      200,
+    );
   });
 });
 
@@ -150,9 +147,11 @@ describe("structured output: schemas as clients write them", () => {
       },
       required: ["email", "id", "first", "tags", "below"],
     };
-    const reply = await chat(s, {
-      response_format: { type: "json_schema", json_schema: { name: "plan", schema } },
-    });
+    const reply = await chatCompletions(
+      s,
+      { response_format: { type: "json_schema", json_schema: { name: "plan", schema } } },
+      "A city?",
+    );
     const answer = JSON.parse(
       (reply.json as { choices: { message: { content: string } }[] }).choices[0].message.content,
     );

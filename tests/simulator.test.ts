@@ -6,19 +6,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startSimulator } from "../src/testing/simulator.ts";
-import { NOMIC, QWEN } from "./_fixtures.ts";
+import { GPT, NOMIC, QWEN, TOKEN } from "./_fixtures.ts";
 import { request, until, useSimulators } from "./_helpers.ts";
 
 const sim = useSimulators();
 
-const GPT = {
-  key: "openai/gpt-oss-20b",
-  sizeBytes: 12_109_566_560,
-  maxContextLength: 131072,
-  trainedForToolUse: true,
-};
+/** The shared GPT, trained for tool use, with the maximum context length the listings show. */
+const GPT_TOOLS = { ...GPT, maxContextLength: 131072, trainedForToolUse: true };
 const GEMMA = { key: "google/gemma-3-12b", vision: true, architecture: "gemma3", quantization: "Q8_0" };
-const TOKEN = "sk-lm-abcdefgh:01234567890123456789";
 
 describe("simulator 0.4: discovery", () => {
   it("greets like LM Studio and answers JSON with charset", async () => {
@@ -31,7 +26,7 @@ describe("simulator 0.4: discovery", () => {
   });
 
   it("GET /v1/models lists every downloaded model while JIT is on", async () => {
-    const s = await sim({ models: [GPT, NOMIC], loaded: [] });
+    const s = await sim({ models: [GPT_TOOLS, NOMIC], loaded: [] });
     const { status, json: body } = await request(s, "GET", "/v1/models");
     assert.equal(status, 200);
     assert.deepEqual(body, {
@@ -44,7 +39,7 @@ describe("simulator 0.4: discovery", () => {
   });
 
   it("GET /v1/models lists only loaded instances while JIT is off", async () => {
-    const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, GPT.key], jit: false });
+    const s = await sim({ models: [GPT_TOOLS, QWEN], loaded: [GPT.key, GPT.key], jit: false });
     const { json: body } = await request(s, "GET", "/v1/models");
     assert.deepEqual((body as { data: { id: string }[] }).data.map((m) => m.id), [GPT.key, `${GPT.key}:2`]);
     s.setJit(true);
@@ -58,7 +53,7 @@ describe("simulator 0.4: discovery", () => {
 
   it("GET /api/v0/models uses v0 names: vlm/embeddings types, state, loaded_context_length only when loaded", async () => {
     const s = await sim({
-      models: [GEMMA, NOMIC, GPT],
+      models: [GEMMA, NOMIC, GPT_TOOLS],
       loaded: [{ key: GEMMA.key, contextLength: 8192 }],
     });
     const { status, json: body } = await request(s, "GET", "/api/v0/models");
@@ -107,7 +102,7 @@ describe("simulator 0.4: discovery", () => {
   });
 
   it("GET /api/v0/models shows only loaded models while JIT is off, and an empty list when none", async () => {
-    const s = await sim({ models: [GPT, QWEN], loaded: [QWEN.key], jit: false });
+    const s = await sim({ models: [GPT_TOOLS, QWEN], loaded: [QWEN.key], jit: false });
     const list = (await request(s, "GET", "/api/v0/models")).json as { data: { id: string }[] };
     assert.deepEqual(list.data.map((m) => m.id), [QWEN.key]);
     s.unloadInstance(QWEN.key);
@@ -115,7 +110,7 @@ describe("simulator 0.4: discovery", () => {
   });
 
   it("GET /api/v0/models/:id takes keys with a slash; an unknown id is a 404 model_not_found", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     const one = await request(s, "GET", `/api/v0/models/${GPT.key}`);
     assert.equal(one.status, 200);
     assert.equal((one.json as { id: string; state: string }).id, GPT.key);
@@ -127,7 +122,7 @@ describe("simulator 0.4: discovery", () => {
 
   it("GET /api/v1/models matches the documented v1 shape for LLMs and embedding models", async () => {
     const s = await sim({
-      models: [{ ...GPT, variants: [`${GPT.key}@mxfp4`] }, NOMIC],
+      models: [{ ...GPT_TOOLS, variants: [`${GPT.key}@mxfp4`] }, NOMIC],
       loaded: [{ key: GPT.key, contextLength: 16384 }],
     });
     const { status, json: body } = await request(s, "GET", "/api/v1/models");
@@ -192,7 +187,7 @@ describe("simulator 0.4: discovery", () => {
 
 describe("simulator 0.4: load and unload", () => {
   it("POST /api/v1/models/load answers {type, instance_id, load_time_seconds, status} after the load", async () => {
-    const s = await sim({ models: [GPT, NOMIC] });
+    const s = await sim({ models: [GPT_TOOLS, NOMIC] });
     const llm = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     assert.equal(llm.status, 200);
     const body = llm.json as Record<string, unknown>;
@@ -210,7 +205,7 @@ describe("simulator 0.4: load and unload", () => {
   });
 
   it("echoes the load config with context_length and flash_attention when asked", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     const { json: body } = await request(s, "POST", "/api/v1/models/load", {
       model: GPT.key,
       context_length: 16384,
@@ -228,7 +223,7 @@ describe("simulator 0.4: load and unload", () => {
   });
 
   it("loading a loaded model creates a second instance key:2, then key:3", async () => {
-    const s = await sim({ models: [GPT], loaded: [GPT.key] });
+    const s = await sim({ models: [GPT_TOOLS], loaded: [GPT.key] });
     const second = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     const third = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     assert.equal((second.json as { instance_id: string }).instance_id, `${GPT.key}:2`);
@@ -240,7 +235,7 @@ describe("simulator 0.4: load and unload", () => {
   });
 
   it("a model appears in loaded_instances only once its load has finished", async () => {
-    const s = await sim({ models: [GPT], loadDelayMs: 300 });
+    const s = await sim({ models: [GPT_TOOLS], loadDelayMs: 300 });
     const loading = request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     await until("the load request to arrive", () => s.requestCount("/api/v1/models/load") === 1);
     assert.deepEqual(s.state.loaded(), []);
@@ -249,7 +244,7 @@ describe("simulator 0.4: load and unload", () => {
   });
 
   it("rejects unknown models and variant keys with model_not_found, missing fields with invalid_request", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     const unknown = await request(s, "POST", "/api/v1/models/load", { model: "nope/nope" });
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.json, {
@@ -274,7 +269,7 @@ describe("simulator 0.4: load and unload", () => {
   });
 
   it("failNextLoad makes the next load answer 500 model_load_failed; the one after succeeds", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     s.failNextLoad(GPT.key, "Not enough memory to load the model.");
     const failed = await request(s, "POST", "/api/v1/models/load", { model: GPT.key });
     assert.equal(failed.status, 500);
@@ -287,7 +282,7 @@ describe("simulator 0.4: load and unload", () => {
   });
 
   it("POST /api/v1/models/unload takes instance_id and answers it back; unknown ids are 404", async () => {
-    const s = await sim({ models: [GPT], loaded: [GPT.key, GPT.key] });
+    const s = await sim({ models: [GPT_TOOLS], loaded: [GPT.key, GPT.key] });
     const done = await request(s, "POST", "/api/v1/models/unload", { instance_id: `${GPT.key}:2` });
     assert.equal(done.status, 200);
     assert.deepEqual(done.json, { instance_id: `${GPT.key}:2` });
@@ -366,7 +361,7 @@ describe("simulator 0.4: downloads", () => {
   });
 
   it("answers already_downloaded, the running job for a second request, and errors for unknown models and jobs", async () => {
-    const s = await sim({ models: [GPT], catalog: [GPT, QWEN], download: { mode: "manual" } });
+    const s = await sim({ models: [GPT_TOOLS], catalog: [GPT_TOOLS, QWEN], download: { mode: "manual" } });
     assert.deepEqual((await request(s, "POST", "/api/v1/models/download", { model: GPT.key })).json, {
       status: "already_downloaded",
     });
@@ -434,7 +429,7 @@ describe("simulator 0.4: downloads", () => {
 
 describe("simulator 0.4: inference and JIT", () => {
   it("JIT-loads a downloaded model on its first chat request and names the instance in `model`", async () => {
-    const s = await sim({ models: [GPT], reply: "hi there" });
+    const s = await sim({ models: [GPT_TOOLS], reply: "hi there" });
     const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
       model: GPT.key,
       messages: [{ role: "user", content: "hello" }],
@@ -461,7 +456,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("answers on the existing instance, and `model` echoes an explicit instance id like key:2", async () => {
-    const s = await sim({ models: [GPT], loaded: [GPT.key, GPT.key] });
+    const s = await sim({ models: [GPT_TOOLS], loaded: [GPT.key, GPT.key] });
     const { json: body } = await request(s, "POST", "/v1/chat/completions", {
       model: `${GPT.key}:2`,
       messages: [],
@@ -471,7 +466,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("with JIT off and nothing loaded answers the documented 'No models loaded' error", async () => {
-    const s = await sim({ models: [GPT], jit: false });
+    const s = await sim({ models: [GPT_TOOLS], jit: false });
     const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
       model: GPT.key,
       messages: [],
@@ -489,7 +484,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("rejects a model that is not downloaded with an OpenAI-style model_not_found", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
       model: "o4-mini",
       messages: [],
@@ -502,7 +497,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("auto-evicts the previous JIT model but keeps models loaded on purpose", async () => {
-    const s = await sim({ models: [GPT, QWEN, GEMMA], loaded: [GEMMA.key] });
+    const s = await sim({ models: [GPT_TOOLS, QWEN, GEMMA], loaded: [GEMMA.key] });
     await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     await request(s, "POST", "/v1/chat/completions", { model: QWEN.key, messages: [] });
     assert.deepEqual(s.state.loaded().map((i) => i.id), [GEMMA.key, QWEN.key]);
@@ -510,7 +505,7 @@ describe("simulator 0.4: inference and JIT", () => {
 
   it("a JIT load honours the request's ttl (seconds) and the model unloads when idle that long", async () => {
     // 1 s: read right after the reply, the instance is surely still there, and its TTL is the value asked.
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [], ttl: 1 });
     assert.equal(s.state.loaded().length, 1);
     assert.deepEqual(s.state.instances().map((i) => [i.id, i.ttlMs]), [[GPT.key, 1000]]);
@@ -518,7 +513,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("a failed JIT load answers 500 and loads nothing", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     s.failNextLoad();
     const { status } = await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] });
     assert.equal(status, 500);
@@ -526,7 +521,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("POST /v1/responses answers the Responses shape", async () => {
-    const s = await sim({ models: [GPT], reply: "ok" });
+    const s = await sim({ models: [GPT_TOOLS], reply: "ok" });
     const { status, json: body } = await request(s, "POST", "/v1/responses", { model: GPT.key, input: "hi" });
     assert.equal(status, 200);
     const response = body as Record<string, unknown>;
@@ -546,7 +541,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("streams chat completions as SSE chunks ending with [DONE]", async () => {
-    const s = await sim({ models: [GPT], loaded: [GPT.key], reply: "one two" });
+    const s = await sim({ models: [GPT_TOOLS], loaded: [GPT.key], reply: "one two" });
     const { headers, text } = await request(s, "POST", "/v1/chat/completions", {
       model: GPT.key,
       messages: [],
@@ -562,7 +557,7 @@ describe("simulator 0.4: inference and JIT", () => {
   });
 
   it("answers embeddings only with embedding models", async () => {
-    const s = await sim({ models: [GPT, NOMIC] });
+    const s = await sim({ models: [GPT_TOOLS, NOMIC] });
     const { status, json: body } = await request(s, "POST", "/v1/embeddings", {
       model: NOMIC.key,
       input: ["a", "b"],
@@ -598,7 +593,7 @@ describe("simulator: version profiles and unknown routes", () => {
   });
 
   it("0.3 has the greeting, /v1/*, /v1/responses and REST v0, but /api/v1/* are unknown routes", async () => {
-    const s = await sim({ version: "0.3", models: [GPT], catalog: [QWEN] });
+    const s = await sim({ version: "0.3", models: [GPT_TOOLS], catalog: [QWEN] });
     assert.deepEqual((await request(s, "GET", "/lmstudio-greeting")).json, { lmstudio: true });
     assert.equal(((await request(s, "GET", "/api/v0/models")).json as { data: unknown[] }).data.length, 1);
     assert.equal((await request(s, "POST", "/v1/responses", { model: GPT.key, input: "x" })).status, 200);
@@ -617,7 +612,7 @@ describe("simulator: version profiles and unknown routes", () => {
   });
 
   it("0.3 reports 'No models loaded' in the older string form", async () => {
-    const s = await sim({ version: "0.3", models: [GPT], jit: false });
+    const s = await sim({ version: "0.3", models: [GPT_TOOLS], jit: false });
     const { status, json: body } = await request(s, "POST", "/v1/chat/completions", {
       model: GPT.key,
       messages: [],
@@ -629,7 +624,7 @@ describe("simulator: version profiles and unknown routes", () => {
   });
 
   it("0.2 only has /v1/models and /v1/chat/completions; greeting, /v1/responses and /api/* are unknown", async () => {
-    const s = await sim({ version: "0.2", models: [GPT] });
+    const s = await sim({ version: "0.2", models: [GPT_TOOLS] });
     assert.equal(((await request(s, "GET", "/v1/models")).json as { data: unknown[] }).data.length, 1);
     assert.equal(
       (await request(s, "POST", "/v1/chat/completions", { model: GPT.key, messages: [] })).status,
@@ -656,7 +651,7 @@ describe("simulator: authentication", () => {
     "An LM Studio API token is required to make requests to this server, but none was provided using the Authorization header using the 'Bearer' scheme (i.e., 'Authorization: Bearer $LM_API_TOKEN'). Learn more at: https://lmstudio.ai/docs/developer/core/authentication.";
 
   it("keeps the greeting open and answers 401 invalid_api_key without a token, everywhere else", async () => {
-    const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
+    const s = await sim({ auth: { token: TOKEN }, models: [GPT_TOOLS] });
     assert.equal((await request(s, "GET", "/lmstudio-greeting")).status, 200);
     for (const path of ["/v1/models", "/api/v0/models", "/api/v1/models", "/nope"]) {
       const answer = await request(s, "GET", path);
@@ -668,7 +663,7 @@ describe("simulator: authentication", () => {
   });
 
   it("a wrong token gets 401 showing only its first 10 characters; the right one passes", async () => {
-    const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
+    const s = await sim({ auth: { token: TOKEN }, models: [GPT_TOOLS] });
     const wrongToken = "22aac52a71b0c9d8e7f6";
     const wrong = await request(s, "GET", "/api/v1/models", undefined, {
       authorization: `Bearer ${wrongToken}`,
@@ -710,7 +705,7 @@ describe("simulator: authentication", () => {
 
 describe("simulator: request recording", () => {
   it("records method, path, query, headers (credentials redacted) and body", async () => {
-    const s = await sim({ auth: { token: TOKEN }, models: [GPT] });
+    const s = await sim({ auth: { token: TOKEN }, models: [GPT_TOOLS] });
     await request(s, "POST", "/api/v1/models/load?x=1", { model: GPT.key }, {
       authorization: `Bearer ${TOKEN}`,
       "x-trace": "abc",
@@ -728,7 +723,7 @@ describe("simulator: request recording", () => {
   });
 
   it("counts by exact path, RegExp and method; control routes are never recorded", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     await request(s, "GET", "/v1/models");
     await request(s, "GET", "/v1/models");
     await request(s, "GET", "/api/v0/models");
@@ -746,7 +741,7 @@ describe("simulator: request recording", () => {
 
 describe("simulator: faults", () => {
   it("delay answers normally after the delay; a client with a shorter deadline gives up", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     s.inject({ match: "/v1/models", kind: "delay", ms: 3000, times: 1 });
     await assert.rejects(
       fetch(`${s.url}/v1/models`, { signal: AbortSignal.timeout(100) }),
@@ -778,7 +773,7 @@ describe("simulator: faults", () => {
   });
 
   it("close-mid-body sends headers and part of the real body, then drops the connection", async () => {
-    const s = await sim({ models: [GPT] });
+    const s = await sim({ models: [GPT_TOOLS] });
     s.inject({ match: "/api/v1/models", kind: "close-mid-body" });
     const response = await fetch(`${s.url}/api/v1/models`);
     assert.equal(response.status, 200);
@@ -872,7 +867,7 @@ describe("simulator: faults", () => {
 describe("simulator: state control", () => {
   it("addModel, loadModel (key:2), unloadInstance and removeModel change what the API reports", async () => {
     const s = await sim();
-    s.addModel(GPT);
+    s.addModel(GPT_TOOLS);
     assert.deepEqual(s.loadModel(GPT.key), { key: GPT.key, id: GPT.key, contextLength: 4096 });
     assert.deepEqual(s.loadModel(GPT.key, { contextLength: 8192 }), {
       key: GPT.key,
