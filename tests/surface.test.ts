@@ -1,7 +1,7 @@
 /**
  * The public API, recorded: every name each entry point exports (values and types, as `deno doc`
- * sees them, which is what JSR publishes). A name added or removed by accident fails here; a
- * deliberate change updates this list and the README's changelog.
+ * sees them, which is what JSR publishes), recorded in tests/_surface.ts. A name added or removed by
+ * accident fails here; a deliberate change updates that record and the README's changelog.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -9,99 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ROOT } from "./_helpers.ts";
-
-const SURFACE: Record<string, string[]> = {
-  ".": [
-    "ApiFamily",
-    "CallOptions",
-    "Capability",
-    "DEFAULT_OSS_MODEL",
-    "DownloadOptions",
-    "DownloadProgress",
-    "DownloadResult",
-    "EnsureAction",
-    "EnsureEvent",
-    "EnsureOssReadyOptions",
-    "EnsureReadyOptions",
-    "EnsureResult",
-    "EnvReader",
-    "ErrorCode",
-    "FetchLike",
-    "LMStudioClient",
-    "LMStudioClientOptions",
-    "LMStudioError",
-    "LMStudioErrorOptions",
-    "LoadOptions",
-    "LoadProgress",
-    "LoadResult",
-    "MatchKind",
-    "ModelInfo",
-    "ModelInstance",
-    "ModelMatchResult",
-    "OssConfig",
-    "OssReadyHandle",
-    "ServerStatus",
-    "UnloadResult",
-    "VERSION",
-    "WaitOptions",
-    "ensureOssReady",
-    "ensureReady",
-  ],
-  "./lms": [
-    "FileSystemProbe",
-    "FindLmsOptions",
-    "Lms",
-    "LmsDownloadedModel",
-    "LmsGetOptions",
-    "LmsLoadOptions",
-    "LmsLoadedInstance",
-    "LmsLocation",
-    "LmsOptions",
-    "LmsSource",
-    "findLms",
-  ],
-  "./config": [
-    "BaseUrlSource",
-    "CONFIG_FILE_NAME",
-    "DEFAULT_BASE_URL",
-    "LMStudioConfig",
-    "ModelSource",
-    "ResolveConfigOptions",
-    "ResolvedConfig",
-    "ValueSource",
-    "resolveConfig",
-  ],
-  "./testing": [
-    "FakeLmStudioHome",
-    "FakeLmStudioHomeOptions",
-    "FakeLms",
-    "FakeLmsBehaviour",
-    "FakeLmsOptions",
-    "FakeLmsScript",
-    "RecordedRequest",
-    "SimFault",
-    "SimInstance",
-    "SimInstanceSnapshot",
-    "SimLoadedInstance",
-    "SimMemory",
-    "SimModel",
-    "SimQuirks",
-    "SimReasoning",
-    "SimReasoningOption",
-    "SimReply",
-    "SimToolCall",
-    "Simulator",
-    "SimulatorOptions",
-    "SimulatorSnapshots",
-    "SimulatorState",
-    "SimulatorVersion",
-    "createFakeLmStudioHome",
-    "createFakeLms",
-    "startSimulator",
-  ],
-  // The command: its module exports nothing (runCli and the argument parser are internal).
-  "./cli": [],
-};
+import { SURFACE } from "./_surface.ts";
 
 const exportsMap = (JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as {
   exports: Record<string, string>;
