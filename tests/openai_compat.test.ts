@@ -412,3 +412,142 @@ describe("inference endpoints: /v1/messages (Anthropic-compatible, 0.4)", () => 
     assert.deepEqual(answer.json, { error: "Unexpected endpoint or method. (POST /v1/messages)" });
   });
 });
+
+describe("inference endpoints: /v1/responses refuses tool types LM Studio refuses", () => {
+  /** LM Studio 0.3.39 / 0.4.0's answer, verbatim from lmstudio-bug-tracker#1383. */
+  const refusal = (index: number) => ({
+    error: {
+      message: "Invalid discriminator value. Expected 'function' | 'mcp'",
+      type: "invalid_request_error",
+      param: `tools.${index}.type`,
+      code: "invalid_union_discriminator",
+    },
+  });
+  const fn = (name: string) => ({ type: "function", name, parameters: { type: "object", properties: {} } });
+
+  it("a Codex-shaped request: 400 naming the first tool that is neither function nor mcp; no reply used", async () => {
+    const s = await ready({ replies: [{ text: "scripted" }] });
+    const tools = [
+      fn("exec_command"),
+      { type: "mcp", server_label: "deepwiki", server_url: "https://mcp.deepwiki.com/mcp" },
+      fn("update_plan"),
+      {
+        type: "custom",
+        name: "apply_patch",
+        format: { type: "grammar", syntax: "lark", definition: "start: x" },
+      },
+      { type: "web_search" },
+      { type: "local_shell" },
+      { type: "namespace", name: "mcp__x__", tools: [fn("inner")] },
+    ];
+    for (const stream of [false, true]) {
+      const answer = await request(s, "POST", "/v1/responses", {
+        model: QWEN.key,
+        input: "hi",
+        tools,
+        stream,
+      });
+      assert.equal(answer.status, 400);
+      assert.equal(answer.headers.get("content-type"), "application/json; charset=utf-8");
+      assert.deepEqual(answer.json, refusal(3));
+    }
+    const fine = await request(s, "POST", "/v1/responses", { model: QWEN.key, input: "hi" });
+    assert.equal(
+      (fine.json as { output: { content: { text: string }[] }[] }).output[0]!.content[0]!.text,
+      "scripted",
+    );
+  });
+
+  it("every other type, a missing one, on 0.4 and 0.3, is named by its index", async () => {
+    for (const version of ["0.4", "0.3"] as const) {
+      const s = await ready({ version });
+      const others: Record<string, unknown>[] = [
+        { type: "custom", name: "apply_patch" },
+        { type: "web_search_preview" },
+        { type: "local_shell" },
+        { type: "namespace", name: "mcp__x__", tools: [] },
+        { type: "Function", name: "f" },
+        { type: "file_search", vector_store_ids: [] },
+        { name: "no_type", parameters: {} },
+      ];
+      for (const other of others) {
+        const answer = await request(s, "POST", "/v1/responses", {
+          model: QWEN.key,
+          input: "hi",
+          tools: [fn("a"), fn("b"), other, { type: "web_search" }],
+        });
+        assert.equal(answer.status, 400, `${version} ${JSON.stringify(other)}`);
+        assert.deepEqual(answer.json, refusal(2), `${version} ${JSON.stringify(other)}`);
+      }
+    }
+  });
+
+  it("an entry that is not an object: zod's invalid_type naming the entry", async () => {
+    const s = await ready();
+    const cases: [unknown, string][] = [["read_file", "string"], [null, "null"], [[fn("a")], "array"], [
+      7,
+      "number",
+    ]];
+    for (const [entry, received] of cases) {
+      const answer = await request(s, "POST", "/v1/responses", {
+        model: QWEN.key,
+        input: "hi",
+        tools: [fn("a"), entry],
+      });
+      assert.equal(answer.status, 400);
+      assert.deepEqual(answer.json, {
+        error: {
+          message: `Expected object, received ${received}`,
+          type: "invalid_request_error",
+          param: "tools.1",
+          code: "invalid_type",
+        },
+      });
+    }
+  });
+
+  it("mcp tools are accepted and ignored: function calls are answered, an MCP tool is never called", async () => {
+    const s = await ready({
+      replies: [{ toolCalls: [{ name: "f", arguments: { x: 1 } }] }, { toolCalls: [{ name: "deepwiki" }] }],
+    });
+    const tools = [
+      { type: "mcp", server_label: "deepwiki", server_url: "https://mcp.deepwiki.com/mcp" },
+      fn("f"),
+    ];
+    const answer = await request(s, "POST", "/v1/responses", { model: QWEN.key, input: "hi", tools });
+    assert.equal(answer.status, 200);
+    const body = answer.json as {
+      output: { type: string; name: string; arguments: string }[];
+      tools: unknown[];
+    };
+    assert.deepEqual(body.output.map((o) => [o.type, o.name, o.arguments]), [[
+      "function_call",
+      "f",
+      '{"x":1}',
+    ]]);
+    assert.deepEqual(body.tools, tools);
+    const mcp = await request(s, "POST", "/v1/responses", { model: QWEN.key, input: "hi", tools });
+    assert.equal(mcp.status, 400);
+    assert.match(
+      (mcp.json as { error: { message: string } }).error.message,
+      /"deepwiki" names a tool this request did not offer \(offered: "f"\)/,
+    );
+  });
+
+  it("chat completions are not checked this way: tools of other types are skipped", async () => {
+    const s = await ready({ replies: [{ toolCalls: [{ name: "f" }] }] });
+    const answer = await request(s, "POST", "/v1/chat/completions", {
+      model: QWEN.key,
+      messages: [{ role: "user", content: "hi" }],
+      tools: [{ type: "custom", custom: { name: "apply_patch" } }, {
+        type: "function",
+        function: { name: "f" },
+      }],
+    });
+    assert.equal(answer.status, 200);
+    const message =
+      (answer.json as { choices: { message: { tool_calls: { function: { name: string } }[] } }[] })
+        .choices[0]!.message;
+    assert.deepEqual(message.tool_calls.map((c) => c.function.name), ["f"]);
+  });
+});

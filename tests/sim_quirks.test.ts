@@ -238,3 +238,105 @@ describe("simulator 2026: quirks", () => {
     },
   );
 });
+
+describe("simulator quirk singleLoadedAnswersAnyName (#619, #366; API reference §3.4(e))", () => {
+  const OTHER = "some-other-model";
+  const ANY = { singleLoadedAnswersAnyName: true };
+  /** LM Studio's 400 for a name it does not know, with the first downloaded keys as examples. */
+  const notFound = (examples: string) => ({
+    error: {
+      message:
+        `Invalid model identifier "${OTHER}". Please specify a valid downloaded model (e.g., ${examples}).`,
+      type: "invalid_request_error",
+      param: "model",
+      code: "model_not_found",
+    },
+  });
+  const chat = (s: Simulator, model: string) =>
+    fetchJson<{ model: string; choices?: unknown[] }>(s, "/v1/chat/completions", {
+      model,
+      messages: [{ role: "user", content: "hi" }],
+    });
+  const responses = (s: Simulator, model: string) =>
+    fetchJson<{ model: string; status?: string }>(s, "/v1/responses", { model, input: "hi" });
+  const embed = (s: Simulator, model: string) =>
+    fetchJson<{ model: string }>(s, "/v1/embeddings", { model, input: "hi" });
+
+  it("one LLM loaded: chat and Responses naming another model get its answer, model = its instance id", async () => {
+    const s = await sim({
+      models: [QWEN, GPT],
+      loaded: [{ key: QWEN.key, id: "qwen-main" }],
+      reply: "from qwen",
+      quirks: ANY,
+    });
+    const viaChat = await chat(s, OTHER);
+    assert.equal(viaChat.status, 200);
+    assert.equal(viaChat.body.model, "qwen-main");
+    assert.deepEqual(viaChat.body.choices?.length, 1);
+    const viaResponses = await responses(s, OTHER);
+    assert.deepEqual([viaResponses.status, viaResponses.body.model, viaResponses.body.status], [
+      200,
+      "qwen-main",
+      "completed",
+    ]);
+    assert.deepEqual(s.state.instances().map((i) => i.id), ["qwen-main"]);
+  });
+
+  it("off (the default): the same requests are the 400 model_not_found", async () => {
+    const s = await sim({ models: [QWEN, GPT], loaded: [QWEN.key] });
+    for (const answer of [await chat(s, OTHER), await responses(s, OTHER)]) {
+      assert.equal(answer.status, 400);
+      assert.deepEqual(answer.body, notFound(`${QWEN.key}, ${GPT.key}`));
+    }
+  });
+
+  it("on, but two LLM instances loaded: the 400 model_not_found", async () => {
+    for (const loaded of [[QWEN.key, GPT.key], [QWEN.key, { key: QWEN.key, id: `${QWEN.key}:2` }]]) {
+      const s = await sim({ models: [QWEN, GPT], loaded, quirks: ANY });
+      for (const answer of [await chat(s, OTHER), await responses(s, OTHER)]) {
+        assert.equal(answer.status, 400, JSON.stringify(loaded));
+        assert.deepEqual(answer.body, notFound(`${QWEN.key}, ${GPT.key}`));
+      }
+    }
+  });
+
+  it("on: a downloaded model is still JIT-loaded; JIT off, the one loaded model answers for it", async () => {
+    const jit = await sim({ models: [QWEN, GPT], loaded: [QWEN.key], quirks: ANY });
+    assert.deepEqual([(await chat(jit, GPT.key)).body.model], [GPT.key]);
+    const noJit = await sim({ models: [QWEN, GPT], loaded: [QWEN.key], jit: false, quirks: ANY });
+    const answer = await chat(noJit, GPT.key);
+    assert.deepEqual([answer.status, answer.body.model], [200, QWEN.key]);
+    assert.deepEqual(noJit.state.instances().map((i) => i.id), [QWEN.key]);
+  });
+
+  it("only instances of the type the endpoint needs count: embeddings go to the one embedding model", async () => {
+    const both = await sim({ models: [QWEN, NOMIC], loaded: [QWEN.key, NOMIC.key], quirks: ANY });
+    const embedded = await embed(both, "some-embedder");
+    assert.deepEqual([embedded.status, embedded.body.model], [200, NOMIC.key]);
+    const chatted = await chat(both, OTHER);
+    assert.deepEqual([chatted.status, chatted.body.model], [200, QWEN.key]);
+    // No embedding model loaded: the one LLM does not answer an embedding request.
+    const llmOnly = await sim({ models: [QWEN, NOMIC], loaded: [QWEN.key], quirks: ANY });
+    const refused = await embed(llmOnly, "some-embedder");
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body, {
+      error: {
+        message:
+          `Invalid model identifier "some-embedder". Please specify a valid downloaded model (e.g., ${QWEN.key}, ${NOMIC.key}).`,
+        type: "invalid_request_error",
+        param: "model",
+        code: "model_not_found",
+      },
+    });
+  });
+
+  it("REST v1 chat is not affected: 404 model_not_found", async () => {
+    const s = await sim({ models: [QWEN], loaded: [QWEN.key], quirks: ANY });
+    const answer = await fetchJson<{ error: { type: string } }>(s, "/api/v1/chat", {
+      model: OTHER,
+      input: "hi",
+    });
+    assert.equal(answer.status, 404);
+    assert.equal(answer.body.error.type, "model_not_found");
+  });
+});

@@ -93,7 +93,7 @@ describe("simulator state: other fields that cannot be", () => {
   it("an unknown quirk name, or a quirk that is not a boolean", async () => {
     await refused(
       { quirks: { concurrentJitDuplicate: true } },
-      'Simulator state: quirks has an unknown quirk "concurrentJitDuplicate" (known: concurrentJitDuplicates, autoFitIgnoresRequest)',
+      'Simulator state: quirks has an unknown quirk "concurrentJitDuplicate" (known: concurrentJitDuplicates, autoFitIgnoresRequest, singleLoadedAnswersAnyName)',
     );
     await refused(
       { quirks: { concurrentJitDuplicates: "yes" } },
@@ -188,7 +188,11 @@ describe("simulator state: limits that can be", () => {
     const sim = await startSimulator({
       models: [GPT_128K, { key: "m", fitContextLength: 1024 }],
       loaded: [{ key: GPT.key, contextLength: 131072 }, "m"],
-      quirks: { concurrentJitDuplicates: false, autoFitIgnoresRequest: false },
+      quirks: {
+        concurrentJitDuplicates: false,
+        autoFitIgnoresRequest: false,
+        singleLoadedAnswersAnyName: true,
+      },
       memory: { maxContextLength: 2048 },
       defaultContextLength: 8192,
     });

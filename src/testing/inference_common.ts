@@ -15,7 +15,7 @@ import {
   toolDemand,
   type ToolDialect,
 } from "./inference_tools.ts";
-import { type Body, json, randomId, resolveInference, type SimResponse } from "./routes.ts";
+import { type Body, json, randomId, recordOf, resolveInference, type SimResponse } from "./routes.ts";
 import type { World } from "./world.ts";
 
 /** The outcome of reading a request body: the JSON object, or why it is not one. */
@@ -112,9 +112,8 @@ export function overflowOf(instance: InstanceRecord, tokens: number): string | u
 /** One tool call of the model's turn, arguments already serialised. */
 export interface TurnCall {
   name: string;
-  /** JSON text of the arguments (or the free-form input of a custom tool). */
+  /** JSON text of the arguments (a scripted string as it is, even when it is not JSON). */
   arguments: string;
-  custom: boolean;
 }
 
 /** The model's next turn: text, tool calls, or a problem to answer with a 400. */
@@ -125,8 +124,7 @@ function serialise(args: Record<string, unknown> | string): string {
 }
 
 function callOf(tool: OfferedTool, args: Record<string, unknown> | string | undefined): TurnCall {
-  const value = args ?? placeholderArguments(tool);
-  return { name: tool.name, arguments: serialise(value), custom: tool.custom };
+  return { name: tool.name, arguments: serialise(args ?? placeholderArguments(tool)) };
 }
 
 /**
@@ -146,13 +144,21 @@ export function isWarmUp(body: Body): boolean {
  * model "will not call tools", with `"required"` it "must call tools"; a named function obliges
  * that call), and the scripted reply is used up either way, so one reply is one request:
  * - `"none"`: scripted calls become the canned answer (the world's `reply`, or the schema's JSON);
- * - `"required"`: a scripted text becomes a call of the first offered tool (placeholder arguments);
+ * - `"required"`: a scripted text becomes a call of the first offered tool (placeholder arguments),
+ *   on llama.cpp (GGUF) models only: LM Studio's api-changelog 0.3.15 says `"required"` works on
+ *   llama.cpp only, so on an MLX model (`format: "mlx"`) it obliges nothing and the model answers
+ *   as under `"auto"`;
  * - a named tool: only scripted calls of that tool are kept, else one call of it with placeholders;
  * - `parallel_tool_calls: false` keeps the first call only (OpenAI's meaning of the flag; whether
  *   LM Studio honours it is not documented).
  * Without a script the model answers the canned text, or the call `tool_choice` obliges.
  */
-export function nextTurn(world: World, body: Body, dialect: ToolDialect | "completions"): Turn {
+export function nextTurn(
+  world: World,
+  body: Body,
+  dialect: ToolDialect | "completions",
+  instance: InstanceRecord,
+): Turn {
   const tools = dialect === "completions" ? [] : offeredTools(body, dialect);
   const schema = requestedSchema(body, dialect);
   const canned = (): Turn => ({ text: schema ? structuredText(schema) : world.reply });
@@ -178,7 +184,10 @@ export function nextTurn(world: World, body: Body, dialect: ToolDialect | "compl
   if (dialect === "completions" || tools.length === 0) return turn;
   const demand = toolDemand(body, dialect);
   if (demand.kind === "none" && "calls" in turn) return canned();
-  if (demand.kind === "required" && !("calls" in turn)) turn = { calls: [callOf(tools[0]!, undefined)] };
+  const enforcesRequired = recordOf(world, instance).format !== "mlx";
+  if (demand.kind === "required" && enforcesRequired && !("calls" in turn)) {
+    turn = { calls: [callOf(tools[0]!, undefined)] };
+  }
   if (demand.kind === "named") {
     const tool = tools.find((t) => t.name === demand.name);
     if (!tool) {
@@ -243,7 +252,7 @@ export async function startTurn(
   const tokens = promptTokens(body);
   const overflow = overflowOf(resolved.instance, tokens);
   if (overflow) return fail.overflow(overflow, tokens, resolved.instance.contextLength);
-  const turn = nextTurn(world, body, dialect);
+  const turn = nextTurn(world, body, dialect, resolved.instance);
   if ("problem" in turn) return fail.problem(turn.problem, turn.param);
   return { instance: resolved.instance, promptTokens: tokens, turn };
 }

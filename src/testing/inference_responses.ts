@@ -5,6 +5,12 @@
  * last event `response.completed`, or `response.incomplete` when `max_output_tokens` cut it), so
  * the openai SDK's `responses.stream()` and Codex follow it. Internal to the testing kit.
  *
+ * `tools` entries are checked as LM Studio checks them: a `type` other than `function` or `mcp`
+ * (OpenAI's `custom`, `web_search`, `local_shell`, Codex's `namespace`, a missing one) is refused
+ * with LM Studio's 400 before the model runs (`checkTools`), so the model only ever
+ * answers `message` and `function_call` items. `mcp` tools (LM Studio's opt-in "Remote MCP") are
+ * accepted and ignored: MCP servers, their `mcp_*` items and events are not modelled.
+ *
  * @module
  */
 import { newId, openAiError, pieces, startTurn, textTokens, type TurnCall } from "./inference_common.ts";
@@ -27,16 +33,6 @@ function messageItem(text: string, status: string): Item {
 }
 
 function callItem(call: TurnCall, status: string): Item {
-  if (call.custom) {
-    return {
-      id: newId("ctc_"),
-      type: "custom_tool_call",
-      status,
-      call_id: newId("call_"),
-      name: call.name,
-      input: call.arguments,
-    };
-  }
   return {
     id: newId("fc_"),
     type: "function_call",
@@ -51,6 +47,43 @@ function invalid(param: string, message: string, code: string): SimResponse {
   return openAiError(400, message, param, code);
 }
 
+/** The tool types LM Studio's `/v1/responses` accepts. */
+const TOOL_TYPES: readonly unknown[] = ["function", "mcp"];
+
+/** What zod calls the type of a JSON value that is not an object (`received` in its messages). */
+function zodType(value: unknown): string {
+  if (value === null) return "null";
+  return Array.isArray(value) ? "array" : typeof value;
+}
+
+/**
+ * LM Studio's answer to the first entry of `tools` it refuses, if any. A `type` other than
+ * `function` or `mcp` (or none) gets the zod union error LM Studio 0.3.39 and 0.4.0 send to Codex
+ * 0.87/0.92, verbatim from lmstudio-bug-tracker#1383:
+ * `{"message":"Invalid discriminator value. Expected 'function' | 'mcp'","param":"tools.<i>.type",
+ * "code":"invalid_union_discriminator"}`. LM Studio 0.4.11+ words the same refusal
+ * `{"message":"Invalid","code":"invalid_string"}` (#1810: Codex's `namespace` tools; #1812); the
+ * simulator keeps the first wording on every profile. An entry that is not an object gets zod's
+ * `invalid_type` ("Expected object, received string", `param: "tools.<i>"`) [inference]. A `tools`
+ * that is not an array is ignored, as are the other fields of an entry.
+ */
+function checkTools(tools: unknown): SimResponse | undefined {
+  if (!Array.isArray(tools)) return undefined;
+  for (const [index, entry] of tools.entries()) {
+    if (!isObject(entry)) {
+      return invalid(`tools.${index}`, `Expected object, received ${zodType(entry)}`, "invalid_type");
+    }
+    if (!TOOL_TYPES.includes(entry.type)) {
+      return invalid(
+        `tools.${index}.type`,
+        "Invalid discriminator value. Expected 'function' | 'mcp'",
+        "invalid_union_discriminator",
+      );
+    }
+  }
+  return undefined;
+}
+
 /** `POST /v1/responses`. */
 export async function responses(world: World, body: Body): Promise<SimResponse> {
   if (body.model === undefined) return invalid("model", "Required", "missing_required_parameter");
@@ -61,6 +94,8 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
   if (typeof body.input !== "string" && !Array.isArray(body.input)) {
     return invalid("input", "Expected string or array", "invalid_type");
   }
+  const refused = checkTools(body.tools);
+  if (refused) return refused;
   const started = await startTurn(world, body, "responses", {
     overflow: (message) => openAiError(400, message),
     problem: (message, param) => openAiError(400, message, param),
@@ -143,7 +178,7 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
         content_index: 0,
         part: { type: "output_text", text, annotations: [] },
       });
-    } else if (item.type === "function_call") {
+    } else {
       const args = item.arguments as string;
       emit("response.output_item.added", {
         output_index: outputIndex,
@@ -153,16 +188,6 @@ export async function responses(world: World, body: Body): Promise<SimResponse> 
         if (delta !== "") emit("response.function_call_arguments.delta", { ...at, delta });
       }
       emit("response.function_call_arguments.done", { ...at, name: item.name, arguments: args });
-    } else {
-      const input = item.input as string;
-      emit("response.output_item.added", {
-        output_index: outputIndex,
-        item: { ...item, status: "in_progress", input: "" },
-      });
-      for (const delta of pieces(input)) {
-        if (delta !== "") emit("response.custom_tool_call_input.delta", { ...at, delta });
-      }
-      emit("response.custom_tool_call_input.done", { ...at, input });
     }
     emit("response.output_item.done", { output_index: outputIndex, item });
   });

@@ -12,8 +12,6 @@ export interface OfferedTool {
   name: string;
   /** The JSON schema of its arguments (`parameters` / `input_schema`), `{}` when absent. */
   schema: Record<string, unknown>;
-  /** Responses API `custom` tools take one free-form string instead of JSON arguments. */
-  custom: boolean;
 }
 
 /** Which API's spelling of `tools` / `tool_choice` a request uses. */
@@ -22,7 +20,12 @@ export type ToolDialect = "chat" | "responses" | "messages";
 /** What `tool_choice` asks for: no call, the model's choice, any call, or this tool. */
 export type ToolDemand = { kind: "none" | "auto" | "required" } | { kind: "named"; name: string };
 
-/** The tools a request offers; function (and custom) tools only, malformed entries skipped. */
+/**
+ * The function tools a request offers, malformed entries skipped. Responses: `function` tools only
+ * (`responses()` has already refused every type but `function` and `mcp`; `mcp` tools are not
+ * modelled). Messages: Anthropic's client tools (no `type`, or `type: "custom"`, Anthropic's name
+ * for a client tool with an `input_schema`), not its server tools (`web_search_…`).
+ */
 export function offeredTools(body: Record<string, unknown>, dialect: ToolDialect): OfferedTool[] {
   if (!Array.isArray(body.tools)) return [];
   const tools: OfferedTool[] = [];
@@ -30,24 +33,22 @@ export function offeredTools(body: Record<string, unknown>, dialect: ToolDialect
     if (!isObject(entry)) continue;
     let name: unknown;
     let schema: unknown;
-    let custom = false;
     if (dialect === "chat") {
       if (entry.type !== undefined && entry.type !== "function") continue;
       const fn = isObject(entry.function) ? entry.function : {};
       name = fn.name;
       schema = fn.parameters;
     } else if (dialect === "responses") {
-      if (entry.type !== "function" && entry.type !== "custom") continue;
-      custom = entry.type === "custom";
+      if (entry.type !== "function") continue;
       name = entry.name;
       schema = entry.parameters;
     } else {
-      if (entry.type !== undefined && entry.type !== "custom") continue; // server tools (web_search_...)
+      if (entry.type !== undefined && entry.type !== "custom") continue;
       name = entry.name;
       schema = entry.input_schema;
     }
     if (typeof name !== "string" || name === "") continue;
-    tools.push({ name, schema: isObject(schema) ? schema : {}, custom });
+    tools.push({ name, schema: isObject(schema) ? schema : {} });
   }
   return tools;
 }
@@ -66,9 +67,9 @@ export function toolDemand(body: Record<string, unknown>, dialect: ToolDialect):
   }
   if (choice === "none" || choice === "required") return { kind: choice };
   if (!isObject(choice)) return { kind: "auto" };
-  // chat: {type:"function", function:{name}}; responses: {type:"function", name} (or "custom").
+  // chat: {type:"function", function:{name}}; responses: {type:"function", name}.
   const fn = isObject(choice.function) ? choice.function : choice;
-  if ((choice.type === "function" || choice.type === "custom") && typeof fn.name === "string") {
+  if (choice.type === "function" && typeof fn.name === "string") {
     return { kind: "named", name: fn.name };
   }
   if (choice.type === "allowed_tools" && choice.mode === "required") return { kind: "required" };
@@ -209,9 +210,8 @@ function distinct(value: unknown, index: number): unknown {
   return value;
 }
 
-/** Placeholder arguments for a tool: an object for function tools, a string for custom tools. */
-export function placeholderArguments(tool: OfferedTool): Record<string, unknown> | string {
-  if (tool.custom) return PLACEHOLDER_TEXT;
+/** Placeholder arguments for a tool: an object that satisfies its schema. */
+export function placeholderArguments(tool: OfferedTool): Record<string, unknown> {
   const value = placeholderFor(tool.schema);
   return isObject(value) ? value : {};
 }

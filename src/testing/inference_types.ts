@@ -21,8 +21,7 @@ export interface SimToolCall {
   /**
    * The call's arguments: an object (sent as its JSON), a string (sent as is, even if it is not valid
    * JSON, to test how an agent copes), or absent: placeholders that satisfy the tool's JSON schema
-   * (its required properties; `"example"`, `0`, `false`, the first `enum` value, ...). For a Responses
-   * API `custom` tool, the string is the call's `input`.
+   * (its required properties; `"example"`, `0`, `false`, the first `enum` value, ...).
    */
   arguments?: Record<string, unknown> | string;
 }
@@ -38,7 +37,8 @@ export interface SimToolCall {
  *
  * The request's constraints win over the script, as they would over a real model, and the reply
  * is used up all the same: `tool_choice: "none"` turns scripted calls into the canned answer;
- * `"required"` or a named tool turns a scripted text into a call (placeholder arguments), and a
+ * `"required"` (GGUF models only: LM Studio honours it on llama.cpp only, so an MLX model answers as
+ * under `"auto"`) or a named tool turns a scripted text into a call (placeholder arguments), and a
  * named tool keeps only the scripted calls of that tool; `parallel_tool_calls: false` keeps the
  * first call; `max_tokens` / `max_output_tokens` cut a scripted text. A scripted text is sent as
  * is under a JSON schema (so a test can feed a client a chosen object, or bad JSON).

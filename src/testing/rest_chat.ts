@@ -82,7 +82,10 @@ export async function chatV1(world: World, body: Body): Promise<SimResponse> {
   const record = world.models.get(body.model);
   const above = record ? aboveMaximum(record, asked) : undefined;
   if (above) return v1Error(400, "invalid_request", above, { param: "context_length" });
-  const resolved = await resolveInference(world, body, "llm", asked);
+  const resolved = await resolveInference(world, body, "llm", {
+    jitContextLength: asked,
+    anyNameQuirk: false,
+  });
   if ("response" in resolved) {
     const parsed = JSON.parse(resolved.response.body) as { error: unknown };
     const message = typeof parsed.error === "string"

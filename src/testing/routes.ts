@@ -273,14 +273,47 @@ function noModelsLoaded(world: World): SimResponse {
 }
 
 /**
- * Finds (or JIT-loads) the instance an inference request runs on. `jitContextLength` is the
- * context a JIT load asks for (REST v1 chat's `context_length`; the `/v1` endpoints have none).
+ * The answer to a request naming a model that is neither loaded nor JIT-loadable: "No models
+ * loaded" when nothing is (or JIT is off and the model is downloaded), else `model_not_found`.
  */
+function notThere(world: World, requested: string, downloaded: boolean): SimResponse {
+  if (downloaded || (!world.jit && world.instances.length === 0)) return noModelsLoaded(world);
+  const examples = [...world.models.keys()].slice(0, 3).join(", ");
+  return openAiError(
+    400,
+    `Invalid model identifier "${requested}". Please specify a valid downloaded model (e.g., ${examples}).`,
+    "model",
+    "model_not_found",
+  );
+}
+
+/** How {@linkcode resolveInference} finds the instance. */
+export interface ResolveOptions {
+  /** The context a JIT load asks for (REST v1 chat's `context_length`; the `/v1` endpoints have none). */
+  jitContextLength?: number;
+  /**
+   * Whether the `singleLoadedAnswersAnyName` quirk may apply to this endpoint (default true; REST v1
+   * chat passes false).
+   */
+  anyNameQuirk?: boolean;
+}
+
+/**
+ * The one loaded instance of the wanted type, when the `singleLoadedAnswersAnyName` quirk is on
+ * and exactly one is loaded (instances of the other type do not count).
+ */
+function soleLoaded(world: World, wanted: "llm" | "embedding"): InstanceRecord | undefined {
+  if (!world.quirks.singleLoadedAnswersAnyName) return undefined;
+  const candidates = world.instances.filter((i) => recordOf(world, i).type === wanted);
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/** Finds (or JIT-loads) the instance an inference request runs on. */
 export async function resolveInference(
   world: World,
   body: Body,
   wanted: "llm" | "embedding",
-  jitContextLength?: number,
+  options: ResolveOptions = {},
 ): Promise<Resolved> {
   const requested = typeof body.model === "string" && body.model !== "" ? body.model : undefined;
   let instance: InstanceRecord | undefined;
@@ -295,27 +328,19 @@ export async function resolveInference(
     if (!instance) {
       const key = requested.split("@")[0]!;
       const record = world.models.get(key);
-      if (!record) {
-        if (!world.jit && world.instances.length === 0) return { response: noModelsLoaded(world) };
-        const examples = [...world.models.keys()].slice(0, 3).join(", ");
-        return {
-          response: openAiError(
-            400,
-            `Invalid model identifier "${requested}". Please specify a valid downloaded model (e.g., ${examples}).`,
-            "model",
-            "model_not_found",
-          ),
-        };
+      instance = record ? world.instancesOf(key)[0] : undefined;
+      if (!instance && (!record || !world.jit)) {
+        // Not loaded, and nothing JIT can load: the quirk lets the one loaded model answer.
+        instance = options.anyNameQuirk === false ? undefined : soleLoaded(world, wanted);
+        if (!instance) return { response: notThere(world, requested, record !== undefined) };
       }
-      instance = world.instancesOf(key)[0];
       if (!instance) {
-        if (!world.jit) return { response: noModelsLoaded(world) };
         const started = Date.now();
         try {
           instance = await world.jitLoad(
             key,
             typeof body.ttl === "number" ? body.ttl : undefined,
-            jitContextLength,
+            options.jitContextLength,
           );
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);

@@ -16,6 +16,7 @@ import type { SimFault, SimModel, SimQuirks, SimReasoningOption, SimulatorState 
 export const QUIRK_DEFAULTS: Readonly<Required<SimQuirks>> = {
   concurrentJitDuplicates: false,
   autoFitIgnoresRequest: false,
+  singleLoadedAnswersAnyName: false,
 };
 
 const REASONING_OPTIONS: readonly SimReasoningOption[] = ["off", "on", "low", "medium", "high"];

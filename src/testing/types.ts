@@ -10,7 +10,7 @@ import type { SimReply } from "./inference_types.ts";
  * Which LM Studio generation the simulator answers as:
  * - `"0.4"`: greeting, OpenAI `/v1/*` (with `/v1/responses`), REST v0 `/api/v0/*` and REST v1 `/api/v1/*`;
  * - `"0.3"`: greeting, `/v1/*` (with `/v1/responses`, 0.3.29+) and `/api/v0/*`; `/api/v1/*` are unknown routes;
- * - `"0.2"`: only `/v1/models`, `/v1/chat/completions` and `/v1/embeddings`.
+ * - `"0.2"`: only `/v1/models`, `/v1/chat/completions`, `/v1/completions` and `/v1/embeddings`.
  *
  * @example
  * ```ts
@@ -51,7 +51,10 @@ export interface SimModel {
   sizeBytes?: number;
   /** Maximum context length (default 131072 for LLMs, 2048 for embedding models). */
   maxContextLength?: number;
-  /** File format (default `gguf`). `lms` reports `mlx` as `safetensors`. */
+  /**
+   * File format (default `gguf`). `lms` reports `mlx` as `safetensors`. An MLX model does not obey
+   * `tool_choice: "required"` (LM Studio's api-changelog 0.3.15: llama.cpp only).
+   */
   format?: "gguf" | "mlx";
   /** Variant keys (`key@quant`); when present REST v1 also reports `selected_variant`. */
   variants?: string[];
@@ -132,6 +135,9 @@ export interface SimMemory {
  *   (`key`, `key:2`, ...) instead of sharing one load (lmstudio-bug-tracker #1751, 0.4.9–0.4.16).
  * - `autoFitIgnoresRequest`: an LLM load gets the most context that fits (the model's maximum
  *   when memory is not limited) whatever was asked (#2250, #2270, #2287: `-c 4096` loaded at 131072).
+ * - `singleLoadedAnswersAnyName`: when exactly one model is loaded, the `model` field is ignored
+ *   and that model answers (shared API reference §3.4(e); lmstudio-bug-tracker #619 on 0.3.14, #366
+ *   on 0.3.8, both open). See {@linkcode SimQuirks.singleLoadedAnswersAnyName}.
  *
  * @example
  * ```ts
@@ -146,6 +152,22 @@ export interface SimQuirks {
   concurrentJitDuplicates?: boolean;
   /** LLM loads ignore the requested context and get the most that fits (default false). */
   autoFitIgnoresRequest?: boolean;
+  /**
+   * An inference request naming a model that is not there is answered by the one loaded model, as
+   * LM Studio does (lmstudio-bug-tracker #619 on 0.3.14, #366 on 0.3.8, both open; the shared API
+   * reference, §3.4(e)): HTTP 200, with `model` set to that instance's id (e.g.
+   * `"gemma-3-1b-it-qat:2"` for a request naming `"any-model-name"`), where the simulator would
+   * otherwise answer 400 `model_not_found` (or, JIT off, "No models loaded"). It applies when the
+   * name matches no loaded instance and cannot be JIT-loaded (not downloaded, or JIT off), and
+   * exactly one instance of the type the endpoint needs is loaded: an LLM for chat, completions,
+   * Responses and `/v1/messages` (their REST v0 twins too); an embedding model for
+   * `/v1/embeddings` and `/api/v0/embeddings`. Loaded models of the other type do not count (a
+   * chat request is answered by the one loaded LLM even when an embedding model is loaded too)
+   * [inference: the issues show chat requests only]. Two or more instances of that type: the
+   * usual 400. REST v1 `/api/v1/chat` is not affected (not reported there). A name that JIT can
+   * load is loaded, as without the quirk. Default false.
+   */
+  singleLoadedAnswersAnyName?: boolean;
 }
 
 /**
