@@ -107,7 +107,10 @@ export interface ResolvedConfig {
   model: string;
   /** Bearer token, if any. Registered as a secret; never print it. */
   apiToken?: string;
-  /** The environment variable the token is (or would be) read from, for hints such as "set X". */
+  /**
+   * The environment variable the token is (or would be) read from, for hints such as "set X": the
+   * one `apiTokenEnv` names, or `LM_API_TOKEN` when the token came from there.
+   */
   apiTokenEnv: string;
   /** The `lms` binary to use, if one was configured. */
   lmsPath?: string;
@@ -225,8 +228,9 @@ export function badApiTokenEnv(where: string): LMStudioError {
  * where each value came from. Reads no file: this is what the HTTP client uses.
  *
  * - Environment: `LMSTUDIO_URL`, `LMSTUDIO_MODEL`, `LMSTUDIO_LMS_PATH`, and the token from the
- *   variable named by `apiTokenEnv` (option, then file), default `LM_API_TOKEN`. Empty or
- *   whitespace-only values count as unset; other values are used literally.
+ *   variable named by `apiTokenEnv` (option, then file), default `LM_API_TOKEN`, which is also read
+ *   when the named variable is unset. Empty or whitespace-only values count as unset; other values
+ *   are used literally.
  * - Tokens are registered with `registerSecret` as soon as they are read.
  *
  * Throws `LMStudioError("USAGE")` for an `apiTokenEnv` option that is not a variable name (without
@@ -254,7 +258,13 @@ export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
   registerSecret(optionToken);
   const optionTokenEnv = option("apiTokenEnv");
   if (optionTokenEnv !== undefined && !isEnvName(optionTokenEnv)) throw badApiTokenEnv("apiTokenEnv");
-  const apiTokenEnv = optionTokenEnv ?? file.apiTokenEnv ?? DEFAULT_API_TOKEN_ENV;
+  const namedTokenEnv = optionTokenEnv ?? file.apiTokenEnv ?? DEFAULT_API_TOKEN_ENV;
+  // The CLI contract's LM_API_TOKEN counts too when the named variable is unset: a file naming its
+  // own variable must not turn off the one the contract promises.
+  const apiTokenEnv = optionToken === undefined && env(namedTokenEnv) === undefined &&
+      env(DEFAULT_API_TOKEN_ENV) !== undefined
+    ? DEFAULT_API_TOKEN_ENV
+    : namedTokenEnv;
   const envToken = optionToken === undefined ? env(apiTokenEnv) : undefined;
   registerSecret(envToken);
   const apiToken = optionToken ?? envToken;

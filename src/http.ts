@@ -451,11 +451,12 @@ function redirectError(response: Response, url: string, target: HttpTarget, endp
 function authError(answer: HttpAnswer, target: HttpTarget): LMStudioError {
   const server = serverErrorOf(answer.json);
   const detail = server ? `: ${server.message}` : "";
+  const source = target.tokenSource ?? "the apiToken option";
   const hint = target.token
-    ? `The server rejected the token from ${
-      target.tokenSource ?? "the apiToken option"
-    }. Create a new one in LM Studio ` +
-      "(Developer → Server Settings → Manage Tokens) and pass it with the apiToken option or LM_API_TOKEN."
+    ? `The server rejected the token from ${source}. Create a new one in LM Studio ` +
+      `(Developer → Server Settings → Manage Tokens) and ${
+        source === "the apiToken option" ? "pass it with the apiToken option" : `put it in ${source}`
+      }.`
     : `This server requires authentication: set ${
       target.tokenSource && target.tokenSource !== "the apiToken option" ? target.tokenSource : "LM_API_TOKEN"
     } (or pass the apiToken option) to an LM Studio API token (Developer → Server Settings → Manage Tokens).`;

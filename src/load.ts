@@ -7,7 +7,7 @@
  */
 import { type Connection, lmsOf } from "./connection.ts";
 import { type CallOptions, stoppedWithNote } from "./deadline.ts";
-import { LMStudioError } from "./errors.ts";
+import { isLMStudioError, LMStudioError } from "./errors.ts";
 import { type HttpAnswer, isUnknownRouteAnswer, notAnObject, request, serverErrorOf } from "./http.ts";
 import { isObject, tokenCount } from "./json.ts";
 import { listServerModels, loadedByLms, requireModel, withLmsInstances } from "./listing.ts";
@@ -123,7 +123,7 @@ export async function loadModel(
     await conn.forgetListing();
     if (required.length > 0) warnings.push(unknownCapabilities(name, required));
     options.onProgress?.({ fraction: null });
-    const result = await warmUp(conn, name, signal);
+    const result = await warmUp(conn, name, null, signal);
     return await withContext(conn, result, asked, warnings, signal);
   }
   const match = await requireModel(conn, name, signal);
@@ -199,7 +199,7 @@ async function loadByRoute(
   }
   if (api !== "v1") {
     if (route === "rest") throw conn.noRestApi("load", api);
-    return await warmUp(conn, model.id, signal);
+    return await warmUp(conn, model.id, model.type, signal);
   }
   if (options.ttlSeconds !== undefined) {
     throw new LMStudioError("USAGE", "A load TTL needs `lms` (REST v1 does not document one)", {
@@ -339,39 +339,91 @@ function loadError(id: string, answer: HttpAnswer): LMStudioError {
   );
 }
 
-/** Codex's way: a one-token request makes LM Studio load the model just in time. */
-async function warmUp(conn: Connection, name: string, signal: AbortSignal): Promise<LoadedBy> {
-  let answer = await request(conn.http, "POST", "/v1/responses", {
+/**
+ * Codex's way: a one-token request makes LM Studio load the model just in time. An embedding model
+ * is asked for an embedding instead (a chat refuses it). Where the listing cannot say which a model
+ * is (`type` null: the OpenAI listing) and a chat is refused as "not found" although the server lists
+ * the model, it is asked for an embedding too; still refused, that is a failed load, not a missing
+ * model.
+ */
+async function warmUp(
+  conn: Connection,
+  name: string,
+  type: ModelInfo["type"],
+  signal: AbortSignal,
+): Promise<LoadedBy> {
+  if (type === "embedding") return jitLoaded(name, await embedOnce(conn, name, signal));
+  const answer = await chatOnce(conn, name, signal);
+  const refusal = warmUpRefusal(name, answer);
+  if (refusal === undefined) return jitLoaded(name, answer);
+  if (type !== null || refusal.code !== "MODEL_NOT_FOUND" || !(await isListed(conn, name, signal))) {
+    throw refusal;
+  }
+  const embedded = await embedOnce(conn, name, signal);
+  if (warmUpRefusal(name, embedded) === undefined) return jitLoaded(name, embedded);
+  throw new LMStudioError("LOAD_FAILED", `${refusal.message} (the server lists it)`, {
+    status: refusal.status,
+    endpoint: refusal.endpoint,
+    hint: "Check LM Studio's server log (lms log stream), or load the model with `lms load`.",
+  });
+}
+
+/** A one-token chat: `/v1/responses`, else (LM Studio before 0.3.29) `/v1/chat/completions`. */
+async function chatOnce(conn: Connection, name: string, signal: AbortSignal): Promise<HttpAnswer> {
+  const answer = await request(conn.http, "POST", "/v1/responses", {
     body: { model: name, input: "", max_output_tokens: 1 },
     signal,
   });
-  if (isUnknownRouteAnswer(answer.json)) {
-    // LM Studio before 0.3.29 has no /v1/responses.
-    answer = await request(conn.http, "POST", "/v1/chat/completions", {
-      body: { model: name, messages: [{ role: "user", content: "hi" }], max_tokens: 1 },
-      signal,
-    });
+  if (!isUnknownRouteAnswer(answer.json)) return answer;
+  return await request(conn.http, "POST", "/v1/chat/completions", {
+    body: { model: name, messages: [{ role: "user", content: "hi" }], max_tokens: 1 },
+    signal,
+  });
+}
+
+/** One embedding of a word: what loads an embedding model just in time. */
+async function embedOnce(conn: Connection, name: string, signal: AbortSignal): Promise<HttpAnswer> {
+  return await request(conn.http, "POST", "/v1/embeddings", { body: { model: name, input: "hi" }, signal });
+}
+
+/** Whether the server's listing has `name` (a model or one of its instances). */
+async function isListed(conn: Connection, name: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await requireModel(conn, name, signal);
+    return true;
+  } catch (error) {
+    if (isLMStudioError(error, "MODEL_NOT_FOUND")) return false;
+    throw error;
   }
+}
+
+/** The error a warm-up answer stands for, if it is one. */
+function warmUpRefusal(name: string, answer: HttpAnswer): LMStudioError | undefined {
   const error = serverErrorOf(answer.json);
-  if (error || answer.status >= 300) {
-    const message = error?.message ?? `HTTP ${answer.status}`;
-    const notFound = error?.code === "model_not_found" || /not found|invalid model identifier/i.test(message);
-    throw new LMStudioError(
-      notFound ? "MODEL_NOT_FOUND" : "LOAD_FAILED",
-      `Failed to load model ${name}: ${message}`,
-      {
-        status: answer.status,
-        endpoint: answer.endpoint,
-        hint: /no models loaded/i.test(message)
-          ? "Turn on Just-in-Time model loading in LM Studio's server settings, or load it with `lms load`."
-          : "Check the model id with `listModels()` and LM Studio's server log.",
-      },
-    );
-  }
+  if (!error && answer.status < 300) return undefined;
+  const message = error?.message ?? `HTTP ${answer.status}`;
+  const notFound = error?.code === "model_not_found" || /not found|invalid model identifier/i.test(message);
+  return new LMStudioError(
+    notFound ? "MODEL_NOT_FOUND" : "LOAD_FAILED",
+    `Failed to load model ${name}: ${message}`,
+    {
+      status: answer.status,
+      endpoint: answer.endpoint,
+      hint: /no models loaded/i.test(message)
+        ? "Turn on Just-in-Time model loading in LM Studio's server settings, or load it with `lms load`."
+        : "Check the model id with `listModels()` and LM Studio's server log.",
+    },
+  );
+}
+
+/** What a successful warm-up answer says was loaded: the model that answered. */
+function jitLoaded(name: string, answer: HttpAnswer): LoadedBy {
+  const refusal = warmUpRefusal(name, answer);
+  if (refusal) throw refusal;
   // A 200 that is not JSON (an HTML page, an empty body) is no proof that anything loaded.
   if (!isObject(answer.json)) throw notAnObject(answer);
   const answered = answer.json.model;
-  // LM Studio's completion names the model that answered; anything else in its place is no proof.
+  // LM Studio's answer names the model that answered; anything else in its place is no proof.
   if (answered !== undefined && typeof answered !== "string") {
     throw new LMStudioError(
       "INVALID_RESPONSE",

@@ -160,15 +160,26 @@ describe("CLI failures: the hint covers every capability lacking", () => {
 
 describe("CLI failures: the auth hint names the variable the configuration reads", () => {
   it(
-    "api_token_env in vtcode.toml: a server that needs a token says to set that variable",
+    "api_token_env in vtcode.toml: no token says to set that variable; LM_API_TOKEN still counts, named when wrong",
     cleanly(async (defer) => {
-      const s = await sim({ models: [GPT], auth: { token: "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo" } });
+      const token = "sk-lm-Abcd1234:ZyXw9876VuTs5432RqPo";
+      const s = await sim({ models: [GPT], auth: { token } });
       const dir = workspace(defer, { "vtcode.toml": `[lmstudio]\napi_token_env = "MY_TOK"\n` });
-      const run = await cli(["check", "--json", "--url", s.url], { LM_API_TOKEN: "ignored-here" }, {
+      const none = await cli(["check", "--json", "--url", s.url], {}, { cwd: dir });
+      assert.equal(none.code, 4);
+      assert.match(none.json!.error!.hint!, /set MY_TOK \(or pass --token\)/);
+      const contract = await cli(["check", "--json", "--url", s.url], { LM_API_TOKEN: token }, { cwd: dir });
+      assert.equal(contract.code, 0, "the contract's LM_API_TOKEN works beside a file's api_token_env");
+      const wrong = await cli(["check", "--json", "--url", s.url], {
+        LM_API_TOKEN: "sk-lm-Wrong123:Nope4567",
+      }, {
         cwd: dir,
       });
-      assert.equal(run.code, 4);
-      assert.match(run.json!.error!.hint!, /set MY_TOK \(or pass --token\)/);
+      assert.equal(wrong.code, 4);
+      assert.match(
+        wrong.json!.error!.hint!,
+        /rejected the token from LM_API_TOKEN\. .* put it in LM_API_TOKEN\./,
+      );
     }),
   );
 });

@@ -551,6 +551,45 @@ describe("load and unload", () => {
     assert.equal(body.max_output_tokens, 1);
   });
 
+  it("warms up an embedding model with an embedding: on an OpenAI-only server, once a chat refuses it", async () => {
+    const s = await sim({ version: "0.2", models: [GPT, NOMIC] });
+    const client = new LMStudioClient({ baseUrl: s.url, lmsPath: "/nonexistent/lms" });
+    const result = await client.loadModel(NOMIC.key);
+    assert.deepEqual([result.route, result.instanceId], ["jit", NOMIC.key]);
+    assert.equal(s.requestCount("/v1/embeddings", "POST"), 1);
+    assert.deepEqual(s.state.loaded().map((i) => i.key), [NOMIC.key]);
+    await rejectsWith(client.loadModel("nobody/nothing"), "MODEL_NOT_FOUND", { hint: /listModels/ });
+    assert.equal(
+      s.requestCount("/v1/embeddings", "POST"),
+      1,
+      "a name the server does not list gets no second try",
+    );
+  });
+
+  it("warms up an embedding model with an embedding straight away where the listing says what it is", async () => {
+    const s = await sim({ version: "0.3", models: [GPT, NOMIC] });
+    const result = await new LMStudioClient({ baseUrl: s.url, local: false }).loadModel(NOMIC.key);
+    assert.equal(result.route, "jit");
+    assert.equal(s.requestCount("/v1/responses", "POST") + s.requestCount("/v1/chat/completions", "POST"), 0);
+    assert.deepEqual(s.state.loaded().map((i) => i.key), [NOMIC.key]);
+  });
+
+  it("does not take another model's answer for a load (one loaded model answers any name)", async () => {
+    const s = await sim({
+      version: "0.2",
+      models: [GPT, QWEN],
+      loaded: [GPT.key],
+      jit: false,
+      quirks: { singleLoadedAnswersAnyName: true },
+    });
+    const client = new LMStudioClient({ baseUrl: s.url, lmsPath: "/nonexistent/lms" });
+    await rejectsWith(client.loadModel(QWEN.key), "LOAD_FAILED", {
+      message: new RegExp(`answered with ${GPT.key} instead of loading ${QWEN.key}`),
+      hint: /Just-in-Time/,
+    });
+    assert.deepEqual(s.state.loaded().map((i) => i.key), [GPT.key], "nothing else was loaded");
+  });
+
   it("explains a JIT warm-up that cannot load (JIT off)", async () => {
     const s = await sim({ version: "0.2", models: [GPT], jit: false });
     await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED", {

@@ -32,7 +32,7 @@ import {
   useSimulators,
   workspace,
 } from "./_helpers.ts";
-import { QWEN, TOKEN } from "./_fixtures.ts";
+import { OTHER_TOKEN, QWEN, TOKEN } from "./_fixtures.ts";
 
 /** The resolver, kept away from this machine's LM Studio settings unless a test asks for them. */
 function load(options: ResolveConfigOptions = {}) {
@@ -414,14 +414,27 @@ describe("resolveConfig: the token", () => {
   });
 
   it(
-    "reads it only from the variable named by api_token_env when the file names one",
+    "reads it from the variable named by api_token_env first, else from the contract's LM_API_TOKEN",
     cleanly(async (defer) => {
       const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\napi_token_env = "MY_LM_TOKEN"\n' });
-      const ignored = await load({ cwd, env: envOf({ LM_API_TOKEN: TOKEN }) });
-      assert.equal(ignored.apiToken, undefined);
-      assert.equal(ignored.apiTokenEnv, "MY_LM_TOKEN");
-      const used = await load({ cwd, env: envOf({ MY_LM_TOKEN: TOKEN }) });
-      assert.equal(used.apiToken, TOKEN);
+      const named = await load({ cwd, env: envOf({ MY_LM_TOKEN: TOKEN, LM_API_TOKEN: OTHER_TOKEN }) });
+      assert.deepEqual([named.apiToken, named.apiTokenEnv, named.sources.apiToken], [
+        TOKEN,
+        "MY_LM_TOKEN",
+        "env",
+      ]);
+      const fallback = await load({ cwd, env: envOf({ LM_API_TOKEN: OTHER_TOKEN }) });
+      assert.deepEqual(
+        [fallback.apiToken, fallback.apiTokenEnv, fallback.sources.apiToken],
+        [OTHER_TOKEN, "LM_API_TOKEN", "env"],
+        "a file naming its own variable does not turn LM_API_TOKEN off; hints name where the token came from",
+      );
+      const none = await load({ cwd, env: envOf({}) });
+      assert.deepEqual([none.apiToken, none.apiTokenEnv, none.sources.apiToken], [
+        undefined,
+        "MY_LM_TOKEN",
+        "none",
+      ]);
     }),
   );
 
@@ -1103,15 +1116,20 @@ describe("one resolver for the CLI and the library (end to end, against the simu
   );
 
   it(
-    "the client reads the token only from the variable api_token_env names",
+    "the CLI reads the token from the variable api_token_env names, which wins over LM_API_TOKEN",
     cleanly(async (defer) => {
       const s = await sim({ models: [QWEN], auth: { token: TOKEN } });
       const cwd = workspace(defer, { "vtcode.toml": '[lmstudio]\napi_token_env = "MY_LM_TOKEN"\n' });
-      // LM_API_TOKEN holds the right token, but the file says the token is in MY_LM_TOKEN (unset).
-      const denied = await cliJson(["check", "--url", s.url], { LM_API_TOKEN: TOKEN }, cwd);
+      // MY_LM_TOKEN holds a wrong token and wins over the right one in LM_API_TOKEN.
+      const denied = await cliJson(["check", "--url", s.url], {
+        MY_LM_TOKEN: OTHER_TOKEN,
+        LM_API_TOKEN: TOKEN,
+      }, cwd);
       assert.equal((denied.json.error as { code: string }).code, "AUTH_REQUIRED");
       const allowed = await cliJson(["check", "--url", s.url], { MY_LM_TOKEN: TOKEN }, cwd);
       assert.equal(allowed.code, 0);
+      const contract = await cliJson(["check", "--url", s.url], { LM_API_TOKEN: TOKEN }, cwd);
+      assert.equal(contract.code, 0, "with MY_LM_TOKEN unset, the contract's LM_API_TOKEN counts");
     }),
   );
 });
