@@ -8,6 +8,7 @@ import { LMStudioError } from "./errors.ts";
 import { type HttpAnswer, type HttpTarget, isUnknownRouteAnswer, request, serverErrorOf } from "./http.ts";
 import { isObject, isObjectWith } from "./json.ts";
 import { type ApiFamily, looksLikeModelList, type ModelInfo, MODELS_PATH, parseModelList } from "./models.ts";
+import { showValue } from "./text.ts";
 
 /** What a probe found: the API family, and the listing that answered it (reused once if still fresh). */
 export interface Detection {
@@ -42,11 +43,17 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
     // anything else that fails (a proxy whose backend is down) is probed on, as any server.
     if (api !== "openai" && failing && (lmStudioFingerprint || await isLmStudio())) {
       const error = serverErrorOf(answer.json);
+      // A 200 that is neither a listing nor an error: the schema names what is wrong where it can.
+      if (!error && answer.status === 200 && isObject(answer.json)) await parseModelList(api, answer.json);
       throw new LMStudioError(
         "INVALID_RESPONSE",
-        `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
-          error ? ` ${error.message.slice(0, 200)}` : ""
-        }`,
+        error || answer.status !== 200
+          ? `${answer.endpoint} at ${http.baseUrl} failed: HTTP ${answer.status}${
+            error ? ` ${error.message.slice(0, 200)}` : ""
+          }`
+          : `${answer.endpoint} at ${http.baseUrl} answered HTTP 200 with something that is not a model listing: ${
+            answer.json === undefined ? "(not JSON)" : showValue(answer.json)
+          }`,
         {
           hint:
             "Check the LM Studio server log (`lms log stream`) and retry; restart the server if it persists.",

@@ -197,14 +197,21 @@ describe("check and API detection", () => {
 
   it("a 429, or a 200 that is not a listing, from the REST v1 listing is a failure too, for LM Studio", async () => {
     const s = await sim({ models: [GPT] });
-    for (
-      const [status, body] of [[429, { error: "slow down" }], [200, "<html>hi</html>"], [200, {}]] as const
-    ) {
+    const cases = [
+      [429, { error: "slow down" }, /GET \/api\/v1\/models at \S+ failed: HTTP 429 slow down/],
+      [
+        200,
+        "<html>hi</html>",
+        /GET \/api\/v1\/models at \S+ answered HTTP 200 with something that is not a model listing: \(not JSON\)/,
+      ],
+      [200, [1, 2], /answered HTTP 200 with something that is not a model listing: \[1,2\]/],
+      // What is wrong is named where the schema can say it.
+      [200, {}, /Malformed answer from GET \/api\/v1\/models: field models/],
+    ] as const;
+    for (const [status, body, message] of cases) {
       s.inject({ match: "/api/v1/models", method: "GET", kind: "respond", status, body, times: 1 });
       const client = new LMStudioClient({ baseUrl: s.url });
-      await rejectsWith(client.detectApi(), "INVALID_RESPONSE", {
-        message: /GET \/api\/v1\/models .*failed/,
-      });
+      await rejectsWith(client.detectApi(), "INVALID_RESPONSE", { message });
       assert.equal(await client.detectApi(), "v1", "nothing was concluded from it");
     }
   });
