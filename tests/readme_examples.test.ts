@@ -6,9 +6,9 @@
  * Bun) against the simulator. What they print and the exit code they leave are checked.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { type CliRun, closedPortUrl, ROOT, runScript, useSimulators } from "./_helpers.ts";
@@ -44,8 +44,15 @@ function againstCheckout(code: string): string {
   });
 }
 
-/** Writes the example to a temp file and runs it on this runtime; the file is removed afterwards. */
-async function runExample(code: string, env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/**
+ * Writes the example to a temp file and runs it on this runtime, in that temp folder; `inspect`
+ * sees the folder before it is removed.
+ */
+async function runExample(
+  code: string,
+  env: Record<string, string | undefined> = {},
+  inspect: (dir: string) => void = () => {},
+): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), "readme-example-"));
   try {
     const file = join(dir, "example.ts");
@@ -58,10 +65,24 @@ async function runExample(code: string, env: Record<string, string | undefined> 
       "every import rewritten",
     );
     // The temp dir as the working directory: no vtcode.toml of this repository is found from there.
-    return await runScript(file, [], { env: { NO_COLOR: "1", ...env }, cwd: dir, timeoutMs: 50_000 });
+    const run = await runScript(file, [], { env: { NO_COLOR: "1", ...env }, cwd: dir, timeoutMs: 50_000 });
+    inspect(dir);
+    return run;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether an executable `name` is on PATH. */
+function onPath(name: string): boolean {
+  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 describe("README examples run", () => {
@@ -113,6 +134,23 @@ describe("README examples run", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, "The README says hello.\n");
   });
+
+  // Codex is a 400 MB download, so not a dependency: this runs where `codex` is on PATH (by hand).
+  const codex = onPath("codex");
+  it(
+    "Test your agent: the Codex example runs Codex against the simulator (where codex is on PATH)",
+    { ...T, skip: !codex && "codex is not on PATH" },
+    async () => {
+      const [, codexExample] = tsBlocks("Test your agent against the simulator");
+      let proof: string | undefined;
+      const run = await runExample(codexExample, {}, (dir) => {
+        proof = existsSync(join(dir, "proof.txt")) ? readFileSync(join(dir, "proof.txt"), "utf8") : undefined;
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /Done\./);
+      assert.equal(proof, "hi\n", "Codex ran the scripted exec_command in the example's folder");
+    },
+  );
 
   tsBlocks("Testing kit").forEach((example, index) => {
     it(`Testing kit, example ${index + 1}: runs against its own simulator and exits 0`, T, async () => {
