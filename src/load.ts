@@ -188,7 +188,17 @@ async function loadByRoute(
   const canLms = conn.local && route !== "rest";
   if (route === "lms" || (api !== "v1" && canLms) || (options.ttlSeconds !== undefined && canLms)) {
     if (!conn.local) conn.requireLocal("load", api);
-    const lms = await lmsOf(conn);
+    // Without `lms`, a load that asks for nothing only `lms` gives (a context, a TTL) is still a JIT
+    // warm-up away on a server without REST v1, as on an OpenAI-only one.
+    const jitWillDo = route === "auto" && api !== "v1" && options.contextLength === undefined &&
+      options.ttlSeconds === undefined;
+    let lms: Awaited<ReturnType<typeof lmsOf>>;
+    try {
+      lms = await lmsOf(conn);
+    } catch (error) {
+      if (!jitWillDo || !isLMStudioError(error, "LMS_NOT_FOUND")) throw error;
+      return await warmUp(conn, model.id, model.type, signal);
+    }
     const { identifier } = await lms.load(model.id, {
       signal,
       ttlSeconds: options.ttlSeconds,

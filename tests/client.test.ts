@@ -597,6 +597,18 @@ describe("load and unload", () => {
     assert.deepEqual(s.state.loaded().map((i) => i.key), [GPT.key], "nothing else was loaded");
   });
 
+  it("on 0.3 without lms, loads just in time when nothing only lms gives is asked; a context needs lms", async () => {
+    const s = await sim({ ...LMS_BACKED, loaded: [] });
+    const client = new LMStudioClient({ baseUrl: s.url, lmsPath: "/nonexistent/lms", env: () => undefined });
+    await rejectsWith(client.loadModel(QWEN.key, { contextLength: 8192 }), "LMS_NOT_FOUND", {
+      hint: /lmsPath|lmstudio\.ai/,
+    });
+    assert.equal(s.state.loaded().length, 0, "nothing loaded without the context asked");
+    const result = await client.loadModel(QWEN.key);
+    assert.deepEqual([result.route, result.instanceId], ["jit", QWEN.key]);
+    assert.deepEqual(s.state.loaded().map((i) => i.key), [QWEN.key]);
+  });
+
   it("explains a JIT warm-up that cannot load (JIT off)", async () => {
     const s = await sim({ version: "0.2", models: [GPT], jit: false });
     await rejectsWith(new LMStudioClient({ baseUrl: s.url }).loadModel(GPT.key), "LOAD_FAILED", {

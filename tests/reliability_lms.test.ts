@@ -112,8 +112,9 @@ describe("reliability: lms faults", { skip: !posix && "POSIX process table" }, (
         const env: Record<string, string> = { PATH: "/nonexistent-bin", HOME: "/nonexistent-home" };
         try {
           const client = new LMStudioClient({ baseUrl: sim.url, env: (name) => env[name] });
+          // A context is what needs `lms` on 0.3 (without one, a JIT warm-up loads the model).
           const error = await rejectsWith(
-            client.loadModel(GPT.key, { timeoutMs: ANSWER_DEADLINE_MS }),
+            client.loadModel(GPT.key, { timeoutMs: ANSWER_DEADLINE_MS, contextLength: 8192 }),
             "LMS_NOT_FOUND",
           );
           assert.match(error.message, /nonexistent-home/);
