@@ -104,6 +104,46 @@ function usage(message: string, hint = "Run `vtcode-lmstudio --help` for usage."
 }
 
 /**
+ * The model a command line names (its model argument or `--model`), read even where the line is
+ * otherwise wrong (a usage error: leniently, as Node's `parseArgs` does without `strict`, where
+ * the flags cannot be parsed). `undefined` when it names none; `null` when what it names is not one
+ * valid model name (a name {@linkcode parseCliArgs} rejects, two different ones, `--model` without
+ * its value, or a line whose first word is no command).
+ *
+ * @example
+ * ```ts
+ * import { namedModel } from "./cli_args.ts";
+ * namedModel(["download", "m", "--start-server"]); // "m"
+ * namedModel(["ensure", "a\nb"]); // null
+ * namedModel(["ensure", "--frob"]); // undefined
+ * ```
+ */
+export function namedModel(argv: readonly string[]): string | null | undefined {
+  let positionals: string[];
+  let flag: unknown;
+  try {
+    ({ positionals, values: { model: flag } } = parseArgs(argv, CLI_OPTIONS));
+  } catch {
+    ({ positionals, values: { model: flag } } = parseArgs(argv, CLI_OPTIONS, { strict: false }));
+  }
+  const [first, ...rest] = positionals;
+  if (first === undefined) {
+    if (flag === undefined) return undefined;
+  } else if (!(CLI_COMMANDS as readonly string[]).includes(first)) return null;
+  if (rest.length > 1 || (flag !== undefined && typeof flag !== "string")) return null;
+  const positional = rest[0];
+  if (positional !== undefined && flag !== undefined && positional !== flag) return null;
+  const model = positional ?? (flag as string | undefined);
+  if (model === undefined) return undefined;
+  try {
+    validateModelName(model);
+    return model;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Parses the CLI's arguments (without the program name).
  *
  * @example

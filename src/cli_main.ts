@@ -19,7 +19,7 @@ import {
   type StepsSoFar,
 } from "./cli_run.ts";
 import { LMStudioClient, type ServerStatus } from "./client.ts";
-import { DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, phaseCall, withDeadline } from "./deadline.ts";
+import { type CallOptions, DEFAULT_TIMEOUTS, MAX_TIMEOUT_MS, phaseCall, withDeadline } from "./deadline.ts";
 import { ensureReady } from "./ensure.ts";
 import { LMStudioError } from "./errors.ts";
 import type { ModelInfo } from "./models.ts";
@@ -178,7 +178,11 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
         if (event.type === "step") soFar.actions.push(event.step);
         else if (event.type === "resolved") soFar.model = event.model;
         else if (event.type === "downloaded") soFar.downloaded = !event.result.alreadyDownloaded;
-        else if (event.type === "loaded") soFar.loaded = true;
+        else if (event.type === "loaded") {
+          soFar.loaded = true;
+          soFar.instanceId = event.result.instanceId;
+          soFar.contextLength = event.result.contextLength;
+        }
         reporter.event(event);
       },
     }),
@@ -204,8 +208,10 @@ async function ensure(context: CommandContext): Promise<CommandOutput> {
 
 /**
  * `work`, and when it fails once something was loaded or unloaded (less context than asked, a load or
- * a replace that failed), what the listing says now: the failure document's `loaded` is then what is
- * so, not unknown.
+ * a replace that failed), what the listing says now: the failure document's `loaded`, `instanceId`
+ * and `contextLength` are then what is so, not unknown. The instance is the one the listing names for
+ * the model: the one asked for by id, else its only one (with several, none is named); after exit 9
+ * for less context than asked, the instance LM Studio loaded and the context it gave.
  */
 async function afterLoadFailure<T>(client: LMStudioClient, soFar: StepsSoFar, work: Promise<T>): Promise<T> {
   try {
@@ -218,10 +224,29 @@ async function afterLoadFailure<T>(client: LMStudioClient, soFar: StepsSoFar, wo
       (error instanceof LMStudioError && error.code === "MODEL_UNSUITABLE");
     if (!stopped && acted && soFar.model !== undefined) {
       const found = await client.findModel(soFar.model, { timeoutMs: 2000 }).catch(() => undefined);
-      if (found?.model) soFar.loaded = found.model.loaded;
+      if (found?.model) {
+        soFar.loaded = found.model.loaded;
+        const instances = found.model.instances ?? [];
+        const instance = found.instance ?? (instances.length === 1 ? instances[0] : undefined);
+        soFar.instanceId = instance?.id ?? null;
+        soFar.contextLength = instance?.contextLength ?? null;
+      }
     }
     throw error;
   }
+}
+
+/**
+ * Runs a command's steps within one deadline, `--timeout` or the command's default (`defaultMs`), as
+ * the client's method alone did: each step's call has no deadline of its own, the signal ends it.
+ */
+function withinOneDeadline<T>(
+  what: string,
+  call: CommandContext["call"],
+  defaultMs: number,
+  work: (step: CallOptions) => Promise<T>,
+): Promise<T> {
+  return withDeadline(what, call, defaultMs, (signal) => work({ signal, timeoutMs: MAX_TIMEOUT_MS }));
 }
 
 /** `download`: over REST v1, else `lms get --yes` on this machine. */
@@ -261,14 +286,15 @@ async function load(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call, soFar } = context;
   const client = clientFor(context);
   const model = soFar.model = args.model!;
-  // The client checks the server and lists its models first; then it unloads (to replace) and loads.
-  soFar.actions.push("check", "list");
   reporter.event({ type: "step", step: "load", message: `Loading ${model}` });
-  const result = await afterLoadFailure(
-    client,
-    soFar,
-    client.loadModel(model, {
-      ...call,
+  // Each step is recorded as it starts: the check (the API detection the load would begin with),
+  // then the load, which lists the models first, then unloads (to replace) and loads.
+  const loading = withinOneDeadline(`Loading ${model}`, call, DEFAULT_TIMEOUTS.load, async (step) => {
+    soFar.actions.push("check");
+    await client.detectApi(step);
+    soFar.actions.push("list");
+    return await client.loadModel(model, {
+      ...step,
       contextLength: args.contextLength,
       require: args.require,
       onReplace: (instances) => {
@@ -284,8 +310,9 @@ async function load(context: CommandContext): Promise<CommandOutput> {
         if (!soFar.actions.includes("load")) soFar.actions.push("load");
         reporter.event({ type: "load-progress", model, progress });
       },
-    }),
-  );
+    });
+  });
+  const result = await afterLoadFailure(client, soFar, loading);
   for (const message of result.warnings) reporter.event({ type: "warning", message });
   reporter.event({ type: "loaded", model: result.model, result });
   return {
@@ -309,8 +336,21 @@ async function unload(context: CommandContext): Promise<CommandOutput> {
   const { args, call, soFar } = context;
   const client = clientFor(context);
   const target = args.all ? { all: true as const } : args.model!;
-  soFar.actions.push("check", "list", "unload");
-  const result = await client.unloadModel(target, call);
+  // Each step is recorded as it starts: the check, the listing (which says whether there is such a
+  // model), then the unload. The unload lists again for itself (it says MODEL_NOT_FOUND in its words).
+  const what = args.all ? "all models" : args.model!;
+  const result = await withinOneDeadline(`Unloading ${what}`, call, DEFAULT_TIMEOUTS.unload, async (step) => {
+    soFar.actions.push("check");
+    await client.detectApi(step);
+    soFar.actions.push("list");
+    if (args.all) await client.listModels(step);
+    else if ((await client.findModel(args.model!, step)).model === undefined) {
+      // No such model: the unload says so in its words (MODEL_NOT_FOUND), after the listing.
+      return await client.unloadModel(target, step);
+    }
+    soFar.actions.push("unload");
+    return await client.unloadModel(target, step);
+  });
   return {
     json: {
       model: args.all ? null : args.model,

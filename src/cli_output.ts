@@ -35,22 +35,22 @@ export function checkOutput(status: ServerStatus): CommandOutput {
 }
 
 /**
- * `check` and `ensure` say where the URL came from (`baseUrlSource`), once it is known.
+ * `check` and `ensure` say where the URL came from (`baseUrlSource`), in every document: `null` when
+ * the configuration could not be resolved (or a usage error left no URL to claim).
  *
  * @example
  * ```ts
  * import { withBaseUrlSource } from "./cli_output.ts";
  * withBaseUrlSource("check", "env"); // { baseUrlSource: "env" }
+ * withBaseUrlSource("ensure", undefined); // { baseUrlSource: null }
  * withBaseUrlSource("models", "env"); // {}
  * ```
  */
 export function withBaseUrlSource(
   command: string,
-  source: BaseUrlSource | undefined,
-): { baseUrlSource?: BaseUrlSource } {
-  return source !== undefined && (command === "check" || command === "ensure")
-    ? { baseUrlSource: source }
-    : {};
+  source: BaseUrlSource | null | undefined,
+): { baseUrlSource?: BaseUrlSource | null } {
+  return command === "check" || command === "ensure" ? { baseUrlSource: source ?? null } : {};
 }
 
 /**

@@ -198,7 +198,8 @@ async function listsModels(
 }
 
 /**
- * Runs `argv` when it is `--version`, or a plain `check` that succeeds (see the module's text).
+ * Runs `argv` when it is `--version` (or `-V`) alone, or a plain `check` that succeeds (see the
+ * module's text). `--version --json` is the frame's: a JSON document.
  *
  * @example
  * ```ts ignore

@@ -5,7 +5,14 @@
  *
  * @module
  */
-import { CLI_COMMANDS, type CliArgs, type CliCommand, MODEL_COMMANDS, parseCliArgs } from "./cli_args.ts";
+import {
+  CLI_COMMANDS,
+  type CliArgs,
+  type CliCommand,
+  MODEL_COMMANDS,
+  namedModel,
+  parseCliArgs,
+} from "./cli_args.ts";
 import { type CommandOutput, successText, withBaseUrlSource } from "./cli_output.ts";
 import { createReporter, type Reporter } from "./cli_reporter.ts";
 import {
@@ -129,6 +136,10 @@ export interface StepsSoFar {
   downloaded: boolean;
   /** Whether the model is loaded, once known. */
   loaded: boolean | null;
+  /** The instance of the model loaded, once known (`ensure`, `load`). */
+  instanceId: string | null;
+  /** That instance's context, once known (`ensure`, `load`). */
+  contextLength: number | null;
   /** The steps started, in order. */
   actions: string[];
 }
@@ -173,7 +184,15 @@ export async function runCommandLine(
   let baseUrl: string | null = null;
   let baseUrlSource: BaseUrlSource | undefined;
   let configured = false;
-  const soFar: StepsSoFar = { downloaded: false, loaded: null, actions: [] };
+  // The model the configuration names: `ensure`'s when the command line names none.
+  let configuredModel: string | undefined;
+  const soFar: StepsSoFar = {
+    downloaded: false,
+    loaded: null,
+    instanceId: null,
+    contextLength: null,
+    actions: [],
+  };
   let reporter: Reporter | undefined;
   const json = argv.includes("--json");
   // A usage error still names the command the user typed: the first word that is one (a flag's value,
@@ -186,12 +205,17 @@ export async function runCommandLine(
   for (const token of flagValues(argv, "--token")) registerSecret(token);
   try {
     args = parseCliArgs(argv);
+    // With `--json`, these too are one JSON document; without, the usage and the bare version.
     if (args.help) {
-      io.stdout(HELP);
+      io.stdout(args.json ? jsonLine({ ok: true, command: "help", baseUrl: null, usage: HELP }) : HELP);
       return 0;
     }
     if (args.version) {
-      io.stdout(`${VERSION}\n`);
+      io.stdout(
+        args.json
+          ? jsonLine({ ok: true, command: "version", baseUrl: null, version: VERSION })
+          : `${VERSION}\n`,
+      );
       return 0;
     }
     const parsed = args;
@@ -227,6 +251,7 @@ export async function runCommandLine(
       overrides: { baseUrl: args.url, apiToken: args.token, model: args.model, lmsPath: args.lms },
     });
     configured = true;
+    configuredModel = config.model;
     // Where the URL came from is known before whether it is one: a configured URL that is not one is
     // reported with its source, and no URL claimed for it.
     baseUrlSource = config.sources.baseUrl;
@@ -259,7 +284,7 @@ export async function runCommandLine(
           cwd: io.cwd,
           overrides: { baseUrl: url, model: args?.model },
         });
-        if (command() === "ensure") soFar.model ??= config.model;
+        configuredModel = config.model;
         if (urlFlags.length === 0 || url !== undefined) {
           baseUrlSource = config.sources.baseUrl;
           baseUrl = configuredBaseUrl(config);
@@ -285,13 +310,21 @@ export async function runCommandLine(
         doc.server = { reachable: SOMETHING_ANSWERED.includes(error.code), api: null };
       }
       if (MODEL_COMMANDS.includes(command())) {
-        const model = soFar.model ?? args?.model;
-        doc.model = model === undefined ? null : redactSecrets(model);
+        // The model acted on; before the command knew it, the one the command line names (`null` for
+        // a name it rejected), else `ensure`'s configured one.
+        const named = args ? args.model : namedModel(argv);
+        const model = soFar.model ??
+          (named === undefined && command() === "ensure" ? configuredModel : named);
+        doc.model = model === undefined || model === null ? null : redactSecrets(model);
         doc.downloaded = soFar.downloaded;
         doc.loaded = soFar.loaded;
+        if (command() === "ensure" || command() === "load") {
+          doc.instanceId = soFar.instanceId === null ? null : redactSecrets(soFar.instanceId);
+          doc.contextLength = soFar.contextLength;
+        }
         doc.actions = soFar.actions;
       }
-      io.stdout(`${JSON.stringify(doc)}\n`);
+      io.stdout(jsonLine(doc));
     }
     // Errors are not narration: `-q` keeps them.
     const color = tty() && !(args?.noColor ?? false) && !noColorRequested(env);
@@ -300,6 +333,11 @@ export async function runCommandLine(
     if (translated.hint) io.stderr(`  hint: ${translated.hint}\n`);
     return error.exitCode;
   }
+}
+
+/** A JSON document on one line. */
+function jsonLine(doc: Record<string, unknown>): string {
+  return `${JSON.stringify(doc)}\n`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The part of `node:util`'s `parseArgs` the CLI uses (`strict: true`, `allowPositionals: true`,
- * string and boolean options, `short`, `multiple`), without `node:util`: on Deno, importing any
+ * The part of `node:util`'s `parseArgs` the CLI uses (`allowPositionals: true`, `strict` true or
+ * false, string and boolean options, `short`, `multiple`), without `node:util`: on Deno, importing any
  * `node:` module loads Deno's Node compatibility layer (~10-20 ms of a ~35 ms `check`). Same
  * results and the same error messages as Node 20's `parseArgs` (checked against it on random
  * argument lists), on every runtime.
@@ -27,6 +27,15 @@ export interface ParsedArgs<T extends Readonly<Record<string, ArgOption>>> {
   positionals: string[];
 }
 
+/**
+ * What a lenient parse (`strict: false`) gives: any option may be there, and any value may be a
+ * string or `true` (a string option without its value, a boolean given one, an unknown option).
+ */
+export interface LenientArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
 interface Token {
   name: string;
   rawName: string;
@@ -37,19 +46,32 @@ interface Token {
 /**
  * Parses `args` as `parseArgs({ args, options, strict: true, allowPositionals: true })` does; throws
  * a `TypeError` with Node's message (and `code`) for an unknown option, a missing or ambiguous
- * value, or a value given to a boolean.
+ * value, or a value given to a boolean. With `{ strict: false }`, as Node's `strict: false`: nothing
+ * is refused, an unknown option is `true` (or its inline value), a string option without its value
+ * is `true`, a boolean given one is that string.
  *
  * @example
  * ```ts
  * import { parseArgs } from "./parse_args.ts";
  * const { values, positionals } = parseArgs(["check", "--json"], { json: { type: "boolean" } });
  * // values.json === true, positionals: ["check"]
+ * parseArgs(["ensure", "--frob", "m"], {}, { strict: false }); // { values: { frob: true }, positionals: ["ensure", "m"] }
  * ```
  */
 export function parseArgs<T extends Readonly<Record<string, ArgOption>>>(
   args: readonly string[],
   options: T,
-): ParsedArgs<T> {
+): ParsedArgs<T>;
+export function parseArgs(
+  args: readonly string[],
+  options: Readonly<Record<string, ArgOption>>,
+  mode: { strict: false },
+): LenientArgs;
+export function parseArgs(
+  args: readonly string[],
+  options: Readonly<Record<string, ArgOption>>,
+  { strict = true }: { strict?: boolean } = {},
+): LenientArgs {
   const own = (name: string): ArgOption | undefined =>
     Object.prototype.hasOwnProperty.call(options, name) ? options[name] : undefined;
   const longFor = (short: string): string =>
@@ -113,6 +135,13 @@ export function parseArgs<T extends Readonly<Record<string, ArgOption>>>(
       continue;
     }
     const option: ArgOption | undefined = own(token.name);
+    if (!strict) {
+      if (token.name === "__proto__") continue;
+      const value = token.value ?? true;
+      if (option?.multiple) ((values[token.name] ??= []) as (string | boolean)[]).push(value);
+      else values[token.name] = value;
+      continue;
+    }
     if (!option) {
       throw parseError(
         "ERR_PARSE_ARGS_UNKNOWN_OPTION",
@@ -148,7 +177,7 @@ export function parseArgs<T extends Readonly<Record<string, ArgOption>>>(
     if (option.multiple) ((values[token.name] ??= []) as (string | boolean)[]).push(value);
     else values[token.name] = value;
   }
-  return { values: values as ParsedArgs<T>["values"], positionals };
+  return { values, positionals };
 }
 
 function parseError(code: string, message: string): TypeError {

@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
 import { checkRunsAlone } from "../src/cli_check.ts";
 import { type CliIO, runCli } from "../src/cli_main.ts";
+import { HELP } from "../src/cli_run.ts";
 import { createFakeLmStudioHome } from "../src/testing/fake_home.ts";
 import { createFakeLms } from "../src/testing/fake_lms.ts";
 import {
@@ -87,6 +88,29 @@ describe("CLI: usage", () => {
     const run = await cli(["-V"]);
     assert.equal(run.code, 0);
     assert.equal(run.stdout, `${VERSION}\n`);
+  });
+
+  it("with --json, --version and --help print exactly one JSON document; without, plain text", async () => {
+    for (
+      const argv of [["-V", "--json"], ["--version", "--json"], ["--json", "-V"], ["ensure", "-V", "--json"]]
+    ) {
+      const run = await cli(argv);
+      assert.equal(run.code, 0, argv.join(" "));
+      assert.deepEqual(
+        run.json,
+        { ok: true, command: "version", baseUrl: null, version: VERSION },
+        argv.join(" "),
+      );
+      assert.equal(run.stderr, "");
+    }
+    for (const argv of [["-h", "--json"], ["--help", "--json"], ["load", "--json", "--help"]]) {
+      const run = await cli(argv);
+      assert.equal(run.code, 0, argv.join(" "));
+      assert.deepEqual(run.json, { ok: true, command: "help", baseUrl: null, usage: HELP }, argv.join(" "));
+      assert.equal(run.stderr, "");
+    }
+    for (const argv of [["--version"], ["-V"]]) assert.equal((await cli(argv)).stdout, `${VERSION}\n`);
+    for (const argv of [["--help"], ["-h"]]) assert.equal((await cli(argv)).stdout, HELP);
   });
 
   for (
@@ -479,6 +503,16 @@ describe("CLI as a subprocess on this runtime", () => {
     assert.equal(version.code, 0);
     assert.equal(version.stdout, `${VERSION}\n`);
     assert.match((await runCliProcess(["-h"])).stdout, /Exit codes:/);
+    // With --json, one JSON document: the quick path leaves `--version --json` to the frame.
+    const versionJson = await runCliProcess(["--version", "--json"]);
+    assert.equal(versionJson.code, 0, versionJson.stderr);
+    assert.equal(
+      versionJson.stdout,
+      `${JSON.stringify({ ok: true, command: "version", baseUrl: null, version: VERSION })}\n`,
+    );
+    const helpJson = await runCliProcess(["-h", "--json"]);
+    assert.equal(helpJson.code, 0, helpJson.stderr);
+    assert.deepEqual(JSON.parse(helpJson.stdout), { ok: true, command: "help", baseUrl: null, usage: HELP });
   });
 
   it("SIGINT exits 130 and leaves no lms process behind", async () => {
@@ -740,6 +774,15 @@ describe("CLI: a plain check runs alone (a successful one quicker still), every 
       assert.equal(quick.status, 0, quick.stderr);
       assert.equal(JSON.parse(quick.stdout).server.api, "v1");
       assert.equal((await run(["--version"], frame)).status, 0);
+      // With --json it is the frame's (a JSON document), still without the whole CLI.
+      const versionJson = await run(["--version", "--json"]);
+      assert.equal(versionJson.status, 0, versionJson.stderr);
+      assert.deepEqual(JSON.parse(versionJson.stdout), {
+        ok: true,
+        command: "version",
+        baseUrl: null,
+        version: VERSION,
+      });
       const failing = await run(["check", "--json", "--url", await closedPortUrl()], frame);
       assert.match(failing.stderr, /refused \.\/src\/cli_check\.ts/, "a failing check goes on to the frame");
     },

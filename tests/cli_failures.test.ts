@@ -13,6 +13,16 @@ import { cli } from "./_reliability.ts";
 
 const sim = useSimulators();
 
+/**
+ * A JSON document with its error reduced to the code: the rest is asserted whole, the message and
+ * hint apart where they matter.
+ */
+function shape(run: { json?: Record<string, unknown> }): Record<string, unknown> {
+  assert.ok(run.json, "a JSON document");
+  const { error, ...rest } = run.json as Record<string, unknown> & { error?: { code: string } };
+  return error === undefined ? rest : { ...rest, error: { code: error.code } };
+}
+
 describe("CLI failures: errors are not narration", () => {
   it("-q keeps the error and its hint on stderr (and --json on stdout)", async () => {
     const url = await closedPortUrl();
@@ -41,8 +51,41 @@ describe("CLI failures: the JSON document claims only what is known", () => {
     assert.equal(one.json!.baseUrlSource, "option");
     const two = await cli(["check", "--json", "--bogus", "--url", "http://a:1", "--url=http://b:2"]);
     assert.equal(two.json!.baseUrl, null);
-    assert.equal(two.json!.baseUrlSource, undefined);
+    assert.equal(two.json!.baseUrlSource, null);
   });
+
+  it(
+    "check and ensure always give baseUrlSource: null where the configuration could not be resolved",
+    cleanly(async (defer) => {
+      const unresolved = { ok: false, baseUrl: null, baseUrlSource: null, error: { code: "USAGE" } };
+      const check = { ...unresolved, command: "check", server: { reachable: false, api: null } };
+      // `--url` with no value: before another flag (taken as its value), or at the end.
+      assert.deepEqual(shape(await cli(["check", "--url", "--json"])), check);
+      assert.deepEqual(shape(await cli(["check", "--json", "--url"])), check);
+      // A vtcode.toml that cannot be read as TOML.
+      const dir = workspace(defer, { "vtcode.toml": "[lmstudio\nbase_url = \n" });
+      const malformed = await cli(["check", "--json"], {}, { cwd: dir });
+      assert.equal(malformed.code, 2, malformed.stderr);
+      assert.deepEqual(shape(malformed), check);
+      const ensure = await cli(["ensure", "--json"], {}, { cwd: dir });
+      assert.equal(ensure.code, 2, ensure.stderr);
+      assert.deepEqual(shape(ensure), {
+        ...unresolved,
+        command: "ensure",
+        model: null,
+        downloaded: false,
+        loaded: null,
+        instanceId: null,
+        contextLength: null,
+        actions: [],
+      });
+      // A configured URL that is not one: no URL claimed, its source still said.
+      assert.deepEqual(shape(await cli(["check", "--json"], { LMSTUDIO_URL: "ftp://x" })), {
+        ...check,
+        baseUrlSource: "env",
+      });
+    }),
+  );
 
   it(
     "a usage error names the command typed, even after a flag's value, and ensure's model from the config",
@@ -54,6 +97,47 @@ describe("CLI failures: the JSON document claims only what is known", () => {
       assert.equal(doc.command, "ensure");
       assert.equal(doc.model, "qwen/qwen3-4b-2507");
       assert.deepEqual(doc.actions, []);
+    }),
+  );
+
+  it(
+    "a usage error's model is the one the command line names when valid, null when rejected, else ensure's configured one",
+    cleanly(async (defer) => {
+      const dir = workspace(defer, { "vtcode.toml": `[lmstudio]\nmodel = "qwen/qwen3-4b-2507"\n` });
+      const nothingDone = { downloaded: false, loaded: null, actions: [] };
+      const known = { instanceId: null, contextLength: null };
+      const cases: [string[], Record<string, unknown>][] = [
+        // Rejected names: nothing was acted on, and the configured model is not what was named.
+        [["ensure", "a\nb"], { model: null, ...known }],
+        [["ensure", "--model=-x"], { model: null, ...known }],
+        [["ensure", "a/b", "--model", "c/d"], { model: null, ...known }],
+        [["ensure", "a/b", "c/d"], { model: null, ...known }],
+        [["load", "--", "-x"], { model: null, ...known }],
+        // Valid names, whatever else is wrong with the line (a flag for another command, an unknown one).
+        [["download", "m", "--start-server"], { model: "m" }],
+        [["ensure", "m", "--frob"], { model: "m", ...known }],
+        [["ensure", "--frob", "--model", "m"], { model: "m", ...known }],
+        [["unload", "m", "--all"], { model: "m" }],
+        [["load", "m", "--context-length", "0"], { model: "m", ...known }],
+        // None named: ensure's model is the configured one; the others have none.
+        [["ensure", "--context-length", "0"], { model: "qwen/qwen3-4b-2507", ...known }],
+        [["load"], { model: null, ...known }],
+      ];
+      for (const [argv, fields] of cases) {
+        const run = await cli([...argv, "--json"], {}, { cwd: dir });
+        assert.equal(run.code, 2, `${JSON.stringify(argv)}: ${run.stderr}`);
+        const doc = shape(run);
+        const command = argv[0];
+        assert.deepEqual(doc, {
+          ok: false,
+          command,
+          baseUrl: "http://localhost:1234",
+          ...(command === "ensure" ? { baseUrlSource: "default" } : {}),
+          error: { code: "USAGE" },
+          ...nothingDone,
+          ...fields,
+        }, JSON.stringify(argv));
+      }
     }),
   );
 
@@ -78,6 +162,19 @@ describe("CLI failures: the JSON document claims only what is known", () => {
     assert.deepEqual(doc.actions, ["check", "list", "download"]);
     assert.equal(doc.downloaded, false);
     assert.equal(doc.loaded, null);
+    assert.deepEqual(shape(run), {
+      ok: false,
+      command: "ensure",
+      baseUrl: s.url,
+      baseUrlSource: "option",
+      error: { code: "DOWNLOAD_FAILED" },
+      model: GPT.key,
+      downloaded: false,
+      loaded: null,
+      instanceId: null,
+      contextLength: null,
+      actions: ["check", "list", "download"],
+    });
   });
 
   it("exit 9 after LM Studio loaded less than asked: the document says the model is loaded (it stays so)", async () => {
@@ -89,6 +186,166 @@ describe("CLI failures: the JSON document claims only what is known", () => {
       assert.equal(doc.loaded, true, command);
       assert.equal(s.state.loaded().length, 1);
     }
+  });
+
+  it("exit 9 after a load: the document names the instance LM Studio loaded and the context it gave", async () => {
+    for (const command of ["ensure", "load"]) {
+      for (const before of [[], [{ key: GPT.key, contextLength: 4096 }]]) {
+        const s = await sim({ models: [GPT], loaded: before, memory: { maxContextLength: 12288 } });
+        const run = await cli([
+          command,
+          GPT.key,
+          "--context-length",
+          "32768",
+          "--json",
+          "-q",
+          "--url",
+          s.url,
+        ]);
+        assert.equal(run.code, 9, run.stderr);
+        assert.match(run.json!.error!.message, /12288 tokens, less than the 32768 asked/);
+        assert.deepEqual(shape(run), {
+          ok: false,
+          command,
+          baseUrl: s.url,
+          ...(command === "ensure" ? { baseUrlSource: "option" } : {}),
+          error: { code: "MODEL_UNSUITABLE" },
+          model: GPT.key,
+          downloaded: false,
+          loaded: true,
+          instanceId: GPT.key,
+          contextLength: 12288,
+          // An instance with too little is replaced first.
+          actions: before.length > 0 ? ["check", "list", "unload", "load"] : ["check", "list", "load"],
+        }, `${command} with ${before.length} instance(s) before`);
+      }
+    }
+  });
+
+  it("a failed load says what is loaded now: nothing (null instance), or the instance a replace left", async () => {
+    const s = await sim({ models: [GPT] });
+    s.failNextLoad(GPT.key, "Insufficient VRAM");
+    const failed = await cli(["load", GPT.key, "--json", "-q", "--url", s.url]);
+    assert.equal(failed.code, 7, failed.stderr);
+    assert.deepEqual(shape(failed), {
+      ok: false,
+      command: "load",
+      baseUrl: s.url,
+      error: { code: "LOAD_FAILED" },
+      model: GPT.key,
+      downloaded: false,
+      loaded: false,
+      instanceId: null,
+      contextLength: null,
+      actions: ["check", "list", "load"],
+    });
+    const kept = await sim({ models: [GPT], loaded: [{ key: GPT.key, contextLength: 4096 }] });
+    kept.inject({
+      match: "/api/v1/models/unload",
+      kind: "respond",
+      status: 500,
+      body: { error: { message: "x" } },
+    });
+    const replace = await cli([
+      "load",
+      GPT.key,
+      "--context-length",
+      "8192",
+      "--json",
+      "-q",
+      "--url",
+      kept.url,
+    ]);
+    assert.notEqual(replace.code, 0);
+    assert.deepEqual(shape(replace), {
+      ok: false,
+      command: "load",
+      baseUrl: kept.url,
+      error: { code: "INTERNAL" },
+      model: GPT.key,
+      downloaded: false,
+      loaded: true,
+      instanceId: GPT.key,
+      contextLength: 4096,
+      actions: ["check", "list", "unload"],
+    });
+  });
+
+  it("load and unload record each step as it starts: a timeout in the check is [check]", async () => {
+    const hung = await sim({ models: [GPT], loaded: [GPT.key] });
+    hung.inject({ match: "/api/v1/models", kind: "hang" });
+    const T = ["--timeout", "500ms", "--json", "-q", "--url", hung.url];
+    const nothingKnown = { downloaded: false, loaded: null, actions: ["check"] };
+    const timedOut = { ok: false, baseUrl: hung.url, error: { code: "TIMEOUT" }, ...nothingKnown };
+    const load = await cli(["load", GPT.key, ...T]);
+    assert.equal(load.code, 124, load.stderr);
+    assert.match(load.json!.error!.message, /Loading openai\/gpt-oss-20b timed out after 500ms/);
+    assert.deepEqual(shape(load), {
+      ...timedOut,
+      command: "load",
+      model: GPT.key,
+      instanceId: null,
+      contextLength: null,
+    });
+    for (const [target, model] of [[["--all"], null], [[GPT.key], GPT.key]] as const) {
+      const unload = await cli(["unload", ...target, ...T]);
+      assert.equal(unload.code, 124, unload.stderr);
+      assert.deepEqual(shape(unload), { ...timedOut, command: "unload", model });
+    }
+    assert.equal(hung.state.loaded().length, 1, "nothing was unloaded");
+  });
+
+  it("load of a model the listing does not show stops after the listing: [check, list]", async () => {
+    const s = await sim({ models: [GPT] });
+    const run = await cli(["load", "nope/nope", "--json", "-q", "--url", s.url]);
+    assert.equal(run.code, 5, run.stderr);
+    assert.deepEqual(shape(run), {
+      ok: false,
+      command: "load",
+      baseUrl: s.url,
+      error: { code: "MODEL_NOT_FOUND" },
+      model: "nope/nope",
+      downloaded: false,
+      loaded: null,
+      instanceId: null,
+      contextLength: null,
+      actions: ["check", "list"],
+    });
+  });
+
+  it("an unload that fails ends on the unload step; one that succeeds says its steps", async () => {
+    const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, QWEN.key] });
+    s.inject({
+      match: "/api/v1/models/unload",
+      kind: "respond",
+      status: 500,
+      body: { error: { message: "Instance is busy" } },
+      times: 1,
+    });
+    const failed = await cli(["unload", GPT.key, "--json", "-q", "--url", s.url]);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.deepEqual(shape(failed), {
+      ok: false,
+      command: "unload",
+      baseUrl: s.url,
+      error: { code: "INTERNAL" },
+      model: GPT.key,
+      downloaded: false,
+      loaded: null,
+      actions: ["check", "list", "unload"],
+    });
+    const all = await cli(["unload", "--all", "--json", "-q", "--url", s.url]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(shape(all), {
+      ok: true,
+      command: "unload",
+      baseUrl: s.url,
+      model: null,
+      downloaded: false,
+      loaded: false,
+      unloaded: [GPT.key, QWEN.key],
+      actions: ["check", "list", "unload"],
+    });
   });
 
   it("a replace whose unload fails ends on the unload step, and says the old instance is still loaded", async () => {
@@ -137,6 +394,17 @@ describe("CLI failures: hints fit the command", () => {
     assert.match(run.json!.error!.hint!, /`vtcode-lmstudio models`/);
     assert.doesNotMatch(run.json!.error!.hint!, /[Dd]ownload/);
     assert.equal(s.state.loaded().length, 1, "nothing was unloaded");
+    // The listing showed no such model: the unload step never started.
+    assert.deepEqual(shape(run), {
+      ok: false,
+      command: "unload",
+      baseUrl: s.url,
+      error: { code: "MODEL_NOT_FOUND" },
+      model: "nope/nope",
+      downloaded: false,
+      loaded: null,
+      actions: ["check", "list"],
+    });
   });
 });
 

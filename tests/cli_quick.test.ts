@@ -160,6 +160,8 @@ describe("quick check: a plain check that succeeds, printed as the frame prints 
           ["--lms", "/usr/bin/lms"],
           ["--help"],
           ["--version", "--json"],
+          ["-V", "--json"],
+          ["--json", "--version"],
           ["--timeout", "soon"],
           ["--url", "localhost:1234"],
           ["--", "check"],
