@@ -158,8 +158,18 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   try {
     parsed = parseArgs(argv, CLI_OPTIONS);
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw usage(message.replace(/\. To specify a positional argument.*$/, ""));
+    const [first, ...more] = error instanceof Error ? error.message.split("\n") : [String(error)];
+    // An option followed by a value that starts with a dash: say how to give such a value.
+    const dashed = /argument is ambiguous/.test(first)
+      ? /use (.+)\.$/.exec(more.at(-1) ?? "")?.[1]
+      : undefined;
+    throw usage(
+      dashed
+        ? `${
+          first.replace(/\.$/, "")
+        }: did you forget its value? (a value that starts with a dash is written ${dashed})`
+        : first.replace(/\. To specify a positional argument.*$/, ""),
+    );
   }
   const { values, positionals } = parsed;
   const args: CliArgs = {

@@ -483,6 +483,25 @@ describe("CLI failures: inputs", () => {
     assert.match(run.json!.error!.message, /--url is empty/);
   });
 
+  it("a flag whose value starts with a dash says how to write such a value", async () => {
+    for (
+      const [argv, written] of [
+        [["--timeout", "-5"], "'--timeout=-XYZ'"],
+        [["-m", "-x"], "'--model=-XYZ' or '-m-XYZ'"],
+      ] as const
+    ) {
+      const run = await cli(["ensure", ...argv, "--json"]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.json!.error!.code, "USAGE");
+      assert.equal(
+        run.json!.error!.message,
+        `Option '${
+          argv[0]
+        }' argument is ambiguous: did you forget its value? (a value that starts with a dash is written ${written})`,
+      );
+    }
+  });
+
   it("which-lms asks no server: a configured URL that is not one does not stop it", async () => {
     const run = await cli(["which-lms", "--json"], {
       LMSTUDIO_URL: "ftp://x",
