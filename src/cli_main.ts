@@ -286,9 +286,9 @@ async function load(context: CommandContext): Promise<CommandOutput> {
   const { args, reporter, call, soFar } = context;
   const client = clientFor(context);
   const model = soFar.model = args.model!;
-  reporter.event({ type: "step", step: "load", message: `Loading ${model}` });
-  // Each step is recorded as it starts: the check (the API detection the load would begin with),
-  // then the load, which lists the models first, then unloads (to replace) and loads.
+  // Each step is recorded (and narrated) as it starts: the check (the API detection the load would
+  // begin with), then the load, which lists the models first, then unloads (to replace) and loads; a
+  // model already loaded with enough context never starts a load.
   const loading = withinOneDeadline(`Loading ${model}`, call, DEFAULT_TIMEOUTS.load, async (step) => {
     soFar.actions.push("check");
     await client.detectApi(step);
@@ -307,7 +307,10 @@ async function load(context: CommandContext): Promise<CommandOutput> {
         });
       },
       onProgress: (progress) => {
-        if (!soFar.actions.includes("load")) soFar.actions.push("load");
+        if (!soFar.actions.includes("load")) {
+          soFar.actions.push("load");
+          reporter.event({ type: "step", step: "load", message: `Loading ${model}` });
+        }
         reporter.event({ type: "load-progress", model, progress });
       },
     });

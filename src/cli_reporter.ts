@@ -171,10 +171,13 @@ export function createReporter(options: ReporterOptions): Reporter {
         case "loaded":
           closeBar();
           say(
-            `${colour("32", "✔")} ${event.model} loaded${
+            `${colour("32", "✔")} ${event.model} ${event.result.alreadyLoaded ? "already loaded" : "loaded"}${
               event.result.instanceId ? ` as ${event.result.instanceId}` : ""
-            } (${event.result.route}${
-              event.result.contextLength !== null ? `, context ${event.result.contextLength}` : ""
+            } (${
+              [
+                event.result.alreadyLoaded ? undefined : event.result.route,
+                event.result.contextLength !== null ? `context ${event.result.contextLength}` : undefined,
+              ].filter((part) => part !== undefined).join(", ") || "context unknown"
             })\n`,
           );
           return;

@@ -330,6 +330,20 @@ describe("CLI: ensure, download, load, unload", () => {
     assert.equal(s.state.loaded().length, 1);
   });
 
+  it("load narrates what happened: an instance already there is said so; a replace unloads, then loads", async () => {
+    const s = await sim({ models: [GPT], loaded: [{ key: GPT.key, contextLength: 8192 }] });
+    const kept = await cli(["load", GPT.key, "--url", s.url]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(kept.stderr, `✔ ${GPT.key} already loaded as ${GPT.key} (context 8192)\n`);
+    const replaced = await cli(["load", GPT.key, "--context-length", "16384", "--url", s.url]);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.deepEqual(replaced.stderr.split("\n").filter((line) => line !== ""), [
+      `› Unloading ${GPT.key} (context 8192): less context than the 16384 asked`,
+      `› Loading ${GPT.key}`,
+      `✔ ${GPT.key} loaded as ${GPT.key} (rest, context 16384)`,
+    ]);
+  });
+
   it("unload a model, and unload --all", async () => {
     const s = await sim({ models: [GPT, QWEN], loaded: [GPT.key, QWEN.key] });
     const one = await cli(["unload", GPT.key, "--json", "--url", s.url]);
