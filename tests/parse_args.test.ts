@@ -73,12 +73,18 @@ function outcome(parse: () => { values: object; positionals: string[] }): string
   }
 }
 
+/** Ours and Node's agree on `args`, strict (what the CLI parses) and lenient (what names its model). */
 function same(args: string[]): void {
   const node = outcome(() =>
     nodeParseArgs({ args, options: CLI_OPTIONS, strict: true, allowPositionals: true })
   );
   const ours = outcome(() => parseArgs(args, CLI_OPTIONS));
   assert.equal(ours, node, JSON.stringify(args));
+  const lenientNode = outcome(() =>
+    nodeParseArgs({ args, options: CLI_OPTIONS, strict: false, allowPositionals: true })
+  );
+  const lenient = outcome(() => parseArgs(args, CLI_OPTIONS, { strict: false }));
+  assert.equal(lenient, lenientNode, `strict: false, ${JSON.stringify(args)}`);
 }
 
 /** A small seeded generator (mulberry32): the same lists on every run. */
