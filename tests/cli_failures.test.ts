@@ -274,12 +274,14 @@ describe("CLI failures: the JSON document claims only what is known", () => {
   it("load and unload record each step as it starts: a timeout in the check is [check]", async () => {
     const hung = await sim({ models: [GPT], loaded: [GPT.key] });
     hung.inject({ match: "/api/v1/models", kind: "hang" });
-    const T = ["--timeout", "500ms", "--json", "-q", "--url", hung.url];
+    // The listing hangs, so the deadline surely falls in the check; 2 s leaves a slow machine time to
+    // start the check first.
+    const T = ["--timeout", "2s", "--json", "-q", "--url", hung.url];
     const nothingKnown = { downloaded: false, loaded: null, actions: ["check"] };
     const timedOut = { ok: false, baseUrl: hung.url, error: { code: "TIMEOUT" }, ...nothingKnown };
     const load = await cli(["load", GPT.key, ...T]);
     assert.equal(load.code, 124, load.stderr);
-    assert.match(load.json!.error!.message, /Loading openai\/gpt-oss-20b timed out after 500ms/);
+    assert.match(load.json!.error!.message, /Loading openai\/gpt-oss-20b timed out after 2s/);
     assert.deepEqual(shape(load), {
       ...timedOut,
       command: "load",
