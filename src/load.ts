@@ -362,20 +362,21 @@ async function warmUp(
   type: ModelInfo["type"],
   signal: AbortSignal,
 ): Promise<LoadedBy> {
-  if (type === "embedding") return jitLoaded(name, await embedOnce(conn, name, signal));
-  const answer = await chatOnce(conn, name, signal);
-  const refusal = warmUpRefusal(name, answer);
+  const answer = type === "embedding"
+    ? await embedOnce(conn, name, signal)
+    : await chatOnce(conn, name, signal);
+  let refusal = warmUpRefusal(name, answer);
   if (refusal === undefined) return jitLoaded(name, answer);
-  if (type !== null || refusal.code !== "MODEL_NOT_FOUND" || !(await isListed(conn, name, signal))) {
-    throw refusal;
+  if (type === null && refusal.code === "MODEL_NOT_FOUND" && await isListed(conn, name, signal)) {
+    const embedded = await embedOnce(conn, name, signal);
+    if (warmUpRefusal(name, embedded) === undefined) return jitLoaded(name, embedded);
+    refusal = new LMStudioError("LOAD_FAILED", `${refusal.message} (the server lists it)`, {
+      status: refusal.status,
+      endpoint: refusal.endpoint,
+      hint: "Check LM Studio's server log (lms log stream), or load the model with `lms load`.",
+    });
   }
-  const embedded = await embedOnce(conn, name, signal);
-  if (warmUpRefusal(name, embedded) === undefined) return jitLoaded(name, embedded);
-  throw new LMStudioError("LOAD_FAILED", `${refusal.message} (the server lists it)`, {
-    status: refusal.status,
-    endpoint: refusal.endpoint,
-    hint: "Check LM Studio's server log (lms log stream), or load the model with `lms load`.",
-  });
+  throw refusal;
 }
 
 /** A one-token chat: `/v1/responses`, else (LM Studio before 0.3.29) `/v1/chat/completions`. */
@@ -426,10 +427,8 @@ function warmUpRefusal(name: string, answer: HttpAnswer): LMStudioError | undefi
   );
 }
 
-/** What a successful warm-up answer says was loaded: the model that answered. */
+/** What a warm-up answer that is no refusal says was loaded: the model that answered. */
 function jitLoaded(name: string, answer: HttpAnswer): LoadedBy {
-  const refusal = warmUpRefusal(name, answer);
-  if (refusal) throw refusal;
   // A 200 that is not JSON (an HTML page, an empty body) is no proof that anything loaded.
   if (!isObject(answer.json)) throw notAnObject(answer);
   const answered = answer.json.model;
