@@ -259,13 +259,14 @@ export function mergeConfig(options: MergeConfigOptions = {}): ResolvedConfig {
   const optionTokenEnv = option("apiTokenEnv");
   if (optionTokenEnv !== undefined && !isEnvName(optionTokenEnv)) throw badApiTokenEnv("apiTokenEnv");
   const namedTokenEnv = optionTokenEnv ?? file.apiTokenEnv ?? DEFAULT_API_TOKEN_ENV;
+  const namedToken = optionToken === undefined ? env(namedTokenEnv) : undefined;
   // The CLI contract's LM_API_TOKEN counts too when the named variable is unset: a file naming its
   // own variable must not turn off the one the contract promises.
-  const apiTokenEnv = optionToken === undefined && env(namedTokenEnv) === undefined &&
-      env(DEFAULT_API_TOKEN_ENV) !== undefined
-    ? DEFAULT_API_TOKEN_ENV
-    : namedTokenEnv;
-  const envToken = optionToken === undefined ? env(apiTokenEnv) : undefined;
+  const contractToken = optionToken === undefined && namedToken === undefined
+    ? env(DEFAULT_API_TOKEN_ENV)
+    : undefined;
+  const apiTokenEnv = contractToken !== undefined ? DEFAULT_API_TOKEN_ENV : namedTokenEnv;
+  const envToken = namedToken ?? contractToken;
   registerSecret(envToken);
   const apiToken = optionToken ?? envToken;
 
