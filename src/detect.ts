@@ -37,14 +37,17 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
     // Neither a listing nor LM Studio's "Unexpected endpoint": an API that is there but fails (a 5xx,
     // a 429, a 200 with an error or with something else), or another server's answer.
     const failing = !listed && !unknownRoute;
+    const error = serverErrorOf(answer.json);
+    // LM Studio's own REST v1 listing in a shape it does not use, whoever sent it: the schema says
+    // which field is wrong (a throw) rather than probing on.
+    if (failing && !error && answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {
+      await parseModelList(api, answer.json);
+    }
     // A failing LM Studio is not one without that API (LM Studio answers 200 "Unexpected endpoint"
     // for an API it lacks, other servers 404): probing on would take LM Studio 0.4 for 0.3, or 0.3 for
     // an OpenAI-only server, and the client would keep that verdict. Only when it says it is LM Studio:
     // anything else that fails (a proxy whose backend is down) is probed on, as any server.
     if (api !== "openai" && failing && (lmStudioFingerprint || await isLmStudio())) {
-      const error = serverErrorOf(answer.json);
-      // A 200 that is neither a listing nor an error: the schema names what is wrong where it can.
-      if (!error && answer.status === 200 && isObject(answer.json)) await parseModelList(api, answer.json);
       throw new LMStudioError(
         "INVALID_RESPONSE",
         error || answer.status !== 200
@@ -80,9 +83,6 @@ export async function probeServer(http: HttpTarget, signal: AbortSignal): Promis
     if (unknownRoute) {
       lmStudioFingerprint = true;
       unknownRoutes++;
-    } else if (answer.status === 200 && api === "v1" && isObjectWith(answer.json, "models")) {
-      // LM Studio's own endpoint in a shape it does not use: say so rather than guess on.
-      await parseModelList(api, answer.json);
     }
     notes.push(probeNote(answer));
     if (

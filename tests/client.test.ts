@@ -205,8 +205,9 @@ describe("check and API detection", () => {
         /GET \/api\/v1\/models at \S+ answered HTTP 200 with something that is not a model listing: \(not JSON\)/,
       ],
       [200, [1, 2], /answered HTTP 200 with something that is not a model listing: \[1,2\]/],
-      // What is wrong is named where the schema can say it.
-      [200, {}, /Malformed answer from GET \/api\/v1\/models: field models/],
+      [200, {}, /answered HTTP 200 with something that is not a model listing: \{\}/],
+      // In the shape of LM Studio's own listing, the schema names the field that is wrong.
+      [200, { models: "nope" }, /Malformed answer from GET \/api\/v1\/models: field models/],
     ] as const;
     for (const [status, body, message] of cases) {
       s.inject({ match: "/api/v1/models", method: "GET", kind: "respond", status, body, times: 1 });
