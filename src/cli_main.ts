@@ -246,7 +246,7 @@ function withinOneDeadline<T>(
   defaultMs: number,
   work: (step: CallOptions) => Promise<T>,
 ): Promise<T> {
-  return withDeadline(what, call, defaultMs, (signal) => work({ signal, timeoutMs: MAX_TIMEOUT_MS }));
+  return withDeadline(what, call, defaultMs, (signal) => work(phaseCall(signal, true)));
 }
 
 /** `download`: over REST v1, else `lms get --yes` on this machine. */
