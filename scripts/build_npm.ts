@@ -95,37 +95,30 @@ const cliBuild = {
   external: Object.keys(dev.dependencies),
   logLevel: "warning",
 } as const;
-/** The CLI's programs: each source, its file, its module format, and the program it imports. */
+/** Built apart, then compiled into the package by `bun build` (below). */
+const bunSource = join(root, "dist", "bun");
+/** What the quick check hands a run it cannot finish to. */
+const QUICK_NEXT = { source: "src/cli_check.ts", file: "./cli_check.js" } as const;
+/** The CLI's programs: each source, where it is built, its module format, and the program it imports. */
 const CLI_PROGRAMS = [
-  {
-    source: CLI_ENTRY,
-    file: "cli_quick.js",
-    format: "esm",
-    next: { source: "src/cli_check.ts", file: "./cli_check.js" },
-  },
-  // The quick check again, as CommonJS for Bun's bytecode (below); not shipped as such.
-  {
-    source: CLI_ENTRY,
-    file: "bun/cli_bun.js",
-    format: "cjs",
-    next: { source: "src/cli_check.ts", file: "./cli_check.js" },
-  },
+  { source: CLI_ENTRY, outfile: join(out, "cli_quick.js"), format: "esm", next: QUICK_NEXT },
+  // The quick check again, as CommonJS for Bun's bytecode; not shipped as such.
+  { source: CLI_ENTRY, outfile: join(bunSource, "cli_bun.js"), format: "cjs", next: QUICK_NEXT },
   {
     source: "src/cli_check.ts",
-    file: "cli_check.js",
+    outfile: join(out, "cli_check.js"),
     format: "esm",
     next: { source: "src/cli_main.ts", file: "./cli_full.js" },
   },
-  { source: "src/cli_main.ts", file: "cli_full.js", format: "esm" },
+  { source: "src/cli_main.ts", outfile: join(out, "cli_full.js"), format: "esm" },
 ] as const;
-const bunSource = join(root, "dist", "bun");
 for (const program of CLI_PROGRAMS) {
   const next = "next" in program ? program.next : undefined;
   await build({
     ...cliBuild,
     format: program.format,
     entryPoints: [join(root, program.source)],
-    outfile: program.file.startsWith("bun/") ? join(root, "dist", program.file) : join(out, program.file),
+    outfile: program.outfile,
     plugins: next === undefined ? [] : [{
       name: "next-program-apart",
       setup(build) {
@@ -143,8 +136,8 @@ for (const program of CLI_PROGRAMS) {
 // On Bun the quick check runs from compiled bytecode: Bun compiles esbuild's CommonJS file (the
 // code stays esbuild's; Bun adds its module wrapper) and writes JavaScriptCore's bytecode beside it
 // (cli_bun.js.jsc), which spares each run the parsing and first compiling of every function it
-// calls. Measured on Bun 1.4.5 (scripts/bench.ts, 31 runs): `check` 1.30–1.33× a bare fetch →
-// see the README's Performance section. Bun ESM bytecode needs `--compile`, hence CommonJS. A
+// calls. Measured on Bun 1.4.5 (scripts/bench.ts, three runs of 31): `check` went from 1.30–1.33×
+// a bare fetch to 1.19–1.22× (README, Performance). Bun ESM bytecode needs `--compile`, hence CommonJS. A
 // Bun whose JavaScriptCore cannot use the file (Bun 1.3.0: tried) ignores it and parses the
 // source, as it does when the .jsc is missing or damaged (tried: truncated, random bytes).
 execFileSync(join(root, "node_modules", ".bin", "bun"), [
@@ -154,7 +147,7 @@ execFileSync(join(root, "node_modules", ".bin", "bun"), [
   "--target=bun",
   "--packages=external",
   "--external",
-  "./cli_check.js",
+  QUICK_NEXT.file,
   "--outdir",
   out,
   "cli_bun.js",
