@@ -19,7 +19,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import { inspect } from "node:util";
+import { inspect, promisify } from "node:util";
 import { after } from "node:test";
 import { type ErrorCode, LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
@@ -448,4 +448,35 @@ export function chatCompletions(
 ): Promise<Reply> {
   const ask = { model: QWEN.key, messages: [{ role: "user", content: question }] };
   return request(server, "POST", "/v1/chat/completions", { ...ask, ...body });
+}
+
+/**
+ * `node --import tsx` with a resolve hook (written into `dir`) that refuses the package `name` and
+ * its subpaths: any import of it, static or dynamic, fails with "<name> resolved from <importer>".
+ * What start-up-cost tests use to prove a heavy dependency stays off a path. Node only (module hooks).
+ */
+export function nodeWithout(
+  name: string,
+  dir: string,
+): (args: string[], env?: Record<string, string>) => Promise<{ stdout: string; stderr: string }> {
+  writeFileSync(
+    join(dir, `block-${name}.mjs`),
+    `export async function resolve(specifier, context, next) {
+  if (specifier === ${JSON.stringify(name)} || specifier.startsWith(${JSON.stringify(`${name}/`)})) {
+    throw new Error(${JSON.stringify(`${name} resolved from `)} + context.parentURL);
+  }
+  return next(specifier, context);
+}\n`,
+  );
+  const register = join(dir, `register-${name}.mjs`);
+  writeFileSync(
+    register,
+    `import { register } from "node:module";\nregister(new URL("./block-${name}.mjs", import.meta.url));\n`,
+  );
+  return (args, env = {}) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", "--import", register, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      timeout: 20_000,
+    });
 }

@@ -1,11 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { pathToFileURL } from "node:url";
-import { inspect, promisify } from "node:util";
+import { inspect } from "node:util";
 import { LMStudioError } from "../src/errors.ts";
 import {
   CONFIG_FILE_NAME,
@@ -27,6 +25,7 @@ import {
   closedPortUrl,
   type Defer,
   envOf,
+  nodeWithout,
   rejectsWith,
   ROOT,
   useSimulators,
@@ -972,16 +971,7 @@ describe("start-up cost: smol-toml loads only when a vtcode.toml exists", {
   it(
     "(Node, resolve hook) resolveConfig without a vtcode.toml never resolves smol-toml; with one it does",
     cleanly(async (defer) => {
-      // A resolve hook that refuses smol-toml: any import of it, static or dynamic, fails naming the importer.
       const dir = workspace(defer, {
-        "block-toml.mjs": `export async function resolve(specifier, context, next) {
-  if (specifier === "smol-toml" || specifier.startsWith("smol-toml/")) {
-    throw new Error("smol-toml resolved from " + context.parentURL);
-  }
-  return next(specifier, context);
-}\n`,
-        "register.mjs":
-          'import { register } from "node:module";\nregister(new URL("./block-toml.mjs", import.meta.url));\n',
         "main.mjs": `const { resolveConfig } = await import(${
           JSON.stringify(pathToFileURL(join(ROOT, "src/config.ts")).href)
         });
@@ -994,11 +984,9 @@ for (const cwd of process.argv.slice(2)) {
       });
       const bare = workspace(defer);
       const withFile = workspace(defer, { "vtcode.toml": '[lmstudio]\nmodel = "file/model"\n' });
-      const run = await promisify(execFile)(
-        process.execPath,
-        ["--import", "tsx", "--import", join(dir, "register.mjs"), join(dir, "main.mjs"), bare, withFile],
-        { cwd: ROOT, env: { ...process.env, HOME: bare, NO_COLOR: "1" }, timeout: 20_000 },
-      );
+      const run = await nodeWithout("smol-toml", dir)([join(dir, "main.mjs"), bare, withFile], {
+        HOME: bare,
+      });
       const [imported, withoutFile, withOne] = run.stdout.trim().split("\n");
       assert.equal(imported, "imported", "importing the resolver does not resolve smol-toml");
       assert.equal(withoutFile, `resolved ${DEFAULT_MODEL}`, "no vtcode.toml: no smol-toml");

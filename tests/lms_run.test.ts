@@ -1,12 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { lmsSpawnPlan, runLms } from "../src/lms_run.ts";
 import { LMStudioError } from "../src/errors.ts";
 import { detectRuntime } from "../src/runtime.ts";
@@ -15,6 +13,7 @@ import {
   type Defer,
   gone,
   isAlive,
+  nodeWithout,
   rejection,
   rejectsWith,
   ROOT,
@@ -396,18 +395,7 @@ describe("start-up cost: dax loads only when lms runs", {
     cleanly(async (defer) => {
       const dir = mkdtempSync(join(tmpdir(), "no-dax-"));
       defer(() => rmSync(dir, { recursive: true, force: true }));
-      // A resolve hook that refuses dax: any import of it, static or dynamic, fails naming the importer.
-      writeFileSync(
-        join(dir, "block-dax.mjs"),
-        `export async function resolve(specifier, context, next) {
-  if (specifier === "dax" || specifier.startsWith("dax/")) throw new Error("dax resolved from " + context.parentURL);
-  return next(specifier, context);
-}\n`,
-      );
-      writeFileSync(
-        join(dir, "register.mjs"),
-        'import { register } from "node:module";\nregister(new URL("./block-dax.mjs", import.meta.url));\n',
-      );
+      const node = nodeWithout("dax", dir);
       const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
       // Every public entry point but the CLI shell (it runs on import), and the CLI's own module.
       const entries = [
@@ -422,24 +410,14 @@ const { runLms } = await import(${JSON.stringify(pathToFileURL(join(ROOT, "src/l
 await runLms(process.execPath, ["-e", "0"]).then(() => console.log("lms ran without dax"), (e) => console.log(e.message));
 `,
       );
-      const node = (args: string[]) =>
-        promisify(execFile)(
-          process.execPath,
-          ["--import", "tsx", "--import", join(dir, "register.mjs"), ...args],
-          {
-            cwd: ROOT,
-            env: { ...process.env, LMSTUDIO_URL: "", LM_API_TOKEN: "", NO_COLOR: "1" },
-            timeout: 20_000,
-          },
-        );
-
-      const imports = await node([join(dir, "main.mjs")]);
+      const noLmStudioEnv = { LMSTUDIO_URL: "", LM_API_TOKEN: "" };
+      const imports = await node([join(dir, "main.mjs")], noLmStudioEnv);
       const [imported, ran] = imports.stdout.trim().split("\n");
       assert.equal(imported, "imported", "no entry point resolves dax at load");
       assert.match(ran, /^dax resolved from .*\/src\/lms_run\.ts$/, "running lms needs dax (the hook works)");
 
       const s = await sim({});
-      const check = await node([join(ROOT, "cli.ts"), "check", "--json", "--url", s.url]);
+      const check = await node([join(ROOT, "cli.ts"), "check", "--json", "--url", s.url], noLmStudioEnv);
       assert.equal(JSON.parse(check.stdout).ok, true);
     }),
   );
